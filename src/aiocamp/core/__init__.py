@@ -1,0 +1,53 @@
+"""aiocamp's hand-written runtime: session, auth, limiter, cache, retry, codecs, paging.
+
+Nothing here imports a product package.
+"""
+
+from __future__ import annotations
+
+from .auth import (
+    AuthStrategy,
+    BasicPasswordAuth,
+    BasicTokenAuth,
+    BearerAuth,
+    BodyTokenAuth,
+    NoAuth,
+)
+from .cache import CacheEntry, EtagCache, MemoryEtagCache
+from .client import BaseClient, Resource
+from .codecs import XmlArray
+from .limiter import Limit, Limiter, MemoryLimiterBackend, RateLimit
+from .pagination import PageIterator, Paging
+from .retry import RetryPolicy, parse_retry_after
+from .runtime import UNSET, UnsetType
+from .session import DEFAULT, ProductConfig, Request, Response, Session
+
+__all__ = [
+    "DEFAULT",
+    "UNSET",
+    "AuthStrategy",
+    "BaseClient",
+    "BasicPasswordAuth",
+    "BasicTokenAuth",
+    "BearerAuth",
+    "BodyTokenAuth",
+    "CacheEntry",
+    "EtagCache",
+    "Limit",
+    "Limiter",
+    "MemoryEtagCache",
+    "MemoryLimiterBackend",
+    "NoAuth",
+    "PageIterator",
+    "Paging",
+    "ProductConfig",
+    "RateLimit",
+    "Request",
+    "Resource",
+    "Response",
+    "RetryPolicy",
+    "Session",
+    "UnsetType",
+    "XmlArray",
+    "parse_retry_after",
+]

@@ -1,0 +1,42 @@
+"""Every default number of the core runtime, in one place."""
+
+from __future__ import annotations
+
+#: Seconds one HTTP attempt may take (connect + send + read).
+DEFAULT_TIMEOUT = 30.0
+#: Retries after the first attempt (0 means exactly one request).
+DEFAULT_MAX_RETRIES = 5
+#: Seconds one call may spend in total, retries and waits included.
+DEFAULT_TOTAL_BUDGET = 120.0
+#: Exponential backoff: first cap, growth factor and ceiling (seconds), full jitter below the cap.
+BACKOFF_INITIAL = 0.5
+BACKOFF_FACTOR = 2.0
+BACKOFF_MAX = 30.0
+#: Statuses retried with backoff for idempotent requests.
+RETRY_SERVER_STATUSES = frozenset({500, 502, 503, 504})
+#: Statuses that mean "throttled": they honour Retry-After and pause the bucket.
+THROTTLE_STATUSES = frozenset({429, 503})
+
+#: Token bucket: burst is this fraction of the limit (at least 1 request) ...
+LIMITER_BURST_FRACTION = 0.025
+#: ... and the refill rate leaves this fraction of the window as a safety margin, so timer
+#: coarseness and send jitter never push a sliding window over the server's limit.
+LIMITER_WINDOW_MARGIN = 0.02
+
+#: ETag cache: total bytes of bodies kept by the in-memory backend.
+CACHE_MAX_BYTES = 32 * 1024 * 1024
+#: A single body larger than this is never cached.
+CACHE_MAX_ENTRY_BYTES = 4 * 1024 * 1024
+#: Response headers kept with a cached body (paging needs them on a 304).
+CACHE_KEPT_HEADERS = (
+    "Content-Type",
+    "ETag",
+    "Last-Modified",
+    "Link",
+    "X-Total-Count",
+    "X-Records",
+    "X-Pages",
+)
+
+#: Redirect hops followed (only same-host http -> https).
+MAX_REDIRECTS = 3

@@ -1,0 +1,207 @@
+"""Token-bucket rate limiting shared by every request to one account.
+
+A server limit "N requests per W seconds" becomes a token bucket (GCRA form) with a small
+burst ``B`` and a refill rate ``r`` chosen so that ``B + r * W`` stays below ``N`` with a
+margin: no sliding window of ``W`` seconds can then hold more than ``N`` sent requests, even
+when timers fire late or sends are delayed, while long runs sustain about 96% of ``N / W``.
+
+Tokens are taken only at the moment a request is allowed to go, never reserved ahead, so a
+task cancelled while waiting spends nothing. Waiters of one bucket queue in FIFO order.
+A 429/503 with Retry-After pauses the whole bucket until the pause ends.
+
+Backends: :class:`MemoryLimiterBackend` (one process) and
+:class:`aiocamp.core.redis_backends.RedisLimiterBackend` (one atomic script per attempt, so
+many processes and machines share one account's budget).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ._constants import LIMITER_BURST_FRACTION, LIMITER_WINDOW_MARGIN
+from .errors import ConfigError
+
+__all__ = [
+    "BucketParams",
+    "Limit",
+    "Limiter",
+    "LimiterBackend",
+    "MemoryLimiterBackend",
+    "RateLimit",
+]
+
+log = logging.getLogger("aiocamp.limiter")
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A server's documented limit: ``requests`` per ``per_seconds``."""
+
+    requests: int
+    per_seconds: float
+
+    def __post_init__(self) -> None:
+        if self.requests < 1 or not self.per_seconds > 0:
+            raise ConfigError(f"a limit needs requests >= 1 and per_seconds > 0, got {self}")
+
+    def scaled(self, factor: float) -> Limit:
+        """The same count over a window ``factor`` times as long (tests scale time down)."""
+        return Limit(self.requests, self.per_seconds * factor)
+
+    def bucket(self) -> BucketParams:
+        """Burst and interval for a bucket that can never exceed this limit."""
+        burst = max(1, math.floor(self.requests * LIMITER_BURST_FRACTION))
+        burst = min(burst, self.requests)
+        refills = self.requests - burst
+        window = self.per_seconds * (1 + LIMITER_WINDOW_MARGIN)
+        # refills == 0 (a limit of 1): one request per (margined) window.
+        interval = window / refills if refills else window
+        return BucketParams(burst=burst, interval=interval)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketParams:
+    """GCRA parameters: ``burst`` tokens, one more every ``interval`` seconds."""
+
+    burst: int
+    interval: float
+
+    @property
+    def tolerance(self) -> float:
+        return (self.burst - 1) * self.interval
+
+
+class LimiterBackend(Protocol):
+    """Where bucket state lives. Both calls are atomic over all the keys they name."""
+
+    async def try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
+        """Take a token from every bucket now and return 0, or take nothing and return
+        the seconds to wait before the next attempt."""
+        ...
+
+    async def pause(self, keys: Sequence[str], seconds: float) -> None:
+        """Let nothing through these buckets for ``seconds`` (extends, never shortens)."""
+        ...
+
+
+@dataclass(slots=True)
+class _BucketState:
+    tat: float = 0.0  # theoretical arrival time of the next conforming request
+    paused_until: float = 0.0
+
+
+class MemoryLimiterBackend:
+    """Bucket state in this process."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, _BucketState] = {}
+
+    async def try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
+        now = time.monotonic()
+        wait = 0.0
+        states = []
+        for key, p in zip(keys, params, strict=True):
+            state = self._states.get(key)
+            if state is None:
+                state = self._states[key] = _BucketState(tat=now)
+            states.append(state)
+            if state.paused_until > now:
+                wait = max(wait, state.paused_until - now)
+            wait = max(wait, max(state.tat, now) - p.tolerance - now)
+        if wait > 0:
+            return wait
+        for state, p in zip(states, params, strict=True):
+            state.tat = max(state.tat, now) + p.interval
+        return 0.0
+
+    async def pause(self, keys: Sequence[str], seconds: float) -> None:
+        now = time.monotonic()
+        until = now + seconds
+        for key in keys:
+            state = self._states.setdefault(key, _BucketState(tat=now))
+            if until > state.paused_until:
+                state.paused_until = until
+                # After a pause the bucket restarts with one token, not a refilled burst.
+                state.tat = max(state.tat, until)
+
+
+@dataclass(slots=True)
+class RateLimit:
+    """The ``rate_limit=`` setting of a client: backend and optional per-class overrides."""
+
+    backend: LimiterBackend = field(default_factory=MemoryLimiterBackend)
+    limits: Mapping[str, Limit] | None = None
+    #: Multiply every window by this (``0.1`` runs a "50 per 10 s" limit as 50 per 1 s).
+    time_scale: float = 1.0
+
+
+class Limiter:
+    """Token buckets keyed by (product, account, limit class)."""
+
+    def __init__(
+        self,
+        product: str,
+        account: str,
+        limits: Mapping[str, Limit],
+        backend: LimiterBackend | None = None,
+        *,
+        time_scale: float = 1.0,
+    ) -> None:
+        if not limits:
+            raise ConfigError("a limiter needs at least one limit class")
+        self._prefix = f"{product}:{account}"
+        self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
+        self._backend = backend if backend is not None else MemoryLimiterBackend()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def key(self, limit_class: str) -> str:
+        return f"{self._prefix}:{limit_class}"
+
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self._params)
+
+    def _check(self, classes: Iterable[str]) -> tuple[str, ...]:
+        out = tuple(classes)
+        for name in out:
+            if name not in self._params:
+                raise ConfigError(f"unknown limit class {name!r}; known: {sorted(self._params)}")
+        return out
+
+    async def acquire(self, classes: Iterable[str]) -> float:
+        """Wait until every named bucket grants a token at once; return the seconds waited."""
+        names = self._check(classes)
+        if not names:
+            return 0.0
+        keys = [self.key(n) for n in names]
+        params = [self._params[n] for n in names]
+        locks = [self._lock(k) for k in sorted(set(keys))]
+        started = time.monotonic()
+        # Per-key locks (taken in sorted order) make this process's waiters queue FIFO
+        # behind a single sleeper; tokens are taken only when all buckets allow, so a
+        # task cancelled while it waits has spent nothing.
+        async with contextlib.AsyncExitStack() as stack:
+            for lock in locks:
+                await stack.enter_async_context(lock)
+            while (wait := await self._backend.try_acquire(keys, params)) > 0:
+                log.debug("buckets %s: waiting %.3fs for a token", keys, wait)
+                await asyncio.sleep(wait)
+        return time.monotonic() - started
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    async def pause(self, classes: Iterable[str], seconds: float, reason: str) -> None:
+        """Hold every request sharing these buckets for ``seconds``."""
+        keys = [self.key(n) for n in self._check(classes)]
+        log.debug("buckets %s: paused %.3fs (%s)", keys, seconds, reason)
+        await self._backend.pause(keys, seconds)

@@ -1,0 +1,338 @@
+"""Helpers the generated resource and model modules call (never product-specific).
+
+Kept small and explicit: path and query building that rejects bad arguments before any
+I/O, the ``UNSET`` sentinel, and the type checks / conversions used when decoding models.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
+
+from .codecs import XmlArray, parse_date, parse_datetime
+from .errors import ConfigError, DecodeError
+
+__all__ = [
+    "UNSET",
+    "UnsetType",
+    "add_query",
+    "json_items",
+    "path_param",
+    "to_bool",
+    "to_date",
+    "to_datetime",
+    "to_decimal",
+    "to_float",
+    "to_int",
+    "to_list",
+    "to_model",
+    "to_str",
+    "wire_value",
+    "xml_container_list",
+    "xml_items",
+    "xml_root",
+]
+
+T = TypeVar("T")
+
+
+class UnsetType(enum.Enum):
+    """Type of :data:`UNSET`: "not given", as opposed to ``None`` ("send null")."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = UnsetType.UNSET
+
+
+def path_param(value: object, name: str) -> str:
+    """A path segment: rejects empty values before any I/O, escapes the rest."""
+    if value is None or value is UNSET or isinstance(value, bool):
+        raise ConfigError(f"path parameter {name!r} is required, got {value!r}")
+    text = str(value)
+    if not text.strip():
+        raise ConfigError(f"path parameter {name!r} must not be empty")
+    return quote(text, safe="")
+
+
+def _query_text(value: object, fmt: str | None) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.strftime(fmt) if fmt else value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.strftime(fmt) if fmt else value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return str(value)
+
+
+def add_query(
+    query: list[tuple[str, str]], name: str, value: object, fmt: str | None = None
+) -> None:
+    """Append a query parameter unless it is UNSET / None; dicts become ``name[key]``."""
+    if value is UNSET or value is None:
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if item is not None:
+                query.append((f"{name}[{key}]", _query_text(item, fmt)))
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            query.append((f"{name}[]", _query_text(item, fmt)))
+        return
+    query.append((name, _query_text(value, fmt)))
+
+
+def wire_value(value: Any) -> Any:
+    """A parameter value as wire data: models through ``to_wire()``, lists element-wise."""
+    to_wire = getattr(value, "to_wire", None)
+    if to_wire is not None:
+        return to_wire()
+    if isinstance(value, list | tuple):
+        items = [wire_value(v) for v in value]
+        return (
+            XmlArray(items, getattr(value, "item_tag", None))
+            if isinstance(value, XmlArray)
+            else items
+        )
+    return value
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+
+def _bad(field: str, expected: str, value: object) -> DecodeError:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return DecodeError(f"field {field!r}: expected {expected}, got {shown}")
+
+
+def to_int(value: object, field: str) -> int:
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise _bad(field, "an integer", value)
+
+
+def to_float(value: object, field: str) -> float:
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise _bad(field, "a number", value)
+
+
+def to_decimal(value: object, field: str) -> Decimal:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value).strip())
+        except InvalidOperation:
+            pass
+    raise _bad(field, "a decimal number", value)
+
+
+def to_bool(value: object, field: str) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise _bad(field, "a boolean", value)
+
+
+def to_str(value: object, field: str) -> str:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    raise _bad(field, "a string", value)
+
+
+def to_datetime(value: object, field: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            pass
+    raise _bad(field, "an ISO 8601 date-time", value)
+
+
+def to_date(value: object, field: str) -> date:
+    if isinstance(value, str):
+        try:
+            return parse_date(value)
+        except ValueError:
+            pass
+    if isinstance(value, datetime):
+        return value.date()
+    raise _bad(field, "an ISO 8601 date", value)
+
+
+def to_model(convert: Callable[[Any], T], value: object, field: str) -> T:
+    if not isinstance(value, dict):
+        raise _bad(field, "an object", value)
+    return convert(value)
+
+
+def to_list(convert: Callable[[Any, str], T], value: object, field: str) -> list[T]:
+    if not isinstance(value, list):
+        raise _bad(field, "a list", value)
+    return [convert(item, field) for item in value]
+
+
+def xml_container_list(value: object, item: str, field: str) -> list[Any] | None:
+    """Items of an untyped XML container (``<email-addresses><email-address>...``)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        inner = value.get(item)
+        if inner is None:
+            return []
+        return inner if isinstance(inner, list) else [inner]
+    if isinstance(value, list):
+        return value
+    raise _bad(field, f"a container of <{item}>", value)
+
+
+def xml_root(data: object, root: str) -> Any:
+    """The record under the expected XML root element."""
+    if not isinstance(data, dict) or root not in data:
+        found = list(data)[:1] if isinstance(data, dict) else type(data).__name__
+        raise DecodeError(f"expected a <{root}> document, got {found}")
+    value = data[root]
+    return {} if value is None else value
+
+
+def xml_items(data: object, root: str | None = None) -> list[Any]:
+    """Records of an XML collection document, typed array or untyped container."""
+    if data is None:
+        return []
+    if not isinstance(data, dict) or len(data) != 1:
+        raise DecodeError(f"expected one XML collection root, got {type(data).__name__}")
+    ((name, value),) = data.items()
+    if root is not None and name != root:
+        raise DecodeError(f"expected a <{root}> collection, got <{name}>")
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        items: list[Any] = []
+        for key, child in value.items():
+            if key[0] in "@#":
+                continue
+            items.extend(child if isinstance(child, list) else [child])
+        return items
+    raise DecodeError(f"expected records inside <{name}>, got text")
+
+
+def json_items(data: object, key: str | None = None) -> list[Any]:
+    """Records of a JSON collection: the body itself, or the list under ``key``."""
+    if key is not None:
+        if not isinstance(data, dict):
+            raise DecodeError(f"expected an object with {key!r}, got {type(data).__name__}")
+        data = data.get(key)
+        if data is None:
+            return []
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise DecodeError(f"expected a JSON list, got {type(data).__name__}")
+    return data
+
+
+def expect_list(value: object, field: str) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    raise _bad(field, "a list", value)
+
+
+def expect_object(data: object) -> dict[str, Any]:
+    if isinstance(data, dict):
+        return data
+    raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
+
+
+def expect_bytes(value: object, name: str) -> None:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise ConfigError(f"{name} must be bytes, got {type(value).__name__}")
+
+
+def xml_container(items: list[Any], item: str) -> dict[str, Any]:
+    """The untyped-container shape xmltodict gives for ``items`` (inverse of the decode)."""
+    if not items:
+        return {}
+    return {item: items[0] if len(items) == 1 else items}
+
+
+M = TypeVar("M")
+
+
+def build(cls: Callable[..., M], params: Mapping[str, Any]) -> M:
+    """A model from method parameters: UNSET ones stay absent, so they are not sent."""
+    names: Mapping[str, str] = getattr(cls, "WIRE_NAMES")  # noqa: B009
+    given = {k: v for k, v in params.items() if v is not UNSET}
+    absent = frozenset(set(names.values()) - {names[k] for k in given})
+    return cls(**given, absent=absent)
+
+
+def identity(value: T) -> T:
+    return value
+
+
+def model_converter(from_wire: Callable[[dict[str, Any]], T], label: str) -> Callable[[Any], T]:
+    """A list-item converter that rejects non-objects with a DecodeError."""
+
+    def convert(value: Any) -> T:
+        if value.__class__ is dict:
+            return from_wire(value)
+        return to_model(from_wire, value, label)
+
+    return convert
+
+
+def scalar_converter(
+    cls: type[T], coerce: Callable[[Any, str], T], label: str
+) -> Callable[[Any], T]:
+    def convert(value: Any) -> T:
+        if value.__class__ is cls:
+            return value
+        return coerce(value, label)
+
+    return convert
+
+
+def decode_result(response: Any, unwrap: Callable[[Any], Any], convert: Callable[[Any], T]) -> T:
+    """Unwrap and convert a reply's data; decode errors gain the status and URL."""
+    try:
+        return convert(unwrap(response.data))
+    except DecodeError as exc:
+        raise DecodeError(str(exc), status=response.status, url=str(response.url)) from None
+
+
+def redacted_repr(value: object) -> str:
+    return "None" if value is None else "'***'"
+
+
+def register_model(converter: Any, model: type[Any]) -> None:
+    """Teach a cattrs converter a generated model's wire hooks."""
+    converter.register_structure_hook(model, lambda data, _type: model.from_wire(data))
+    converter.register_unstructure_hook(model, lambda value: value.to_wire())
