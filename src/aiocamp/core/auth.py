@@ -10,7 +10,7 @@ import asyncio
 import base64
 import hashlib
 import ipaddress
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from yarl import URL
@@ -53,8 +53,9 @@ class AuthStrategy:
         """Values to scrub from anything we print."""
         return ()
 
-    async def refresh(self) -> bool:
-        """Renew the credential after a 401; True when a retry may succeed."""
+    async def refresh(self, sent: Mapping[str, str]) -> bool:
+        """Renew the credential after a 401 on a request that carried ``sent`` headers;
+        True when a retry may succeed."""
         return False
 
     def __repr__(self) -> str:
@@ -142,15 +143,14 @@ class BearerAuth(AuthStrategy):
     def secrets(self) -> tuple[str, ...]:
         return (self._token.reveal(), *self._old)
 
-    async def refresh(self) -> bool:
+    async def refresh(self, sent: Mapping[str, str]) -> bool:
         if self._refresher is None:
             return False
-        before = self._token
         async with self._lock:
-            if self._token is not before:  # another task refreshed while we waited
-                return True
+            if sent.get("Authorization") != self.headers()["Authorization"]:
+                return True  # another task already refreshed since this request went out
             new = await self._refresher()
-            self._old.append(before.reveal())
+            self._old.append(self._token.reveal())
             self._token = Secret(new)
             return True
 

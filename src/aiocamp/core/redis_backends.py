@@ -138,9 +138,8 @@ class RedisEtagCache:
         return [f"{p}e:{key}", f"{p}lru", f"{p}bytes", f"{p}clock"]
 
     async def get(self, key: str) -> CacheEntry | None:
-        values: Any = await self._get(
-            keys=[*self._keys(key)[:1], *self._keys(key)[1:3], self._keys(key)[3]], args=[key]
-        )
+        entry_key, lru, _total, clock = self._keys(key)
+        values: Any = await self._get(keys=[entry_key, lru, clock], args=[key])
         if not values:
             return None
         etag, modified, headers, body = values

@@ -306,7 +306,7 @@ class Session:
                     reply.status == 401
                     and not attempt.refreshed
                     and self._has_credentials
-                    and await self._auth.refresh()
+                    and await self._auth.refresh(headers)
                 ):
                     attempt.refreshed = True
                     retry_log.debug("401 from %s: credential refreshed, retrying", url.path)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from .helpers import RedisServer, start_server
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[web.Application], Awaitable[TestServer]]]:
+    """Start aiohttp apps on 127.0.0.1; all are closed after the test."""
+    servers: list[TestServer] = []
+
+    async def start(app: web.Application) -> TestServer:
+        server = await start_server(app)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    if server.binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server.start()
+    yield server
+    server.stop()

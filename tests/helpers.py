@@ -1,0 +1,135 @@
+"""Shared test helpers: loopback aiohttp servers and a core session for a test product."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from aiocamp.core import BasicTokenAuth, Limit, RateLimit, RetryPolicy, Session
+from aiocamp.core.auth import AuthStrategy
+from aiocamp.core.session import DEFAULT, ProductConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT.parent / "shared" / "api-docs"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def product(fmt: str = "json", limits: dict[str, Limit] | None = None, **kw: Any) -> ProductConfig:
+    return ProductConfig(
+        name="test",
+        format=fmt,
+        limits=limits or {"default": Limit(10_000, 1.0)},
+        default_limit_classes=("default",),
+        **kw,
+    )
+
+
+def fast_retry(**kw: Any) -> RetryPolicy:
+    """Retries with tiny backoff so tests run in milliseconds."""
+    params: dict[str, Any] = {
+        "max_retries": 3,
+        "total_budget": 10.0,
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+    }
+    params.update(kw)
+    return RetryPolicy(**params)
+
+
+def make_session(
+    base_url: str,
+    *,
+    fmt: str = "json",
+    auth: AuthStrategy | None = None,
+    limits: dict[str, Limit] | None = None,
+    rate_limit: RateLimit | None = DEFAULT,
+    retry: RetryPolicy | None = None,
+    user_agent: str = "aiocamp-tests (dev@example.com)",
+    **kw: Any,
+) -> Session:
+    product_kw = {k: kw.pop(k) for k in ("errors", "credential_hosts") if k in kw}
+    return Session(
+        product(fmt, limits, **product_kw),
+        base_url=base_url,
+        auth=auth or BasicTokenAuth("secret-token-123"),
+        user_agent=user_agent,
+        account="acct",
+        rate_limit=rate_limit,
+        retry=retry or fast_retry(),
+        **kw,
+    )
+
+
+async def start_server(app: web.Application) -> TestServer:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, for the Redis backend tests."""
+
+    def __init__(self) -> None:
+        self.binary = shutil.which("redis-server")
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert self.binary is not None
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    """The largest number of events inside any half-open sliding window of ``window`` s."""
+    times = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

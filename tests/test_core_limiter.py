@@ -1,0 +1,154 @@
+"""Token-bucket limiter: the sliding-window bound, shared pauses, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiohttp import web
+
+from aiocamp.core import Limit, Limiter, RateLimit, Request
+
+from .helpers import make_session, max_in_window
+
+
+def test_bucket_parameters_leave_a_margin() -> None:
+    for n, w in [(50, 10), (150, 5), (500, 10), (2, 10), (1, 1)]:
+        p = Limit(n, w).bucket()
+        assert p.burst >= 1
+        # burst + refills within one window stay strictly below the limit
+        assert p.burst + w / p.interval < n + 1e-9 or n == 1
+    p = Limit(50, 10).bucket()
+    assert (50 - p.burst) / (10 * 1.02) == pytest.approx(1 / p.interval)
+
+
+def test_limit_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="requests"):
+        Limit(0, 1)
+
+
+def counting_app(times: list[float]) -> web.Application:
+    async def handler(request: web.Request) -> web.Response:
+        times.append(time.monotonic())
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    return app
+
+
+async def test_sliding_window_bound_holds_under_64_concurrent_tasks(serve) -> None:
+    times: list[float] = []
+    server = await serve(counting_app(times))
+    limit = Limit(20, 0.5)  # 40 requests/s
+    total = 120
+    s = make_session(str(server.make_url("")), limits={"default": limit}, cache=None)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            await s.request(Request("GET", f"/r/{i}.json"))
+
+    await asyncio.gather(*(worker() for _ in range(64)))
+    await s.close()
+    assert len(times) == total
+    assert max_in_window(times, limit.per_seconds) <= limit.requests
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate >= 0.85 * limit.requests / limit.per_seconds
+
+
+async def test_429_pauses_every_request_sharing_the_bucket(serve) -> None:
+    times: list[float] = []
+    throttled_at: list[float] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        now = time.monotonic()
+        if not throttled_at:
+            throttled_at.append(now)
+            return web.Response(status=429, headers={"Retry-After": "0.5"})
+        times.append(now)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    server = await serve(app)
+    s = make_session(str(server.make_url("")), cache=None)
+    first = asyncio.create_task(s.request(Request("GET", "/first.json")))
+    await asyncio.sleep(0.1)  # the 429 has arrived and paused the bucket
+    others = [s.request(Request("GET", f"/other/{i}.json")) for i in range(5)]
+    await asyncio.gather(first, *others)
+    await s.close()
+    assert len(times) == 6
+    assert min(times) >= throttled_at[0] + 0.45
+
+
+async def test_pause_does_not_touch_other_accounts() -> None:
+    a = Limiter("p", "a", {"default": Limit(100, 1)})
+    b = Limiter("p", "b", {"default": Limit(100, 1)}, a._backend)
+    await a.pause(["default"], 5, "test")
+    started = time.monotonic()
+    await b.acquire(["default"])
+    assert time.monotonic() - started < 0.1
+
+
+async def test_cancelled_waiters_neither_leak_nor_double_spend_tokens() -> None:
+    limiter = Limiter("p", "acct", {"default": Limit(2, 0.4)})  # burst 1, a token per 0.408 s
+    interval = Limit(2, 0.4).bucket().interval
+    await limiter.acquire(["default"])
+    started = time.monotonic()
+    waiters = [asyncio.create_task(limiter.acquire(["default"])) for _ in range(5)]
+    await asyncio.sleep(0.1)
+    for w in waiters:
+        w.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    await limiter.acquire(["default"])
+    first = time.monotonic() - started
+    await limiter.acquire(["default"])
+    second = time.monotonic() - started
+    # The next token arrives on schedule (the cancelled tasks took none) ...
+    assert first == pytest.approx(interval, abs=0.08)
+    # ... and the one after that a full interval later (none was handed out twice).
+    assert second - first == pytest.approx(interval, abs=0.08)
+
+
+async def test_an_endpoint_draws_from_all_its_classes() -> None:
+    limiter = Limiter("p", "acct", {"default": Limit(100, 1), "slow": Limit(2, 0.4)})
+    started = time.monotonic()
+    await limiter.acquire(["default", "slow"])
+    await limiter.acquire(["default", "slow"])
+    assert time.monotonic() - started >= Limit(2, 0.4).bucket().interval - 0.01
+    started = time.monotonic()
+    await limiter.acquire(["default"])
+    assert time.monotonic() - started < 0.05
+
+
+async def test_unknown_limit_class_is_a_clear_error() -> None:
+    limiter = Limiter("p", "acct", {"default": Limit(1, 1)})
+    with pytest.raises(ValueError, match="unknown limit class"):
+        await limiter.acquire(["nope"])
+
+
+async def test_rate_limit_none_switches_the_limiter_off(serve) -> None:
+    times: list[float] = []
+    server = await serve(counting_app(times))
+    s = make_session(
+        str(server.make_url("")), limits={"default": Limit(1, 10)}, rate_limit=None, cache=None
+    )
+    await asyncio.gather(*(s.request(Request("GET", f"/{i}.json")) for i in range(5)))
+    await s.close()
+    assert len(times) == 5
+    assert times[-1] - times[0] < 1
+
+
+async def test_time_scale_and_override_limits(serve) -> None:
+    times: list[float] = []
+    server = await serve(counting_app(times))
+    rl = RateLimit(limits={"default": Limit(4, 10)}, time_scale=0.02)  # 4 per 0.2 s
+    s = make_session(str(server.make_url("")), rate_limit=rl, cache=None)
+    await asyncio.gather(*(s.request(Request("GET", f"/{i}.json")) for i in range(12)))
+    await s.close()
+    assert max_in_window(times, 0.2) <= 4
