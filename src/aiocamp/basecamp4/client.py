@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -104,6 +105,8 @@ class Basecamp4(BaseClient):
         cache: An ETag cache backend, or ``None`` to switch caching off.
         retry: A ``RetryPolicy``.
         timeout: Seconds one HTTP attempt may take.
+        host_overrides: Another root for an absolute endpoint's host, e.g.
+            ``{"launchpad.37signals.com": "http://127.0.0.1:8080"}`` for a sandbox.
 
     Docs: https://github.com/basecamp/bc3-api/blob/master
     """
@@ -123,6 +126,7 @@ class Basecamp4(BaseClient):
         cache: EtagCache | None = DEFAULT,
         retry: RetryPolicy = DEFAULT,
         timeout: float = DEFAULT_TIMEOUT,
+        host_overrides: Mapping[str, str] | None = None,
     ) -> None:
         if base_url is None:
             if account_id is None:
@@ -144,6 +148,7 @@ class Basecamp4(BaseClient):
             cache=cache,
             retry=retry,
             timeout=timeout,
+            host_overrides=host_overrides,
         )
         self.account = AccountResource(self.session)
         """The Basecamp account behind the access token, its name and its logo."""

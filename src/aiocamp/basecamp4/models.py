@@ -124,8 +124,6 @@ __all__ = [
     "converter",
 ]
 
-_NO_FIELDS: frozenset[str] = frozenset()
-
 
 @attrs.define(slots=True, eq=True)
 class Person:
@@ -181,7 +179,7 @@ class Person:
     can_access_timesheet: bool | None = None
     can_access_hill_charts: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -317,9 +315,12 @@ class Person:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -407,7 +408,7 @@ class PersonCompany:
     id: int | None = None
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -435,9 +436,12 @@ class PersonCompany:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -469,7 +473,7 @@ class Bucket:
     url: str | None = None
     app_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -512,9 +516,12 @@ class Bucket:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -555,7 +562,7 @@ class RecordingParent:
     url: str | None = None
     app_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -598,9 +605,12 @@ class RecordingParent:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -657,7 +667,7 @@ class Account:
     subscription: AccountSubscription | None = None
     settings: AccountSettings | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -754,9 +764,12 @@ class Account:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -825,7 +838,7 @@ class AccountLimits:
     can_create_users: bool | None = None
     can_upload_files: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "can_create_projects": "can_create_projects",
@@ -865,9 +878,12 @@ class AccountLimits:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_can_create_projects = self.can_create_projects
         if w_can_create_projects is not None or "can_create_projects" not in absent:
             out["can_create_projects"] = w_can_create_projects
@@ -911,7 +927,7 @@ class AccountSubscription:
     logo: bool | None = None
     timesheet: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "short_name": "short_name",
@@ -969,9 +985,12 @@ class AccountSubscription:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_short_name = self.short_name
         if w_short_name is not None or "short_name" not in absent:
             out["short_name"] = w_short_name
@@ -1017,7 +1036,7 @@ class AccountSettings:
     teams_enabled: bool | None = None
     projects_enabled: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "company_hq_enabled": "company_hq_enabled",
@@ -1052,9 +1071,12 @@ class AccountSettings:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_company_hq_enabled = self.company_hq_enabled
         if w_company_hq_enabled is not None or "company_hq_enabled" not in absent:
             out["company_hq_enabled"] = w_company_hq_enabled
@@ -1109,7 +1131,7 @@ class Attachment:
     preview_url: str | None = None
     thumbnail_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1202,9 +1224,12 @@ class Attachment:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1271,7 +1296,7 @@ class Authorization:
     identity: AuthorizationIdentity | None = None
     accounts: list[AuthorizationAccount] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "expires_at": "expires_at",
@@ -1315,9 +1340,12 @@ class Authorization:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_expires_at = self.expires_at
         if w_expires_at is not None or "expires_at" not in absent:
             out["expires_at"] = w_expires_at
@@ -1354,7 +1382,7 @@ class AuthorizationIdentity:
     last_name: str | None = None
     email_address: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1392,9 +1420,12 @@ class AuthorizationIdentity:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1432,7 +1463,7 @@ class AuthorizationAccount:
     href: str | None = None
     app_href: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "product": "product",
@@ -1475,9 +1506,12 @@ class AuthorizationAccount:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_product = self.product
         if w_product is not None or "product" not in absent:
             out["product"] = w_product
@@ -1511,12 +1545,12 @@ class AuthorizationToken:
     Spec: specs/basecamp4/authorization.yaml
     """
 
-    access_token: str | None = None
+    access_token: str | None = attrs.field(default=None, repr=_rt.redacted_repr)
     token_type: str | None = None
     expires_in: int | None = None
-    refresh_token: str | None = None
+    refresh_token: str | None = attrs.field(default=None, repr=_rt.redacted_repr)
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "access_token": "access_token",
@@ -1554,9 +1588,12 @@ class AuthorizationToken:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_access_token = self.access_token
         if w_access_token is not None or "access_token" not in absent:
             out["access_token"] = w_access_token
@@ -1594,7 +1631,7 @@ class Boost:
     booster: Person | None = None
     recording: RecordingParent | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1645,9 +1682,12 @@ class Boost:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1718,7 +1758,7 @@ class Campfire:
     lines_url: str | None = None
     files_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1834,9 +1874,12 @@ class Campfire:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1946,7 +1989,7 @@ class CampfireLine:
     content: str | None = None
     attachments: list[CampfireLineAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2073,9 +2116,12 @@ class CampfireLine:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2165,7 +2211,7 @@ class CampfireLineAttachment:
     byte_size: int | None = None
     download_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -2213,9 +2259,12 @@ class CampfireLineAttachment:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -2307,7 +2356,7 @@ class CardTableCard:
     boosts_url: str | None = None
     steps: list[CardTableStep] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2501,9 +2550,12 @@ class CardTableCard:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2662,7 +2714,7 @@ class CardTableColumn:
     cards_url: str | None = None
     position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2809,9 +2861,12 @@ class CardTableColumn:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2939,7 +2994,7 @@ class CardTableStep:
     assignees: list[Person] | None = None
     completion_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3071,9 +3126,12 @@ class CardTableStep:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3188,7 +3246,7 @@ class CardTable:
     public_link_url: str | None = None
     lists: list[CardTableColumn] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3309,9 +3367,12 @@ class CardTable:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3402,7 +3463,7 @@ class Chatbot:
     app_url: str | None = None
     lines_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3460,9 +3521,12 @@ class Chatbot:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3508,7 +3572,7 @@ class ChatbotCommand:
     creator: Person | None = None
     callback_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "command": "command",
@@ -3545,9 +3609,12 @@ class ChatbotCommand:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_command = self.command
         if w_command is not None or "command" not in absent:
             out["command"] = w_command
@@ -3620,7 +3687,7 @@ class ClientApproval:
     approver: Person | None = None
     responses: list[ClientApprovalResponse] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3776,9 +3843,12 @@ class ClientApproval:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3903,7 +3973,7 @@ class ClientApprovalResponse:
     content: str | None = None
     approved: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -4014,9 +4084,12 @@ class ClientApprovalResponse:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -4121,7 +4194,7 @@ class ClientCorrespondence:
     replies_count: int | None = None
     replies_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -4254,9 +4327,12 @@ class ClientCorrespondence:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -4365,7 +4441,7 @@ class ClientReply:
     creator: Person | None = None
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -4472,9 +4548,12 @@ class ClientReply:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -4575,7 +4654,7 @@ class Comment:
     creator: Person | None = None
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -4690,9 +4769,12 @@ class Comment:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -4807,7 +4889,7 @@ class Document:
     creator: Person | None = None
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -4942,9 +5024,12 @@ class Document:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -5045,7 +5130,7 @@ class Event:
     boosts_count: int | None = None
     boosts_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -5111,9 +5196,12 @@ class Event:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -5163,7 +5251,7 @@ class EventDetails:
     parent_id_was: int | None = None
     notified_recipient_ids: list[int] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "new_parent_id": "new_parent_id",
@@ -5201,9 +5289,12 @@ class EventDetails:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_new_parent_id = self.new_parent_id
         if w_new_parent_id is not None or "new_parent_id" not in absent:
             out["new_parent_id"] = w_new_parent_id
@@ -5270,7 +5361,7 @@ class InboxForward:
     replies_count: int | None = None
     replies_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -5402,9 +5493,12 @@ class InboxForward:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -5522,7 +5616,7 @@ class Gauge:
     last_needle_position: int | None = None
     previous_needle_position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -5645,9 +5739,12 @@ class Gauge:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -5767,7 +5864,7 @@ class GaugeNeedle:
     position: int | None = None
     comment_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -5914,9 +6011,12 @@ class GaugeNeedle:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -6013,7 +6113,7 @@ class GaugeNeedleCreateParams:
     color: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "position": "position",
@@ -6046,9 +6146,12 @@ class GaugeNeedleCreateParams:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_position = self.position
         if w_position is not None or "position" not in absent:
             out["position"] = w_position
@@ -6075,7 +6178,7 @@ class GaugeNeedleUpdateParams:
 
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "description": "description",
@@ -6098,9 +6201,12 @@ class GaugeNeedleUpdateParams:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_description = self.description
         if w_description is not None or "description" not in absent:
             out["description"] = w_description
@@ -6121,7 +6227,7 @@ class GaugeToggleParams:
 
     enabled: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "enabled": "enabled",
@@ -6144,9 +6250,12 @@ class GaugeToggleParams:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_enabled = self.enabled
         if w_enabled is not None or "enabled" not in absent:
             out["enabled"] = w_enabled
@@ -6175,7 +6284,7 @@ class HillChart:
     app_update_url: str | None = None
     dots: list[HillChartDot] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "enabled": "enabled",
@@ -6223,9 +6332,12 @@ class HillChart:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_enabled = self.enabled
         if w_enabled is not None or "enabled" not in absent:
             out["enabled"] = w_enabled
@@ -6270,7 +6382,7 @@ class HillChartDot:
     url: str | None = None
     app_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -6318,9 +6430,12 @@ class HillChartDot:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -6388,7 +6503,7 @@ class InboxReply:
     creator: Person | None = None
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -6505,9 +6620,12 @@ class InboxReply:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -6612,7 +6730,7 @@ class Inbox:
     forwards_count: int | None = None
     forwards_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -6718,9 +6836,12 @@ class Inbox:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -6798,7 +6919,7 @@ class LineupMarker:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -6841,9 +6962,12 @@ class LineupMarker:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -6908,7 +7032,7 @@ class MessageBoard:
     messages_url: str | None = None
     app_messages_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -7021,9 +7145,12 @@ class MessageBoard:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -7104,7 +7231,7 @@ class MessageType:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -7147,9 +7274,12 @@ class MessageType:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -7222,7 +7352,7 @@ class Message:
     content: str | None = None
     subject: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -7357,9 +7487,12 @@ class Message:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -7448,7 +7581,7 @@ class MyAssignments:
     priorities: list[MyAssignment] | None = None
     non_priorities: list[MyAssignment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "priorities": "priorities",
@@ -7486,9 +7619,12 @@ class MyAssignments:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_priorities = self.priorities
         if w_priorities is not None:
             out["priorities"] = [x.to_wire() for x in w_priorities]
@@ -7542,7 +7678,7 @@ class MyAssignment:
     parent: RecordingParent | None = None
     children: list[MyAssignment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -7650,9 +7786,12 @@ class MyAssignment:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -7724,7 +7863,7 @@ class MyReadings:
     reads: list[MyNotification] | None = None
     memories: list[MyNotification] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "unreads": "unreads",
@@ -7772,9 +7911,12 @@ class MyReadings:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_unreads = self.unreads
         if w_unreads is not None:
             out["unreads"] = [x.to_wire() for x in w_unreads]
@@ -7853,7 +7995,7 @@ class MyNotification:
     named: bool | None = None
     image_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -8007,9 +8149,12 @@ class MyNotification:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -8113,7 +8258,7 @@ class OutOfOffice:
     start_date: date | None = None
     end_date: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "person": "person",
@@ -8160,9 +8305,12 @@ class OutOfOffice:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_person = self.person
         if w_person is not None:
             out["person"] = w_person.to_wire()
@@ -8199,7 +8347,7 @@ class OutOfOfficeDates:
     start_date: date | None = None
     end_date: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "start_date": "start_date",
@@ -8227,9 +8375,12 @@ class OutOfOfficeDates:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_start_date = self.start_date
         if w_start_date is not None or "start_date" not in absent:
             out["start_date"] = w_start_date
@@ -8255,7 +8406,7 @@ class ProjectAccessChange:
     granted: list[Person] | None = None
     revoked: list[Person] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "granted": "granted",
@@ -8293,9 +8444,12 @@ class ProjectAccessChange:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_granted = self.granted
         if w_granted is not None:
             out["granted"] = [x.to_wire() for x in w_granted]
@@ -8329,7 +8483,7 @@ class ProjectAccessNewPerson:
     title: str | None = None
     company_name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -8367,9 +8521,12 @@ class ProjectAccessNewPerson:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -8407,7 +8564,7 @@ class MyPreferences:
     first_week_day: str | None = None
     time_format: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "url": "url",
@@ -8450,9 +8607,12 @@ class MyPreferences:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_url = self.url
         if w_url is not None or "url" not in absent:
             out["url"] = w_url
@@ -8489,7 +8649,7 @@ class MyPreferencesParams:
     first_week_day: str | None = None
     time_format: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "time_zone_name": "time_zone_name",
@@ -8522,9 +8682,12 @@ class MyPreferencesParams:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_time_zone_name = self.time_zone_name
         if w_time_zone_name is not None or "time_zone_name" not in absent:
             out["time_zone_name"] = w_time_zone_name
@@ -8589,7 +8752,7 @@ class Project:
     dock: list[DockTool] | None = None
     bookmarked: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -8729,9 +8892,12 @@ class Project:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -8827,7 +8993,7 @@ class DockTool:
     url: str | None = None
     app_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -8880,9 +9046,12 @@ class DockTool:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -8923,7 +9092,7 @@ class ProjectClientside:
     url: str | None = None
     app_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "url": "url",
@@ -8951,9 +9120,12 @@ class ProjectClientside:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_url = self.url
         if w_url is not None or "url" not in absent:
             out["url"] = w_url
@@ -8979,7 +9151,7 @@ class ProjectScheduleAttributes:
     start_date: date | None = None
     end_date: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "start_date": "start_date",
@@ -9007,9 +9179,12 @@ class ProjectScheduleAttributes:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_start_date = self.start_date
         if w_start_date is not None or "start_date" not in absent:
             out["start_date"] = w_start_date
@@ -9073,7 +9248,7 @@ class QuestionAnswer:
     content: str | None = None
     group_on: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -9210,9 +9385,12 @@ class QuestionAnswer:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -9301,7 +9479,7 @@ class QuestionAnswerParams:
     content: str | None = None
     group_on: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -9329,9 +9507,12 @@ class QuestionAnswerParams:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -9361,7 +9542,7 @@ class QuestionReminder:
     group_on: date | None = None
     question: Question | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "reminder_id": "reminder_id",
@@ -9403,9 +9584,12 @@ class QuestionReminder:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_reminder_id = self.reminder_id
         if w_reminder_id is not None or "reminder_id" not in absent:
             out["reminder_id"] = w_reminder_id
@@ -9467,7 +9651,7 @@ class Questionnaire:
     questions_count: int | None = None
     questions_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -9575,9 +9759,12 @@ class Questionnaire:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -9683,7 +9870,7 @@ class Question:
     answers_count: int | None = None
     answers_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -9812,9 +9999,12 @@ class Question:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -9915,7 +10105,7 @@ class QuestionSchedule:
     duration: Any | None = None
     end_date: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "frequency": "frequency",
@@ -9984,9 +10174,12 @@ class QuestionSchedule:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_frequency = self.frequency
         if w_frequency is not None or "frequency" not in absent:
             out["frequency"] = w_frequency
@@ -10038,7 +10231,7 @@ class QuestionParams:
     title: str | None = None
     schedule: QuestionScheduleParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -10072,9 +10265,12 @@ class QuestionParams:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -10104,7 +10300,7 @@ class QuestionScheduleParams:
     time_of_day: str | None = None
     days: list[str] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "frequency": "frequency",
@@ -10140,9 +10336,12 @@ class QuestionScheduleParams:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_frequency = self.frequency
         if w_frequency is not None or "frequency" not in absent:
             out["frequency"] = w_frequency
@@ -10171,7 +10370,7 @@ class QuestionPauseState:
 
     paused: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "paused": "paused",
@@ -10194,9 +10393,12 @@ class QuestionPauseState:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_paused = self.paused
         if w_paused is not None or "paused" not in absent:
             out["paused"] = w_paused
@@ -10219,7 +10421,7 @@ class QuestionNotificationSettings:
     responding: bool | None = None
     subscribed: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "responding": "responding",
@@ -10247,9 +10449,12 @@ class QuestionNotificationSettings:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_responding = self.responding
         if w_responding is not None or "responding" not in absent:
             out["responding"] = w_responding
@@ -10313,7 +10518,7 @@ class Recording:
     creator: Person | None = None
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -10448,9 +10653,12 @@ class Recording:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -10543,7 +10751,7 @@ class OverdueTodos:
     over_a_month_late: list[Todo] | None = None
     over_three_months_late: list[Todo] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "under_a_week_late": "under_a_week_late",
@@ -10603,9 +10811,12 @@ class OverdueTodos:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_under_a_week_late = self.under_a_week_late
         if w_under_a_week_late is not None:
             out["under_a_week_late"] = [x.to_wire() for x in w_under_a_week_late]
@@ -10647,7 +10858,7 @@ class UpcomingSchedule:
     recurring_schedule_entry_occurrences: list[UpcomingScheduleEntry] | None = None
     assignables: list[Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "schedule_entries": "schedule_entries",
@@ -10701,9 +10912,12 @@ class UpcomingSchedule:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_schedule_entries = self.schedule_entries
         if w_schedule_entries is not None:
             out["schedule_entries"] = [x.to_wire() for x in w_schedule_entries]
@@ -10766,7 +10980,7 @@ class UpcomingScheduleEntry:
     bucket: Bucket | None = None
     comments_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -10874,9 +11088,12 @@ class UpcomingScheduleEntry:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -10995,7 +11212,7 @@ class ScheduleEntry:
     participants: list[Person] | None = None
     recurrence_schedule: ScheduleEntryRecurrence | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -11170,9 +11387,12 @@ class ScheduleEntry:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -11290,7 +11510,7 @@ class ScheduleEntryRecurrence:
     start_date: date | None = None
     end_date: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "frequency": "frequency",
@@ -11346,9 +11566,12 @@ class ScheduleEntryRecurrence:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_frequency = self.frequency
         if w_frequency is not None or "frequency" not in absent:
             out["frequency"] = w_frequency
@@ -11421,7 +11644,7 @@ class Schedule:
     entries_count: int | None = None
     entries_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -11537,9 +11760,12 @@ class Schedule:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -11612,7 +11838,7 @@ class ScheduleSettings:
 
     include_due_assignments: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "include_due_assignments": "include_due_assignments",
@@ -11640,9 +11866,12 @@ class ScheduleSettings:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_include_due_assignments = self.include_due_assignments
         if w_include_due_assignments is not None or "include_due_assignments" not in absent:
             out["include_due_assignments"] = w_include_due_assignments
@@ -11675,7 +11904,7 @@ class SearchMetadata:
     default_file_type_label: str | None = None
     default_type_label: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "recording_search_types": "recording_search_types",
@@ -11754,9 +11983,12 @@ class SearchMetadata:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_recording_search_types = self.recording_search_types
         if w_recording_search_types is not None:
             out["recording_search_types"] = [x.to_wire() for x in w_recording_search_types]
@@ -11801,7 +12033,7 @@ class SearchFilterOption:
     key: str | None = None
     value: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "key": "key",
@@ -11829,9 +12061,12 @@ class SearchFilterOption:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_key = self.key
         if w_key is not None or "key" not in absent:
             out["key"] = w_key
@@ -11917,7 +12152,7 @@ class SearchResult:
     plain_text_content: str | None = None
     plain_text_description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -12113,9 +12348,12 @@ class SearchResult:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -12241,7 +12479,7 @@ class Subscription:
     url: str | None = None
     subscribers: list[Person] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "subscribed": "subscribed",
@@ -12284,9 +12522,12 @@ class Subscription:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_subscribed = self.subscribed
         if w_subscribed is not None or "subscribed" not in absent:
             out["subscribed"] = w_subscribed
@@ -12334,7 +12575,7 @@ class Template:
     app_url: str | None = None
     dock: list[DockTool] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -12402,9 +12643,12 @@ class Template:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -12457,7 +12701,7 @@ class ProjectConstruction:
     url: str | None = None
     project: Any | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -12493,9 +12737,12 @@ class ProjectConstruction:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -12527,7 +12774,7 @@ class ProjectConstructionProject:
     name: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -12555,9 +12802,12 @@ class ProjectConstructionProject:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -12609,7 +12859,7 @@ class TimelineEvent:
     data: TimelineEventData | None = None
     attachments: list[Any] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -12719,9 +12969,12 @@ class TimelineEvent:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -12798,7 +13051,7 @@ class TimelineEventData:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "all_day": "all_day",
@@ -12831,9 +13084,12 @@ class TimelineEventData:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_all_day = self.all_day
         if w_all_day is not None or "all_day" not in absent:
             out["all_day"] = w_all_day
@@ -12894,7 +13150,7 @@ class TimesheetEntry:
     hours: Decimal | None = None
     person: Person | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -13020,9 +13276,12 @@ class TimesheetEntry:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -13160,7 +13419,7 @@ class Todolist:
     app_todos_url: str | None = None
     comments_app_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -13340,9 +13599,12 @@ class Todolist:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -13512,7 +13774,7 @@ class Todo:
     completion_subscribers: list[Person] | None = None
     completion_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -13701,9 +13963,12 @@ class Todo:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -13822,7 +14087,7 @@ class TodoCompletion:
     created_at: datetime | None = None
     creator: Person | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "created_at": "created_at",
@@ -13854,9 +14119,12 @@ class TodoCompletion:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_created_at = self.created_at
         if w_created_at is not None or "created_at" not in absent:
             out["created_at"] = w_created_at
@@ -13922,7 +14190,7 @@ class Todoset:
     todolists_url: str | None = None
     app_todoslists_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -14058,9 +14326,12 @@ class Todoset:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -14159,7 +14430,7 @@ class TodosetTodolist:
     url: str | None = None
     app_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -14212,9 +14483,12 @@ class TodosetTodolist:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -14281,7 +14555,7 @@ class Tool:
     bucket: Bucket | None = None
     creator: Person | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -14382,9 +14656,12 @@ class Tool:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -14505,7 +14782,7 @@ class Upload:
     width: int | None = None
     height: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -14675,9 +14952,12 @@ class Upload:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -14795,7 +15075,7 @@ class UploadVersion:
     created_at: datetime | None = None
     creator: Person | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -14845,9 +15125,12 @@ class UploadVersion:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -14925,7 +15208,7 @@ class Vault:
     vaults_count: int | None = None
     vaults_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -15060,9 +15343,12 @@ class Vault:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -15165,7 +15451,7 @@ class Webhook:
     app_url: str | None = None
     recent_deliveries: list[WebhookDelivery] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -15236,9 +15522,12 @@ class Webhook:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -15293,7 +15582,7 @@ class WebhookDelivery:
     request: WebhookDeliveryRequest | None = None
     response: WebhookDeliveryResponse | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -15343,9 +15632,12 @@ class WebhookDelivery:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -15381,7 +15673,7 @@ class WebhookDeliveryRequest:
     headers: Any | None = None
     body: WebhookEvent | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "headers": "headers",
@@ -15411,9 +15703,12 @@ class WebhookDeliveryRequest:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_headers = self.headers
         if w_headers is not None or "headers" not in absent:
             out["headers"] = w_headers
@@ -15445,7 +15740,7 @@ class WebhookDeliveryResponse:
     message: str | None = None
     body: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "headers": "headers",
@@ -15481,9 +15776,12 @@ class WebhookDeliveryResponse:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_headers = self.headers
         if w_headers is not None or "headers" not in absent:
             out["headers"] = w_headers
@@ -15525,7 +15823,7 @@ class WebhookEvent:
     creator: Person | None = None
     copy: WebhookEventCopy | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -15588,9 +15886,12 @@ class WebhookEvent:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -15641,7 +15942,7 @@ class WebhookEventCopy:
     app_url: str | None = None
     bucket: Bucket | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -15683,9 +15984,12 @@ class WebhookEventCopy:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -15717,7 +16021,7 @@ class _AccountUpdateNameBody:
 
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -15740,9 +16044,12 @@ class _AccountUpdateNameBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -15763,7 +16070,7 @@ class _BoostsCreateBody:
 
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -15786,9 +16093,12 @@ class _BoostsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -15809,7 +16119,7 @@ class _BoostsCreateForEventBody:
 
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -15832,9 +16142,12 @@ class _BoostsCreateForEventBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -15857,7 +16170,7 @@ class _CampfiresCreateLineBody:
     content: str | None = None
     content_type: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -15885,9 +16198,12 @@ class _CampfiresCreateLineBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -15917,7 +16233,7 @@ class _CardTableCardsCreateBody:
     due_on: date | None = None
     notify: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -15955,9 +16271,12 @@ class _CardTableCardsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -15993,7 +16312,7 @@ class _CardTableCardsUpdateBody:
     due_on: date | None = None
     assignee_ids: list[int] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -16034,9 +16353,12 @@ class _CardTableCardsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -16070,7 +16392,7 @@ class _CardTableCardsMoveBody:
     column_id: int | None = None
     position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "column_id": "column_id",
@@ -16098,9 +16420,12 @@ class _CardTableCardsMoveBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_column_id = self.column_id
         if w_column_id is not None or "column_id" not in absent:
             out["column_id"] = w_column_id
@@ -16126,7 +16451,7 @@ class _CardTableColumnsCreateBody:
     title: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -16154,9 +16479,12 @@ class _CardTableColumnsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -16182,7 +16510,7 @@ class _CardTableColumnsUpdateBody:
     title: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -16210,9 +16538,12 @@ class _CardTableColumnsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -16240,7 +16571,7 @@ class _CardTableColumnsMoveBody:
     target_id: int | None = None
     position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "source_id": "source_id",
@@ -16273,9 +16604,12 @@ class _CardTableColumnsMoveBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_source_id = self.source_id
         if w_source_id is not None or "source_id" not in absent:
             out["source_id"] = w_source_id
@@ -16302,7 +16636,7 @@ class _CardTableColumnsSetColorBody:
 
     color: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "color": "color",
@@ -16325,9 +16659,12 @@ class _CardTableColumnsSetColorBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_color = self.color
         if w_color is not None or "color" not in absent:
             out["color"] = w_color
@@ -16354,7 +16691,7 @@ class _CardTableStepsCreateBody:
     assignee_ids: list[int] | None = None
     assignees: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -16395,9 +16732,12 @@ class _CardTableStepsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -16435,7 +16775,7 @@ class _CardTableStepsUpdateBody:
     assignee_ids: list[int] | None = None
     assignees: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -16476,9 +16816,12 @@ class _CardTableStepsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -16510,7 +16853,7 @@ class _CardTableStepsSetCompletionBody:
 
     completion: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "completion": "completion",
@@ -16533,9 +16876,12 @@ class _CardTableStepsSetCompletionBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_completion = self.completion
         if w_completion is not None or "completion" not in absent:
             out["completion"] = w_completion
@@ -16558,7 +16904,7 @@ class _CardTableStepsRepositionBody:
     source_id: int | None = None
     position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "source_id": "source_id",
@@ -16586,9 +16932,12 @@ class _CardTableStepsRepositionBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_source_id = self.source_id
         if w_source_id is not None or "source_id" not in absent:
             out["source_id"] = w_source_id
@@ -16616,7 +16965,7 @@ class _CardTablesMoveCardBody:
     target_id: int | None = None
     position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "source_id": "source_id",
@@ -16649,9 +16998,12 @@ class _CardTablesMoveCardBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_source_id = self.source_id
         if w_source_id is not None or "source_id" not in absent:
             out["source_id"] = w_source_id
@@ -16680,7 +17032,7 @@ class _ChatbotsCreateBody:
     service_name: str | None = None
     command_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "service_name": "service_name",
@@ -16708,9 +17060,12 @@ class _ChatbotsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_service_name = self.service_name
         if w_service_name is not None or "service_name" not in absent:
             out["service_name"] = w_service_name
@@ -16736,7 +17091,7 @@ class _ChatbotsUpdateBody:
     service_name: str | None = None
     command_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "service_name": "service_name",
@@ -16764,9 +17119,12 @@ class _ChatbotsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_service_name = self.service_name
         if w_service_name is not None or "service_name" not in absent:
             out["service_name"] = w_service_name
@@ -16790,7 +17148,7 @@ class _ChatbotsCreateLineBody:
 
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -16813,9 +17171,12 @@ class _ChatbotsCreateLineBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -16836,7 +17197,7 @@ class _ClientVisibilityUpdateBody:
 
     visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "visible_to_clients": "visible_to_clients",
@@ -16861,9 +17222,12 @@ class _ClientVisibilityUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_visible_to_clients = self.visible_to_clients
         if w_visible_to_clients is not None or "visible_to_clients" not in absent:
             out["visible_to_clients"] = w_visible_to_clients
@@ -16884,7 +17248,7 @@ class _CommentsCreateBody:
 
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -16907,9 +17271,12 @@ class _CommentsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -16930,7 +17297,7 @@ class _CommentsUpdateBody:
 
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -16953,9 +17320,12 @@ class _CommentsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -16980,7 +17350,7 @@ class _DocumentsCreateBody:
     content: str | None = None
     status: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -17013,9 +17383,12 @@ class _DocumentsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -17044,7 +17417,7 @@ class _DocumentsUpdateBody:
     title: str | None = None
     content: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -17072,9 +17445,12 @@ class _DocumentsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -17102,7 +17478,7 @@ class _GaugesCreateNeedleBody:
     notify: str | None = None
     subscriptions: list[int] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "gauge_needle": "gauge_needle",
@@ -17146,9 +17522,12 @@ class _GaugesCreateNeedleBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_gauge_needle = self.gauge_needle
         if w_gauge_needle is not None:
             out["gauge_needle"] = w_gauge_needle.to_wire()
@@ -17179,7 +17558,7 @@ class _GaugesUpdateNeedleBody:
 
     gauge_needle: GaugeNeedleUpdateParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "gauge_needle": "gauge_needle",
@@ -17210,9 +17589,12 @@ class _GaugesUpdateNeedleBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_gauge_needle = self.gauge_needle
         if w_gauge_needle is not None:
             out["gauge_needle"] = w_gauge_needle.to_wire()
@@ -17235,7 +17617,7 @@ class _GaugesToggleBody:
 
     gauge: GaugeToggleParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "gauge": "gauge",
@@ -17262,9 +17644,12 @@ class _GaugesToggleBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_gauge = self.gauge
         if w_gauge is not None:
             out["gauge"] = w_gauge.to_wire()
@@ -17289,7 +17674,7 @@ class _HillChartsUpdateSettingsBody:
     tracked: list[int] | None = None
     untracked: list[int] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "tracked": "tracked",
@@ -17325,9 +17710,12 @@ class _HillChartsUpdateSettingsBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_tracked = self.tracked
         if w_tracked is not None:
             out["tracked"] = list(w_tracked)
@@ -17357,7 +17745,7 @@ class _LineupMarkersCreateBody:
     name: str | None = None
     date: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -17385,9 +17773,12 @@ class _LineupMarkersCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -17413,7 +17804,7 @@ class _LineupMarkersUpdateBody:
     name: str | None = None
     date: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -17441,9 +17832,12 @@ class _LineupMarkersUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -17469,7 +17863,7 @@ class _MessageTypesCreateBody:
     name: str | None = None
     icon: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -17497,9 +17891,12 @@ class _MessageTypesCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -17525,7 +17922,7 @@ class _MessageTypesUpdateBody:
     name: str | None = None
     icon: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -17553,9 +17950,12 @@ class _MessageTypesUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -17587,7 +17987,7 @@ class _MessagesCreateBody:
     category_id: int | None = None
     subscriptions: list[int] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "subject": "subject",
@@ -17633,9 +18033,12 @@ class _MessagesCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_subject = self.subject
         if w_subject is not None or "subject" not in absent:
             out["subject"] = w_subject
@@ -17674,7 +18077,7 @@ class _MessagesUpdateBody:
     content: str | None = None
     category_id: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "subject": "subject",
@@ -17707,9 +18110,12 @@ class _MessagesUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_subject = self.subject
         if w_subject is not None or "subject" not in absent:
             out["subject"] = w_subject
@@ -17736,7 +18142,7 @@ class _MyNotificationsMarkAsReadBody:
 
     readables: list[str] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "readables": "readables",
@@ -17764,9 +18170,12 @@ class _MyNotificationsMarkAsReadBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_readables = self.readables
         if w_readables is not None:
             out["readables"] = list(w_readables)
@@ -17789,7 +18198,7 @@ class _OutOfOfficeEnableBody:
 
     out_of_office: OutOfOfficeDates | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "out_of_office": "out_of_office",
@@ -17820,9 +18229,12 @@ class _OutOfOfficeEnableBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_out_of_office = self.out_of_office
         if w_out_of_office is not None:
             out["out_of_office"] = w_out_of_office.to_wire()
@@ -17849,7 +18261,7 @@ class _PeopleUpdateProjectAccessBody:
     revoke: list[int] | None = None
     create: list[ProjectAccessNewPerson] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "grant": "grant",
@@ -17895,9 +18307,12 @@ class _PeopleUpdateProjectAccessBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_grant = self.grant
         if w_grant is not None:
             out["grant"] = list(w_grant)
@@ -17944,7 +18359,7 @@ class _PeopleUpdateMyProfileBody:
     first_week_day: int | None = None
     time_format: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -18008,9 +18423,12 @@ class _PeopleUpdateMyProfileBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -18052,7 +18470,7 @@ class _PeopleUpdateMyPreferencesBody:
 
     person: MyPreferencesParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "person": "person",
@@ -18081,9 +18499,12 @@ class _PeopleUpdateMyPreferencesBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_person = self.person
         if w_person is not None:
             out["person"] = w_person.to_wire()
@@ -18108,7 +18529,7 @@ class _ProjectsCreateBody:
     name: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -18136,9 +18557,12 @@ class _ProjectsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -18168,7 +18592,7 @@ class _ProjectsUpdateBody:
     schedule_attributes: ProjectScheduleAttributes | None = None
     admissions: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -18214,9 +18638,12 @@ class _ProjectsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -18248,7 +18675,7 @@ class _QuestionAnswersCreateBody:
 
     question_answer: QuestionAnswerParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "question_answer": "question_answer",
@@ -18279,9 +18706,12 @@ class _QuestionAnswersCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_question_answer = self.question_answer
         if w_question_answer is not None:
             out["question_answer"] = w_question_answer.to_wire()
@@ -18304,7 +18734,7 @@ class _QuestionAnswersUpdateBody:
 
     question_answer: QuestionAnswerParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "question_answer": "question_answer",
@@ -18335,9 +18765,12 @@ class _QuestionAnswersUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_question_answer = self.question_answer
         if w_question_answer is not None:
             out["question_answer"] = w_question_answer.to_wire()
@@ -18360,7 +18793,7 @@ class _QuestionsCreateBody:
 
     question: QuestionParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "question": "question",
@@ -18389,9 +18822,12 @@ class _QuestionsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_question = self.question
         if w_question is not None:
             out["question"] = w_question.to_wire()
@@ -18414,7 +18850,7 @@ class _QuestionsUpdateBody:
 
     question: QuestionParams | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "question": "question",
@@ -18443,9 +18879,12 @@ class _QuestionsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_question = self.question
         if w_question is not None:
             out["question"] = w_question.to_wire()
@@ -18470,7 +18909,7 @@ class _QuestionsUpdateNotificationSettingsBody:
     responding: bool | None = None
     subscribed: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "responding": "responding",
@@ -18502,9 +18941,12 @@ class _QuestionsUpdateNotificationSettingsBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_responding = self.responding
         if w_responding is not None or "responding" not in absent:
             out["responding"] = w_responding
@@ -18540,7 +18982,7 @@ class _ScheduleEntriesCreateBody:
     all_day: bool | None = None
     notify: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "summary": "summary",
@@ -18600,9 +19042,12 @@ class _ScheduleEntriesCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_summary = self.summary
         if w_summary is not None or "summary" not in absent:
             out["summary"] = w_summary
@@ -18655,7 +19100,7 @@ class _ScheduleEntriesUpdateBody:
     all_day: bool | None = None
     notify: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "summary": "summary",
@@ -18715,9 +19160,12 @@ class _ScheduleEntriesUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_summary = self.summary
         if w_summary is not None or "summary" not in absent:
             out["summary"] = w_summary
@@ -18758,7 +19206,7 @@ class _SchedulesUpdateBody:
 
     schedule: ScheduleSettings | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "schedule": "schedule",
@@ -18787,9 +19235,12 @@ class _SchedulesUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_schedule = self.schedule
         if w_schedule is not None:
             out["schedule"] = w_schedule.to_wire()
@@ -18814,7 +19265,7 @@ class _SubscriptionsUpdateBody:
     subscriptions: list[int] | None = None
     unsubscriptions: list[int] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "subscriptions": "subscriptions",
@@ -18852,9 +19303,12 @@ class _SubscriptionsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_subscriptions = self.subscriptions
         if w_subscriptions is not None:
             out["subscriptions"] = list(w_subscriptions)
@@ -18884,7 +19338,7 @@ class _TemplatesCreateBody:
     name: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -18912,9 +19366,12 @@ class _TemplatesCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -18940,7 +19397,7 @@ class _TemplatesUpdateBody:
     name: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -18968,9 +19425,12 @@ class _TemplatesUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -18994,7 +19454,7 @@ class _TemplatesCreateProjectConstructionBody:
 
     project: ProjectConstructionProject | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "project": "project",
@@ -19025,9 +19485,12 @@ class _TemplatesCreateProjectConstructionBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_project = self.project
         if w_project is not None:
             out["project"] = w_project.to_wire()
@@ -19056,7 +19519,7 @@ class _TimesheetsCreateBody:
     description: str | None = None
     person_id: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "date": "date",
@@ -19094,9 +19557,12 @@ class _TimesheetsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_date = self.date
         if w_date is not None or "date" not in absent:
             out["date"] = w_date
@@ -19132,7 +19598,7 @@ class _TimesheetsUpdateBody:
     description: str | None = None
     person_id: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "date": "date",
@@ -19170,9 +19636,12 @@ class _TimesheetsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_date = self.date
         if w_date is not None or "date" not in absent:
             out["date"] = w_date
@@ -19204,7 +19673,7 @@ class _TodolistGroupsCreateBody:
     name: str | None = None
     color: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -19232,9 +19701,12 @@ class _TodolistGroupsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -19258,7 +19730,7 @@ class _TodolistGroupsRepositionBody:
 
     position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "position": "position",
@@ -19281,9 +19753,12 @@ class _TodolistGroupsRepositionBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_position = self.position
         if w_position is not None or "position" not in absent:
             out["position"] = w_position
@@ -19306,7 +19781,7 @@ class _TodolistsCreateBody:
     name: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -19334,9 +19809,12 @@ class _TodolistsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -19362,7 +19840,7 @@ class _TodolistsUpdateBody:
     name: str | None = None
     description: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -19390,9 +19868,12 @@ class _TodolistsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -19428,7 +19909,7 @@ class _TodosCreateBody:
     due_on: date | None = None
     starts_on: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -19491,9 +19972,12 @@ class _TodosCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -19548,7 +20032,7 @@ class _TodosUpdateBody:
     due_on: date | None = None
     starts_on: date | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "content": "content",
@@ -19611,9 +20095,12 @@ class _TodosUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
@@ -19658,7 +20145,7 @@ class _TodosRepositionBody:
     position: int | None = None
     parent_id: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "position": "position",
@@ -19686,9 +20173,12 @@ class _TodosRepositionBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_position = self.position
         if w_position is not None or "position" not in absent:
             out["position"] = w_position
@@ -19714,7 +20204,7 @@ class _ToolsCreateBody:
     source_recording_id: int | None = None
     title: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "source_recording_id": "source_recording_id",
@@ -19744,9 +20234,12 @@ class _ToolsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_source_recording_id = self.source_recording_id
         if w_source_recording_id is not None or "source_recording_id" not in absent:
             out["source_recording_id"] = w_source_recording_id
@@ -19770,7 +20263,7 @@ class _ToolsUpdateBody:
 
     title: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -19793,9 +20286,12 @@ class _ToolsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -19816,7 +20312,7 @@ class _ToolsRepositionBody:
 
     position: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "position": "position",
@@ -19839,9 +20335,12 @@ class _ToolsRepositionBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_position = self.position
         if w_position is not None or "position" not in absent:
             out["position"] = w_position
@@ -19866,7 +20365,7 @@ class _UploadsCreateBody:
     description: str | None = None
     base_name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "attachable_sgid": "attachable_sgid",
@@ -19899,9 +20398,12 @@ class _UploadsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_attachable_sgid = self.attachable_sgid
         if w_attachable_sgid is not None or "attachable_sgid" not in absent:
             out["attachable_sgid"] = w_attachable_sgid
@@ -19930,7 +20432,7 @@ class _UploadsUpdateBody:
     description: str | None = None
     base_name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "description": "description",
@@ -19958,9 +20460,12 @@ class _UploadsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_description = self.description
         if w_description is not None or "description" not in absent:
             out["description"] = w_description
@@ -19984,7 +20489,7 @@ class _VaultsCreateBody:
 
     title: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -20007,9 +20512,12 @@ class _VaultsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -20030,7 +20538,7 @@ class _VaultsUpdateBody:
 
     title: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "title": "title",
@@ -20053,9 +20561,12 @@ class _VaultsUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
@@ -20078,7 +20589,7 @@ class _WebhooksCreateBody:
     payload_url: str | None = None
     types: list[str] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "payload_url": "payload_url",
@@ -20109,9 +20620,12 @@ class _WebhooksCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_payload_url = self.payload_url
         if w_payload_url is not None or "payload_url" not in absent:
             out["payload_url"] = w_payload_url
@@ -20141,7 +20655,7 @@ class _WebhooksUpdateBody:
     types: list[str] | None = None
     active: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "payload_url": "payload_url",
@@ -20177,9 +20691,12 @@ class _WebhooksUpdateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_payload_url = self.payload_url
         if w_payload_url is not None or "payload_url" not in absent:
             out["payload_url"] = w_payload_url

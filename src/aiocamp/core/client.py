@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import aiohttp
@@ -33,6 +34,7 @@ class BaseClient:
         cache: EtagCache | None = DEFAULT,
         retry: RetryPolicy = DEFAULT,
         timeout: float = DEFAULT_TIMEOUT,
+        host_overrides: Mapping[str, str] | None = None,
     ) -> None:
         self.session = Session(
             self.product,
@@ -45,6 +47,7 @@ class BaseClient:
             cache=cache,
             retry=retry,
             timeout=timeout,
+            host_overrides=host_overrides,
         )
 
     def __repr__(self) -> str:

@@ -222,7 +222,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return float(value)
+        return str(value)  # exact; the JSON APIs send decimals as strings too
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
 

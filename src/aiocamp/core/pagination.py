@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from yarl import URL
 
-from .errors import ConfigError
+from .errors import ConfigError, DecodeError
 
 if TYPE_CHECKING:
     from .session import Request, Response, Session
@@ -134,8 +134,13 @@ class PageIterator(Generic[T]):
             response = await self._session.request(request)
             self.pages_fetched += 1
             self._read_totals(response)
-            raw = self._extract(response.data)
-            page = [self._convert(item) for item in raw]
+            try:
+                raw = self._extract(response.data)
+                page = [self._convert(item) for item in raw]
+            except DecodeError as exc:
+                raise DecodeError(
+                    str(exc), status=response.status, url=str(response.url)
+                ) from None
             if self._max_items is not None:
                 room = self._max_items - self.items_yielded
                 if len(page) >= room:

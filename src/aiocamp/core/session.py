@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class Request:
     #: Raw bytes sent as they are (uploads), with their content type.
     raw_body: bytes | None = None
     content_type: str | None = None
+    #: A file sent as multipart/form-data: (form field, file name, bytes, media type).
+    multipart: tuple[str, str, bytes, str] | None = None
     limit_classes: tuple[str, ...] | None = None
     idempotent: bool | None = None
 
@@ -125,6 +128,19 @@ class _Attempt:
     errors: list[str] = field(default_factory=list)
 
 
+def _multipart(field: str, filename: str, data: bytes, media_type: str) -> tuple[bytes, str]:
+    """One file as a multipart/form-data body (built once, so retries resend it as is)."""
+    boundary = "aiocamp-" + secrets.token_hex(16)
+    quoted = filename.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{quoted}"\r\n'
+        f"Content-Type: {media_type}\r\n\r\n"
+    ).encode()
+    body = head + bytes(data) + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 class Session:
     """Sends requests for one client: auth, limiter, cache, retry, codecs."""
 
@@ -141,6 +157,7 @@ class Session:
         cache: EtagCache | None = DEFAULT,
         retry: RetryPolicy = DEFAULT,
         timeout: float = DEFAULT_TIMEOUT,
+        host_overrides: Mapping[str, str] | None = None,
     ) -> None:
         if not isinstance(user_agent, str) or not user_agent.strip():
             raise ConfigError(
@@ -155,7 +172,15 @@ class Session:
             raise ConfigError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
         self._auth = auth
         self._has_credentials = not isinstance(auth, NoAuth)
-        self._hosts = (base.host, *product.credential_hosts)
+        # Absolute endpoints of another host (Launchpad) can be pointed at a sandbox too.
+        self._overrides = {
+            host: URL(target) for host, target in (host_overrides or {}).items()
+        }
+        self._hosts = (
+            base.host,
+            *product.credential_hosts,
+            *(u.host for u in self._overrides.values() if u.host),
+        )
         ensure_secure(base, self._hosts, with_credentials=self._has_credentials)
         self._codec: Codec = CODECS[product.format]
         self._user_agent = user_agent.strip()
@@ -217,6 +242,10 @@ class Session:
         path = request.path
         if path.startswith(("https://", "http://")):
             url = URL(path, encoded=True)
+            target = self._overrides.get(url.host or "")
+            if target is not None:
+                url = url.with_scheme(target.scheme).with_host(target.host or "")
+                url = url.with_port(target.port)
         else:
             url = URL(self.base_url + path, encoded=True)
         if request.query:
@@ -224,6 +253,8 @@ class Session:
         return url
 
     def _body(self, request: Request) -> tuple[bytes | None, str | None]:
+        if request.multipart is not None:
+            return _multipart(*request.multipart)
         if request.raw_body is not None:
             if request.body is not None:
                 raise ConfigError("a request has either a raw body or wire data, not both")

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -74,6 +75,8 @@ class Highrise(BaseClient):
         cache: An ETag cache backend, or ``None`` to switch caching off.
         retry: A ``RetryPolicy``.
         timeout: Seconds one HTTP attempt may take.
+        host_overrides: Another root for an absolute endpoint's host, e.g.
+            ``{"launchpad.37signals.com": "http://127.0.0.1:8080"}`` for a sandbox.
 
     Docs: https://github.com/basecamp/highrise-api/blob/master
     """
@@ -96,6 +99,7 @@ class Highrise(BaseClient):
         cache: EtagCache | None = DEFAULT,
         retry: RetryPolicy = DEFAULT,
         timeout: float = DEFAULT_TIMEOUT,
+        host_overrides: Mapping[str, str] | None = None,
     ) -> None:
         if base_url is None:
             if subdomain is None:
@@ -120,6 +124,7 @@ class Highrise(BaseClient):
             cache=cache,
             retry=retry,
             timeout=timeout,
+            host_overrides=host_overrides,
         )
         self.account = AccountResource(self.session)
         """Facts about the Highrise account itself (read-only)."""

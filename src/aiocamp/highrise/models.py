@@ -50,8 +50,6 @@ __all__ = [
     "converter",
 ]
 
-_NO_FIELDS: frozenset[str] = frozenset()
-
 
 @attrs.define(slots=True, eq=True)
 class Account:
@@ -85,7 +83,7 @@ class Account:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -159,9 +157,12 @@ class Account:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -230,7 +231,7 @@ class Kase:
     author_id: int | None = None
     parties: list[Party] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -306,9 +307,12 @@ class Kase:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -370,7 +374,7 @@ class TaskCategory:
     updated_at: datetime | None = None
     elements_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -424,9 +428,12 @@ class TaskCategory:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -477,7 +484,7 @@ class DealCategory:
     updated_at: datetime | None = None
     elements_count: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -531,9 +538,12 @@ class DealCategory:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -580,7 +590,7 @@ class Comment:
     created_at: datetime | None = None
     body: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -624,9 +634,12 @@ class Comment:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -681,7 +694,7 @@ class Company:
     subject_datas: list[SubjectData] | None = None
     tags: list[Tag] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -780,9 +793,12 @@ class Company:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -846,7 +862,7 @@ class SubjectField:
     label: str | None = None
     kind: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -880,9 +896,12 @@ class SubjectField:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -917,7 +936,7 @@ class SubjectData:
     subject_field_id: int | None = None
     subject_field_label: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -963,9 +982,12 @@ class SubjectData:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1042,7 +1064,7 @@ class Deal:
     party: Party | None = None
     subject_datas: list[SubjectData] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1200,9 +1222,12 @@ class Deal:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1301,7 +1326,7 @@ class Deletion:
     id: int | None = None
     deleted_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "kind": "@type",
@@ -1335,9 +1360,12 @@ class Deletion:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_kind = self.kind
         if w_kind is not None or "@type" not in absent:
             out["@type"] = w_kind
@@ -1392,7 +1420,7 @@ class Email:
     created_at: datetime | None = None
     attachments: list[Attachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1495,9 +1523,12 @@ class Email:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1568,7 +1599,7 @@ class Group:
     name: str | None = None
     users: list[User] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1609,9 +1640,12 @@ class Group:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1648,7 +1682,7 @@ class Membership:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1692,9 +1726,12 @@ class Membership:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1733,7 +1770,7 @@ class Attachment:
     name: str | None = None
     size: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1772,9 +1809,12 @@ class Attachment:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -1830,7 +1870,7 @@ class Note:
     created_at: datetime | None = None
     attachments: list[Attachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -1928,9 +1968,12 @@ class Note:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2032,7 +2075,7 @@ class Party:
     subject_datas: list[SubjectData] | None = None
     tags: list[Tag] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "kind": "@type",
@@ -2171,9 +2214,12 @@ class Party:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_kind = self.kind
         if w_kind is not None or "@type" not in absent:
             out["@type"] = w_kind
@@ -2291,7 +2337,7 @@ class Person:
     subject_datas: list[SubjectData] | None = None
     tags: list[Tag] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2420,9 +2466,12 @@ class Person:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2510,7 +2559,7 @@ class ContactData:
     twitter_accounts: list[TwitterAccount] | None = None
     web_addresses: list[WebAddress] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "email_addresses": "email-addresses",
@@ -2613,9 +2662,12 @@ class ContactData:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_email_addresses = self.email_addresses
         if w_email_addresses is not None:
             out["email-addresses"] = _rt.xml_container(
@@ -2677,7 +2729,7 @@ class EmailAddress:
     address: str | None = None
     location: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2711,9 +2763,12 @@ class EmailAddress:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2744,7 +2799,7 @@ class PhoneNumber:
     number: str | None = None
     location: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2778,9 +2833,12 @@ class PhoneNumber:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2819,7 +2877,7 @@ class Address:
     zip: str | None = None
     location: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2873,9 +2931,12 @@ class Address:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2920,7 +2981,7 @@ class InstantMessenger:
     protocol: str | None = None
     location: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -2959,9 +3020,12 @@ class InstantMessenger:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -2997,7 +3061,7 @@ class TwitterAccount:
     username: str | None = None
     url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3036,9 +3100,12 @@ class TwitterAccount:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3072,7 +3139,7 @@ class WebAddress:
     url: str | None = None
     location: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3106,9 +3173,12 @@ class WebAddress:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3167,7 +3237,7 @@ class Recording:
     updated_at: datetime | None = None
     attachments: list[Attachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "kind": "@type",
@@ -3280,9 +3350,12 @@ class Recording:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_kind = self.kind
         if w_kind is not None or "@type" not in absent:
             out["@type"] = w_kind
@@ -3357,7 +3430,7 @@ class Tag:
     id: int | None = None
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3386,9 +3459,12 @@ class Tag:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3448,7 +3524,7 @@ class Task:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3562,9 +3638,12 @@ class Task:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3648,12 +3727,12 @@ class User:
     name: str | None = None
     email_address: str | None = None
     admin: bool | None = None
-    token: str | None = None
+    token: str | None = attrs.field(default=None, repr=_rt.redacted_repr)
     dropbox: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "id": "id",
@@ -3712,9 +3791,12 @@ class User:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_id = self.id
         if w_id is not None or "id" not in absent:
             out["id"] = w_id
@@ -3756,7 +3838,7 @@ class _DealsUpdateStatusBody:
 
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -3780,9 +3862,12 @@ class _DealsUpdateStatusBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name
@@ -3805,7 +3890,7 @@ class _MembershipsCreateBody:
     user_id: int | None = None
     group_id: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "user_id": "user_id",
@@ -3834,9 +3919,12 @@ class _MembershipsCreateBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_user_id = self.user_id
         if w_user_id is not None or "user_id" not in absent:
             out["user_id"] = w_user_id
@@ -3860,7 +3948,7 @@ class _TagsAddBody:
 
     name: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    _absent: frozenset[str] = attrs.field(default=_NO_FIELDS, eq=False, repr=False, alias="absent")
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -3884,9 +3972,12 @@ class _TagsAddBody:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """Encode back to wire data; fields absent from the decoded record stay absent."""
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
         out: dict[str, Any] = {}
-        absent = self._absent
+        absent = self._KNOWN if self._absent is None else self._absent
         w_name = self.name
         if w_name is not None or "name" not in absent:
             out["name"] = w_name

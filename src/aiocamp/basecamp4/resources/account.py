@@ -71,7 +71,8 @@ class AccountResource(Resource):
         self,
         *,
         data: bytes,
-        content_type: str = "multipart/form-data",
+        filename: str,
+        content_type: str = "application/octet-stream",
     ) -> None:
         """PUT /account/logo.json
 
@@ -85,7 +86,7 @@ class AccountResource(Resource):
         """
         _path = "/account/logo.json"
         _rt.expect_bytes(data, "data")
-        _request = Request("PUT", _path, (), raw_body=data, content_type=content_type)
+        _request = Request("PUT", _path, (), multipart=("logo", filename, data, content_type))
         await self._session.request(_request)
 
     async def remove_logo(

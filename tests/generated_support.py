@@ -1,0 +1,82 @@
+"""Loading the specs' intermediate form and the generated modules, for generated-code tests."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from datetime import datetime
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import attrs
+
+from aiocamp.core.codecs import parse_datetime
+from codegen.ir import Endpoint, Product
+from codegen.loader import load
+
+from .helpers import FIXTURES, ROOT
+
+PRODUCTS = ("highrise", "basecamp4")
+
+
+@cache
+def spec(product: str) -> Product:
+    return load(ROOT / "specs", product, FIXTURES)
+
+
+def models_module(product: str) -> ModuleType:
+    return importlib.import_module(f"aiocamp.{product}.models")
+
+
+def endpoints(product: str) -> list[tuple[str, Endpoint]]:
+    return [(r.name, e) for r in spec(product).resources for e in r.endpoints]
+
+
+_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
+
+
+def canon(value: Any) -> Any:
+    """JSON data with ISO date-times compared as instants, not as strings."""
+    if isinstance(value, dict):
+        return {k: canon(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canon(v) for v in value]
+    if isinstance(value, str) and _ISO.match(value):
+        return parse_datetime(value)
+    if isinstance(value, datetime):
+        return value
+    return value
+
+
+_INT = re.compile(r"^-?\d+$")
+
+
+def xml_canon(value: Any) -> Any:
+    """Normalised XML data with untyped scalars read as what they spell ("true", "5", ISO)."""
+    if isinstance(value, dict):
+        return {k: xml_canon(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [xml_canon(v) for v in value]
+    if isinstance(value, str):
+        if value in ("true", "false"):
+            return value == "true"
+        if _INT.match(value):
+            return int(value)
+        if _ISO.match(value):
+            return parse_datetime(value)
+    return value
+
+
+def unknown_fields(value: Any, path: str = "") -> list[str]:
+    """Paths of every ``extra`` entry in a decoded model tree (fields the spec lacks)."""
+    found: list[str] = []
+    if attrs.has(type(value)):
+        found += [f"{path}{type(value).__name__}.{k}" for k in value.extra]
+        for f in attrs.fields(type(value)):
+            if f.name not in ("extra", "_absent"):
+                found += unknown_fields(getattr(value, f.name), f"{path}{f.name}.")
+    elif isinstance(value, list):
+        for item in value:
+            found += unknown_fields(item, path)
+    return found
