@@ -490,7 +490,8 @@ def _check_fixtures(files: tuple[str, ...], ctx: _Ctx, root: Path | None, produc
         return
     for i, f in enumerate(files):
         if not (root / product / f).is_file():
-            raise ctx.at(i).fail(f"fixture tests/fixtures/{product}/{f} does not exist")
+            where = ctx if len(files) == 1 and not ctx.path.endswith("examples") else ctx.at(i)
+            raise where.fail(f"fixture tests/fixtures/{product}/{f} does not exist")
 
 
 def _camel(*parts: str) -> str:
@@ -583,7 +584,7 @@ def _endpoint(
         ex = _mapping(spec["examples"], ctx.at("examples"), ("response", "request"))
         for k, v in ex.items():
             examples[k] = _str(v, ctx.at("examples").at(k))
-        _check_fixtures(tuple(examples.values()), ctx.at("examples"), fixtures_root, product.name)
+            _check_fixtures((examples[k],), ctx.at("examples").at(k), fixtures_root, product.name)
         if "response" in examples and result is None:
             raise ctx.at("examples").at("response").fail("a response example needs a result:")
     status = spec.get("status")

@@ -34,7 +34,9 @@ def recorder(reply, status: int = 200, headers=None, ctype="application/xml"):
             }
         )
         body = reply(request) if callable(reply) else reply
-        return web.Response(status=status, body=body, headers={"Content-Type": ctype, **(headers or {})})
+        return web.Response(
+            status=status, body=body, headers={"Content-Type": ctype, **(headers or {})}
+        )
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
@@ -56,16 +58,15 @@ async def test_highrise_get_person_returns_a_typed_model(serve) -> None:
     assert person.owner_id is None
     assert isinstance(person.contact_data, ContactData)
     assert isinstance(person.contact_data.email_addresses[0], EmailAddress)
-    assert person.tags and person.tags[0].name
+    assert person.tags
+    assert person.tags[0].name
 
 
 async def test_highrise_list_people_pages_by_n_and_sends_since_in_utc(serve) -> None:
     def reply(request: web.Request) -> bytes:
         n = int(request.query.get("n", "0"))
         count = 500 if n == 0 else 3
-        people = "".join(
-            f'<person><id type="integer">{n + i}</id></person>' for i in range(count)
-        )
+        people = "".join(f'<person><id type="integer">{n + i}</id></person>' for i in range(count))
         return f'<people type="array">{people}</people>'.encode()
 
     app, seen = recorder(reply)
@@ -97,10 +98,7 @@ async def test_highrise_create_sends_only_given_fields_and_returns_the_201_recor
     assert "<first-name>Ann</first-name>" in body
     assert '<title nil="true"></title>' in body  # None is sent as nil
     assert "last-name" not in body  # UNSET is not sent at all
-    assert (
-        "<contact-data><email-addresses><email-address><address>a@x.com</address>"
-        in body
-    )
+    assert "<contact-data><email-addresses><email-address><address>a@x.com</address>" in body
 
 
 async def test_highrise_update_returns_none_without_reload_and_the_record_with_it(serve) -> None:
@@ -138,9 +136,9 @@ async def test_highrise_me_works_with_username_and_password(serve) -> None:
         me = await hr.users.me()
     import base64
 
-    assert seen[0]["headers"]["Authorization"] == "Basic " + base64.b64encode(
-        b"ann:hunter2"
-    ).decode()
+    assert (
+        seen[0]["headers"]["Authorization"] == "Basic " + base64.b64encode(b"ann:hunter2").decode()
+    )
     assert isinstance(me, User)
     assert "hunter2" not in repr(hr)
 
@@ -182,7 +180,9 @@ async def test_basecamp4_create_todo_sends_json_of_given_fields(serve) -> None:
     reply = (FIXTURES / "basecamp4/todos/get.response.json").read_bytes()
     app, seen = recorder(reply, status=201, ctype="application/json")
     server = await serve(app)
-    async with Basecamp4(base_url=str(server.make_url("")), access_token="tok", user_agent=UA) as bc:
+    async with Basecamp4(
+        base_url=str(server.make_url("")), access_token="tok", user_agent=UA
+    ) as bc:
         todo = await bc.todos.create(
             todolist_id=3, content="Program it", due_on=date(2016, 5, 1), assignee_ids=[1, 2]
         )
@@ -195,7 +195,8 @@ async def test_basecamp4_create_todo_sends_json_of_given_fields(serve) -> None:
         "assignee_ids": [1, 2],
     }
     assert isinstance(todo, Todo)
-    assert todo.creator is not None and todo.creator.name
+    assert todo.creator is not None
+    assert todo.creator.name
     assert todo.completion is not None
     assert isinstance(todo.created_at, datetime)
 

@@ -22,6 +22,8 @@ LIMITER_BURST_FRACTION = 0.025
 #: ... and the refill rate leaves this fraction of the window as a safety margin, so timer
 #: coarseness and send jitter never push a sliding window over the server's limit.
 LIMITER_WINDOW_MARGIN = 0.02
+#: Share of that margin a late waiter may still claim as its scheduled slot (see BucketParams).
+LIMITER_CATCHUP_SHARE = 0.25
 
 #: ETag cache: total bytes of bodies kept by the in-memory backend.
 CACHE_MAX_BYTES = 32 * 1024 * 1024

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ._constants import CACHE_MAX_BYTES, CACHE_MAX_ENTRY_BYTES
 
-__all__ = ["CacheEntry", "EtagCache", "MemoryEtagCache", "cache_key"]
+__all__ = ["CacheEntry", "EtagCache", "MemoryEtagCache", "cache_key", "hashed_key"]
 
 log = logging.getLogger("aiocamp.cache")
 
@@ -43,7 +43,13 @@ class CacheEntry:
 
 
 def cache_key(identity: str, method: str, url: str) -> str:
-    return hashlib.sha256(f"{identity}\0{method}\0{url}".encode()).hexdigest()
+    """The entry's key. ``identity`` is already a one-way hash of the credential; shared
+    backends hash the whole key again (see :func:`hashed_key`)."""
+    return f"{identity} {method} {url}"
+
+
+def hashed_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class EtagCache(Protocol):

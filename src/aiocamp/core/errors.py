@@ -99,6 +99,7 @@ class DecodeError(AiocampError):
     def __init__(
         self, message: str, *, status: int | None = None, url: str = "", body: bytes = b""
     ) -> None:
+        self.reason = message
         self.status = status
         self.url = url
         self.body = body[:BODY_EXCERPT_BYTES]

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ._constants import LIMITER_BURST_FRACTION, LIMITER_WINDOW_MARGIN
+from ._constants import LIMITER_BURST_FRACTION, LIMITER_CATCHUP_SHARE, LIMITER_WINDOW_MARGIN
 from .errors import ConfigError
 
 __all__ = [
@@ -63,15 +63,22 @@ class Limit:
         window = self.per_seconds * (1 + LIMITER_WINDOW_MARGIN)
         # refills == 0 (a limit of 1): one request per (margined) window.
         interval = window / refills if refills else window
-        return BucketParams(burst=burst, interval=interval)
+        catchup = min(interval, self.per_seconds * LIMITER_WINDOW_MARGIN * LIMITER_CATCHUP_SHARE)
+        return BucketParams(burst=burst, interval=interval, catchup=catchup)
 
 
 @dataclass(frozen=True, slots=True)
 class BucketParams:
-    """GCRA parameters: ``burst`` tokens, one more every ``interval`` seconds."""
+    """GCRA parameters: ``burst`` tokens, one more every ``interval`` seconds.
+
+    ``catchup``: a waiter that wakes this late still gets its scheduled slot, so timer and
+    event-loop lateness do not drift the rate down; it is a small share of the margin,
+    which keeps the window bound.
+    """
 
     burst: int
     interval: float
+    catchup: float = 0.0
 
     @property
     def tolerance(self) -> float:
@@ -105,6 +112,17 @@ class MemoryLimiterBackend:
 
     async def try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
         now = time.monotonic()
+        if len(keys) == 1:  # the common case, kept lean: it runs before every request
+            p = params[0]
+            state = self._states.get(keys[0])
+            if state is None:
+                state = self._states[keys[0]] = _BucketState(tat=now)
+            wait = max(state.paused_until - now, state.tat - p.tolerance - now)
+            if wait > 0:
+                return wait
+            tat = state.tat
+            state.tat = (tat if tat > now - p.catchup else now - p.catchup) + p.interval
+            return 0.0
         wait = 0.0
         states = []
         for key, p in zip(keys, params, strict=True):
@@ -114,11 +132,11 @@ class MemoryLimiterBackend:
             states.append(state)
             if state.paused_until > now:
                 wait = max(wait, state.paused_until - now)
-            wait = max(wait, max(state.tat, now) - p.tolerance - now)
+            wait = max(wait, state.tat - p.tolerance - now)
         if wait > 0:
             return wait
         for state, p in zip(states, params, strict=True):
-            state.tat = max(state.tat, now) + p.interval
+            state.tat = max(state.tat, now - p.catchup) + p.interval
         return 0.0
 
     async def pause(self, keys: Sequence[str], seconds: float) -> None:
@@ -142,6 +160,13 @@ class RateLimit:
     time_scale: float = 1.0
 
 
+@dataclass(slots=True)
+class _Resolved:
+    keys: list[str]
+    params: list[BucketParams]
+    locks: list[asyncio.Lock]
+
+
 class Limiter:
     """Token buckets keyed by (product, account, limit class)."""
 
@@ -160,6 +185,7 @@ class Limiter:
         self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
         self._backend = backend if backend is not None else MemoryLimiterBackend()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._resolved: dict[tuple[str, ...], _Resolved] = {}
 
     def key(self, limit_class: str) -> str:
         return f"{self._prefix}:{limit_class}"
@@ -174,23 +200,45 @@ class Limiter:
                 raise ConfigError(f"unknown limit class {name!r}; known: {sorted(self._params)}")
         return out
 
-    async def acquire(self, classes: Iterable[str]) -> float:
-        """Wait until every named bucket grants a token at once; return the seconds waited."""
-        names = self._check(classes)
-        if not names:
+    def _resolve(self, classes: Iterable[str]) -> _Resolved:
+        names = tuple(classes)
+        resolved = self._resolved.get(names)
+        if resolved is None:
+            self._check(names)
+            keys = [self.key(n) for n in names]
+            resolved = _Resolved(
+                keys,
+                [self._params[n] for n in names],
+                [self._lock(k) for k in sorted(set(keys))],
+            )
+            self._resolved[names] = resolved
+        return resolved
+
+    async def acquire(self, classes: Iterable[str], deadline: float | None = None) -> float:
+        """Wait until every named bucket grants a token at once; return the seconds waited.
+
+        With a ``deadline`` (``time.monotonic()`` value), raise ``TimeoutError`` instead of
+        waiting past it.
+        """
+        r = self._resolve(classes)
+        if not r.keys:
             return 0.0
-        keys = [self.key(n) for n in names]
-        params = [self._params[n] for n in names]
-        locks = [self._lock(k) for k in sorted(set(keys))]
+        # Fast path: nobody of this process is queued and a token is there right now.
+        if not any(lock.locked() for lock in r.locks) and not await self._backend.try_acquire(
+            r.keys, r.params
+        ):
+            return 0.0
         started = time.monotonic()
         # Per-key locks (taken in sorted order) make this process's waiters queue FIFO
         # behind a single sleeper; tokens are taken only when all buckets allow, so a
         # task cancelled while it waits has spent nothing.
         async with contextlib.AsyncExitStack() as stack:
-            for lock in locks:
+            for lock in r.locks:
                 await stack.enter_async_context(lock)
-            while (wait := await self._backend.try_acquire(keys, params)) > 0:
-                log.debug("buckets %s: waiting %.3fs for a token", keys, wait)
+            while (wait := await self._backend.try_acquire(r.keys, r.params)) > 0:
+                if deadline is not None and time.monotonic() + wait > deadline:
+                    raise TimeoutError("the rate limiter's wait exceeds the deadline")
+                log.debug("buckets %s: waiting %.3fs for a token", r.keys, wait)
                 await asyncio.sleep(wait)
         return time.monotonic() - started
 

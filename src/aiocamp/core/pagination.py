@@ -138,9 +138,7 @@ class PageIterator(Generic[T]):
                 raw = self._extract(response.data)
                 page = [self._convert(item) for item in raw]
             except DecodeError as exc:
-                raise DecodeError(
-                    str(exc), status=response.status, url=str(response.url)
-                ) from None
+                raise DecodeError(str(exc), status=response.status, url=str(response.url)) from None
             if self._max_items is not None:
                 room = self._max_items - self.items_yielded
                 if len(page) >= room:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .cache import CacheEntry
+from .cache import CacheEntry, hashed_key
 from .limiter import BucketParams
 
 if TYPE_CHECKING:
@@ -26,11 +26,12 @@ local wait = 0
 local tats = {}
 for i, key in ipairs(KEYS) do
   local tolerance = tonumber(ARGV[2 * i])
+  local catchup = tonumber(ARGV[#KEYS * 2 + i])
   local tat = tonumber(redis.call('HGET', key, 'tat') or now)
   local paused = tonumber(redis.call('HGET', key, 'paused') or 0)
-  if tat < now then tat = now end
   if paused - now > wait then wait = paused - now end
   if tat - tolerance - now > wait then wait = tat - tolerance - now end
+  if tat < now - catchup then tat = now - catchup end
   tats[i] = tat
 end
 if wait > 0 then return tostring(wait) end
@@ -73,6 +74,7 @@ class RedisLimiterBackend:
         args: list[str] = []
         for p in params:
             args += [repr(p.interval * 1e6), repr(p.tolerance * 1e6)]
+        args += [repr(p.catchup * 1e6) for p in params]
         result = await self._acquire(keys=[self._prefix + k for k in keys], args=args)
         return float(result) / 1e6
 
@@ -134,12 +136,13 @@ class RedisEtagCache:
         self._delete = redis.register_script(_CACHE_DELETE)
 
     def _keys(self, key: str) -> list[str]:
+        key = hashed_key(key)
         p = self._prefix
         return [f"{p}e:{key}", f"{p}lru", f"{p}bytes", f"{p}clock"]
 
     async def get(self, key: str) -> CacheEntry | None:
         entry_key, lru, _total, clock = self._keys(key)
-        values: Any = await self._get(keys=[entry_key, lru, clock], args=[key])
+        values: Any = await self._get(keys=[entry_key, lru, clock], args=[hashed_key(key)])
         if not values:
             return None
         etag, modified, headers, body = values
@@ -157,7 +160,7 @@ class RedisEtagCache:
         await self._set(
             keys=self._keys(key),
             args=[
-                key,
+                hashed_key(key),
                 f"{self._prefix}e:",
                 entry.etag or "",
                 entry.last_modified or "",
@@ -168,7 +171,7 @@ class RedisEtagCache:
         )
 
     async def delete(self, key: str) -> None:
-        await self._delete(keys=self._keys(key)[:3], args=[key])
+        await self._delete(keys=self._keys(key)[:3], args=[hashed_key(key)])
 
     async def size_bytes(self) -> int:
         value = await self._redis.get(f"{self._prefix}bytes")

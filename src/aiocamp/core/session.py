@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Self
 
 import aiohttp
@@ -29,6 +29,7 @@ from .errors import (
     AiocampError,
     ConfigError,
     ConnectError,
+    DecodeError,
     HTTPError,
     RateLimited,
     RequestTimeout,
@@ -121,13 +122,6 @@ class _Reply:
     url: URL
 
 
-@dataclass(slots=True)
-class _Attempt:
-    number: int = 0
-    refreshed: bool = False
-    errors: list[str] = field(default_factory=list)
-
-
 def _multipart(field: str, filename: str, data: bytes, media_type: str) -> tuple[bytes, str]:
     """One file as a multipart/form-data body (built once, so retries resend it as is)."""
     boundary = "aiocamp-" + secrets.token_hex(16)
@@ -173,9 +167,7 @@ class Session:
         self._auth = auth
         self._has_credentials = not isinstance(auth, NoAuth)
         # Absolute endpoints of another host (Launchpad) can be pointed at a sandbox too.
-        self._overrides = {
-            host: URL(target) for host, target in (host_overrides or {}).items()
-        }
+        self._overrides = {host: URL(target) for host, target in (host_overrides or {}).items()}
         self._hosts = (
             base.host,
             *product.credential_hosts,
@@ -185,6 +177,7 @@ class Session:
         self._codec: Codec = CODECS[product.format]
         self._user_agent = user_agent.strip()
         self._timeout = timeout
+        self._default_client_timeout = aiohttp.ClientTimeout(total=timeout)
         self._retry = RetryPolicy() if retry is DEFAULT else retry
         self._cache: EtagCache | None = MemoryEtagCache() if cache is DEFAULT else cache
         if rate_limit is DEFAULT:
@@ -200,6 +193,7 @@ class Session:
                 rate_limit.backend,
                 time_scale=rate_limit.time_scale,
             )
+        self._secure_origins: set[tuple[str, str | None]] = set()
         self._http = session
         self._owns_http = session is None
         self.stats = SessionStats()
@@ -268,9 +262,9 @@ class Session:
         return self._codec.encode(body), request.content_type or self._codec.content_type
 
     def _headers(self, content_type: str | None, validators: Mapping[str, str]) -> RedactedHeaders:
-        headers = RedactedHeaders(
-            {"User-Agent": self._user_agent, "Accept": self._codec.accept, **validators}
-        )
+        headers = RedactedHeaders({"User-Agent": self._user_agent, "Accept": self._codec.accept})
+        if validators:
+            headers.update(validators)
         if content_type:
             headers["Content-Type"] = content_type
         if self._has_credentials:
@@ -282,7 +276,10 @@ class Session:
     async def request(self, request: Request) -> Response:
         """Send one call with limiting, caching and retries; return the decoded reply."""
         url = self.url_for(request)
-        ensure_secure(url, self._hosts, with_credentials=self._has_credentials)
+        origin = (url.scheme, url.host)
+        if origin not in self._secure_origins:
+            ensure_secure(url, self._hosts, with_credentials=self._has_credentials)
+            self._secure_origins.add(origin)
         body, content_type = self._body(request)
         classes = (
             request.limit_classes
@@ -296,7 +293,8 @@ class Session:
         if self._cache is not None and request.method == "GET":
             key = cache_key(self._auth.identity, request.method, str(url))
             entry = await self._cache.get(key)
-        attempt = _Attempt()
+        attempts = 0
+        refreshed = False
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -305,7 +303,7 @@ class Session:
                 )
             if self._limiter is not None and classes:
                 try:
-                    waited = await asyncio.wait_for(self._limiter.acquire(classes), remaining)
+                    waited = await self._limiter.acquire(classes, deadline)
                 except TimeoutError:
                     raise RequestTimeout(
                         "the call's time budget ran out waiting for the rate limiter",
@@ -335,29 +333,29 @@ class Session:
                     return await self._success(reply, key)
                 if (
                     reply.status == 401
-                    and not attempt.refreshed
+                    and not refreshed
                     and self._has_credentials
                     and await self._auth.refresh(headers)
                 ):
-                    attempt.refreshed = True
+                    refreshed = True
                     retry_log.debug("401 from %s: credential refreshed, retrying", url.path)
                     continue
                 error, retryable, retry_after = await self._http_error(
                     request.method, reply, classes, idempotent
                 )
-            if not retryable or attempt.number >= self._retry.max_retries:
+            if not retryable or attempts >= self._retry.max_retries:
                 raise error
-            delay = retry_after if retry_after is not None else self._retry.backoff(attempt.number)
+            delay = retry_after if retry_after is not None else self._retry.backoff(attempts)
             if time.monotonic() + delay > deadline:
                 retry_log.debug(
                     "not retrying %s %s: wait %.2fs exceeds budget", request.method, url.path, delay
                 )
                 raise error
-            attempt.number += 1
+            attempts += 1
             self.stats.retries += 1
             retry_log.debug(
                 "retry %d of %s %s in %.3fs: %s",
-                attempt.number,
+                attempts,
                 request.method,
                 url.path,
                 delay,
@@ -400,7 +398,15 @@ class Session:
         return err, retryable, retry_after
 
     async def _success(self, reply: _Reply, key: str | None) -> Response:
-        data = self._codec.decode(reply.body, status=reply.status, url=self._safe(reply.url))
+        try:
+            data = self._codec.decode(reply.body, status=reply.status)
+        except DecodeError as exc:
+            raise DecodeError(
+                exc.reason,
+                status=reply.status,
+                url=self._safe(reply.url),
+                body=reply.body,
+            ) from None
         if self.product.errors == "backpack_envelope":
             self._check_envelope(data, reply)
         etag = reply.headers.get("ETag")
@@ -445,6 +451,11 @@ class Session:
             message=message,
         )
 
+    def _client_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        if seconds >= self._timeout:
+            return self._default_client_timeout
+        return aiohttp.ClientTimeout(total=seconds)
+
     def _safe(self, url: URL) -> str:
         """A URL fit for messages: no userinfo, query scrubbed of credentials."""
         return scrub(str(url.with_user(None)), self._auth.secrets())
@@ -468,7 +479,7 @@ class Session:
                     headers=headers,
                     data=body,
                     allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(total=attempt_timeout),
+                    timeout=self._client_timeout(attempt_timeout),
                 ) as resp:
                     payload = await resp.read()
                     status, resp_headers, final = resp.status, resp.headers, resp.url
@@ -489,13 +500,9 @@ class Session:
                     method=method,
                     url=self._safe(url),
                 ) from None
-            log.debug(
-                "%s %s -> %d (%.1f ms)",
-                method,
-                url.path,
-                status,
-                (time.monotonic() - started) * 1e3,
-            )
+            if log.isEnabledFor(logging.DEBUG):
+                elapsed = (time.monotonic() - started) * 1e3
+                log.debug("%s %s -> %d (%.1f ms)", method, url.path, status, elapsed)
             if status in (301, 302, 303, 307, 308) and "Location" in resp_headers:
                 target = final.join(URL(resp_headers["Location"]))
                 same_host = target.host == final.host

@@ -1,0 +1,63 @@
+"""Developer tasks. `nox` runs the default list: lint, typing, codegen_check, tests."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typing", "codegen_check", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
+    deps: list[str] = []
+    for group in groups:
+        deps += nox.project.dependency_groups(PYPROJECT, group)
+    session.install(*(["-e", ".[redis,fast]"] if editable else [".[redis,fast]"]), *deps)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite (Redis tests start their own redis-server)."""
+    _install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "codegen", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typing(session: nox.Session) -> None:
+    """mypy --strict on src/ and codegen/."""
+    _install(session, "typing")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def codegen(session: nox.Session) -> None:
+    """Regenerate src/aiocamp/<product>/ from specs/."""
+    _install(session, "codegen")
+    session.run("python", "-m", "codegen", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def codegen_check(session: nox.Session) -> None:
+    """Fail when the committed generated code differs from a fresh generation."""
+    _install(session, "codegen")
+    session.run("python", "-m", "codegen", "--verify")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (printed tables, not tests)."""
+    _install(session, "test")
+    session.run("python", "benchmarks/bench_core.py", *session.posargs)
+    session.run("python", "benchmarks/bench_decode.py")

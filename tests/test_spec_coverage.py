@@ -1,0 +1,123 @@
+"""The specs cover every endpoint the official docs list, and list nothing undocumented.
+
+Doc endpoint lines are found as ../shared/api-docs/README.md describes: outside fenced code
+blocks, a line starting (after an optional bullet) with an HTTP verb and a path. Legacy
+Basecamp 4 equivalents (``→`` right after the path) are not endpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .generated_support import endpoints
+from .helpers import DOCS
+
+VERB = r"(GET|POST|PUT|DELETE|PATCH)"
+LINES = (
+    re.compile(r"^\s*(?:[*-]\s+)?`" + VERB + r"\s+([^`]+)`(.*)$"),  # * `GET /path`
+    re.compile(r"^\s*(?:[*-]\s+)?" + VERB + r"\s+`([^`]+)`(.*)$"),  # GET `/path` (Harvest)
+    re.compile(r"^\s*(?:[*-]\s+)?" + VERB + r"\s+(/\S*)(.*)$"),  # GET /path
+)
+PLACEHOLDER = re.compile(r"#\{[^}]*\}|\{[^}]*\}|\$[A-Z_]+|:[a-z_]+")
+
+#: Spec endpoints the docs mention only in prose (each checked by hand against the doc).
+PROSE_ONLY = {
+    ("basecamp4", "GET", "/schedule_entries/{id}/occurrences/{date}.json"),
+}
+
+
+def doc_endpoints(product: str) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for file in sorted((DOCS / product).rglob("*.md")):
+        fenced = False
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            if fenced:
+                continue
+            m = next((rx.match(line) for rx in LINES if rx.match(line)), None)
+            if not m:
+                continue
+            method, path, rest = m.groups()
+            if rest.lstrip().startswith("→"):
+                continue  # a legacy equivalent
+            main, _, alternative = path.partition(" (or like: ")
+            found.add((method, main.strip()))
+            if alternative:
+                found.add((method, alternative.rstrip(")").strip()))
+    return found
+
+
+def pattern(doc_path: str) -> re.Pattern[str]:
+    """A regex matching the spec's form of a documented path."""
+    path = doc_path.split("?", 1)[0]
+    path = re.sub(r"\(.*\)$", "", path)
+    path = path.replace("https://launchpad.37signals.com", "")
+    parts = []
+    for piece in re.split(
+        r"(#\{[^}]*\}|\{[^}]*\}|\$[A-Z_]+|(?<=/):[a-z_]+|(?<=/)\d+(?=[/.]|$))", path
+    ):
+        if not piece:
+            continue
+        if PLACEHOLDER.fullmatch(piece) or piece.isdigit():
+            parts.append(r"[^/]+")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("^" + "".join(parts) + "$")
+
+
+def matches(doc_path: str, spec_path: str) -> bool:
+    """The spec path is the documented one, or a generalisation of it (a placeholder where
+    the doc shows one concrete subject such as /people/#{person-id}/notes.xml)."""
+    if pattern(doc_path).match(spec_path):
+        return True
+    concrete = PLACEHOLDER.sub("X1", doc_path.split("?", 1)[0])
+    spec_rx = "^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(spec_path)) + "$"
+    return re.match(spec_rx, concrete) is not None
+
+
+def spec_paths(product: str) -> set[tuple[str, str]]:
+    return {
+        (e.method, e.path.replace("https://launchpad.37signals.com", ""))
+        for _, e in endpoints(product)
+    }
+
+
+@pytest.mark.parametrize("product", ["highrise", "basecamp4"])
+def test_every_documented_endpoint_is_in_the_specs(product) -> None:
+    if not (DOCS / product).is_dir():
+        pytest.skip(f"official docs not found at {DOCS / product}")
+    specs = spec_paths(product)
+    missing = []
+    for method, doc_path in sorted(doc_endpoints(product)):
+        if not any(m == method and matches(doc_path, p) for m, p in specs):
+            missing.append(f"{method} {doc_path}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("product", ["highrise", "basecamp4"])
+def test_every_spec_endpoint_is_documented(product) -> None:
+    if not (DOCS / product).is_dir():
+        pytest.skip(f"official docs not found at {DOCS / product}")
+    documented = doc_endpoints(product)
+    extra = []
+    for method, path in sorted(spec_paths(product)):
+        if (product, method, path) in PROSE_ONLY:
+            continue
+        if not any(m == method and matches(d, path) for m, d in documented):
+            extra.append(f"{method} {path}")
+    assert extra == []
+
+
+def test_docs_counts_match_the_inventory() -> None:
+    if not DOCS.is_dir():
+        pytest.skip("official docs not found")
+    # ../shared/api-docs/README.md: 85 Highrise endpoints; Basecamp 4: 200 primary, with the
+    # gauges report line (prose with an arrow) counted as legacy there but real here.
+    assert len({(m, pattern(p).pattern) for m, p in doc_endpoints("highrise")}) >= 85
+    assert len({(m, pattern(p).pattern) for m, p in doc_endpoints("basecamp4")}) >= 200
+    assert Path(DOCS / "README.md").is_file()
