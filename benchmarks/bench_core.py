@@ -163,7 +163,8 @@ async def main(total: int, limiter_total: int) -> None:
         print()
         print("limiter: 50 per 10 s scaled 10x faster (50 per 1 s), 64 concurrent tasks")
         print(
-            f"  achieved {rate:.2f} req/s = {share:.1%} of 50/s; worst 1 s window: {worst} (limit 50)"
+            f"  achieved {rate:.2f} req/s = {share:.1%} of 50/s; "
+            f"worst 1 s window: {worst} (limit 50)"
         )
     finally:
         proc.terminate()

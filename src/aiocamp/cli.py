@@ -19,7 +19,7 @@ from aiohttp import web
 from .core import Limit, RateLimit, RetryPolicy
 from .highrise import Highrise
 
-DEMO_TOKEN = "demo-token-not-secret"
+DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
 PAGE = 500  # Highrise pages people by 500 (specs/highrise/people.yaml)
 
 
