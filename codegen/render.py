@@ -81,28 +81,29 @@ class Renderer:
     # -- models ---------------------------------------------------------------------------
 
     def decode_field(self, model: Model, f: Field) -> str:
-        v = f"v_{f.name}"
+        """Statements decoding one field into ``obj`` (class test first: the common case)."""
         label = f"{model.name}.{f.name}"
-        lines = [f"        {v} = g({f.wire!r})"]
+        lines = [f"        v = g({f.wire!r})"]
         t = f.type
         if t.kind == "scalar":
             if t.name != "json":
                 cls, conv = _SCALAR_CLASS[t.name]
-                lines.append(f"        if {v} is not None and {v}.__class__ is not {cls}:")
-                lines.append(f"            {v} = _rt.{conv}({v}, {label!r})")
+                lines.append(f"        if v.__class__ is not {cls} and v is not None:")
+                lines.append(f"            v = _rt.{conv}(v, {label!r})")
         elif t.kind == "model":
-            lines.append(f"        if {v} is not None:")
-            lines.append(f"            {v} = {_item_expr(t, v, label)}")
+            lines.append("        if v is not None:")
+            lines.append(f"            v = {_item_expr(t, 'v', label)}")
         elif t.kind == "list":
             assert t.item is not None
-            lines.append(f"        if {v} is not None:")
+            lines.append("        if v is not None:")
             if self.product.format == "xml":
-                lines.append(f"            if {v}.__class__ is dict:")
+                lines.append("            if v.__class__ is dict:")
                 lines.append(
-                    f"                {v} = _rt.xml_container_list({v}, {f.item!r}, {label!r})"
+                    f"                v = _rt.xml_container_list(v, {f.item!r}, {label!r})"
                 )
             each = _item_expr(t.item, "x", label)
-            lines.append(f"            {v} = [{each} for x in _rt.expect_list({v}, {label!r})]")
+            lines.append(f"            v = [{each} for x in _rt.expect_list(v, {label!r})]")
+        lines.append(f"        obj.{f.name} = v")
         return "\n".join(lines)
 
     def encode_field(self, model: Model, f: Field) -> str:
