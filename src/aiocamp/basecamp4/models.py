@@ -155,6 +155,7 @@ class Person:
         can_manage_people: bool
         can_access_timesheet: bool
         can_access_hill_charts: bool
+        out_of_office: Present while the person is out of office (people.md#get-person) (read-only)
 
     Spec: specs/basecamp4/_common.yaml
     """
@@ -181,6 +182,7 @@ class Person:
     can_manage_people: bool | None = None
     can_access_timesheet: bool | None = None
     can_access_hill_charts: bool | None = None
+    out_of_office: OutOfOfficeDates | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -207,6 +209,7 @@ class Person:
         "can_manage_people": "can_manage_people",
         "can_access_timesheet": "can_access_timesheet",
         "can_access_hill_charts": "can_access_hill_charts",
+        "out_of_office": "out_of_office",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -309,6 +312,14 @@ class Person:
         if v.__class__ is not bool and v is not None:
             v = _rt.to_bool(v, "Person.can_access_hill_charts")
         obj.can_access_hill_charts = v
+        v = g("out_of_office")
+        if v is not None:
+            v = (
+                OutOfOfficeDates.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(OutOfOfficeDates.from_wire, v, "Person.out_of_office")
+            )
+        obj.out_of_office = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -395,6 +406,11 @@ class Person:
         w_can_access_hill_charts = self.can_access_hill_charts
         if w_can_access_hill_charts is not None or "can_access_hill_charts" not in absent:
             out["can_access_hill_charts"] = w_can_access_hill_charts
+        w_out_of_office = self.out_of_office
+        if w_out_of_office is not None:
+            out["out_of_office"] = w_out_of_office.to_wire()
+        elif "out_of_office" not in absent:
+            out["out_of_office"] = None
         if self.extra:
             out.update(self.extra)
         return out
