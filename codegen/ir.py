@@ -6,7 +6,7 @@ import re
 
 import attrs
 
-SCALARS = ("int", "str", "bool", "float", "decimal", "datetime", "date", "json")
+SCALARS = ("int", "str", "bool", "float", "decimal", "datetime", "date", "datetime_or_date", "json")
 
 PY_SCALAR = {
     "int": "int",
@@ -16,6 +16,7 @@ PY_SCALAR = {
     "decimal": "Decimal",
     "datetime": "datetime",
     "date": "date",
+    "datetime_or_date": "datetime | date",
     "json": "Any",
 }
 

@@ -192,7 +192,7 @@ def _param(
     type_ = parse_type(spec.get("type", "str"), ctx.at("type"), models)
     enum = _enum(spec["enum"], ctx.at("enum")) if "enum" in spec else ()
     fmt = spec.get("format")
-    if fmt is not None and type_.name not in ("datetime", "date"):
+    if fmt is not None and type_.name not in ("datetime", "date", "datetime_or_date"):
         raise ctx.at("format").fail("format: applies to datetime and date parameters only")
     return Param(
         name=name,

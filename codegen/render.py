@@ -49,6 +49,8 @@ def _item_expr(t: TypeRef, var: str, label: str, model_prefix: str = "") -> str:
     if t.kind == "scalar":
         if t.name == "json":
             return var
+        if t.name == "datetime_or_date":
+            return f"_rt.to_datetime_or_date({var}, {label!r})"
         cls, conv = _SCALAR_CLASS[t.name]
         return f"{var} if {var}.__class__ is {cls} else _rt.{conv}({var}, {label!r})"
     if t.kind == "model":
@@ -85,7 +87,10 @@ class Renderer:
         label = f"{model.name}.{f.name}"
         lines = [f"        v = g({f.wire!r})"]
         t = f.type
-        if t.kind == "scalar":
+        if t.kind == "scalar" and t.name == "datetime_or_date":
+            lines.append("        if v is not None:")
+            lines.append(f"            v = _rt.to_datetime_or_date(v, {label!r})")
+        elif t.kind == "scalar":
             if t.name != "json":
                 cls, conv = _SCALAR_CLASS[t.name]
                 lines.append(f"        if v.__class__ is not {cls} and v is not None:")

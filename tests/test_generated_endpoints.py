@@ -36,6 +36,7 @@ def sample(t: TypeRef, p: Param | None, product: str) -> Any:
             "decimal": Decimal("2.50"),
             "datetime": WHEN,
             "date": DAY,
+            "datetime_or_date": DAY,
             "json": {"k": "v"},
         }[t.name]
     if t.kind == "dict":

@@ -19863,8 +19863,8 @@ class _ScheduleEntriesCreateBody:
 
     Attributes:
         summary: What the event is about
-        starts_at: datetime
-        ends_at: datetime
+        starts_at: Start; a plain date for an all-day entry
+        ends_at: End; a plain date for an all-day entry
         description: Rich-text (HTML) details
         participant_ids: People taking part
         all_day: Hold the whole day(s) instead of a time range
@@ -19874,8 +19874,8 @@ class _ScheduleEntriesCreateBody:
     """
 
     summary: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: datetime | date | None = None
+    ends_at: datetime | date | None = None
     description: str | None = None
     participant_ids: list[int] | None = None
     all_day: bool | None = None
@@ -19906,12 +19906,12 @@ class _ScheduleEntriesCreateBody:
             v = _rt.to_str(v, "_ScheduleEntriesCreateBody.summary")
         obj.summary = v
         v = g("starts_at")
-        if v.__class__ is not datetime and v is not None:
-            v = _rt.to_datetime(v, "_ScheduleEntriesCreateBody.starts_at")
+        if v is not None:
+            v = _rt.to_datetime_or_date(v, "_ScheduleEntriesCreateBody.starts_at")
         obj.starts_at = v
         v = g("ends_at")
-        if v.__class__ is not datetime and v is not None:
-            v = _rt.to_datetime(v, "_ScheduleEntriesCreateBody.ends_at")
+        if v is not None:
+            v = _rt.to_datetime_or_date(v, "_ScheduleEntriesCreateBody.ends_at")
         obj.ends_at = v
         v = g("description")
         if v.__class__ is not str and v is not None:
@@ -19986,8 +19986,8 @@ class _ScheduleEntriesUpdateBody:
 
     Attributes:
         summary: What the event is about
-        starts_at: datetime
-        ends_at: datetime
+        starts_at: Start; a plain date for an all-day entry
+        ends_at: End; a plain date for an all-day entry
         description: Rich-text (HTML) details
         participant_ids: People taking part
         all_day: Hold the whole day(s) instead of a time range
@@ -19997,8 +19997,8 @@ class _ScheduleEntriesUpdateBody:
     """
 
     summary: str | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: datetime | date | None = None
+    ends_at: datetime | date | None = None
     description: str | None = None
     participant_ids: list[int] | None = None
     all_day: bool | None = None
@@ -20029,12 +20029,12 @@ class _ScheduleEntriesUpdateBody:
             v = _rt.to_str(v, "_ScheduleEntriesUpdateBody.summary")
         obj.summary = v
         v = g("starts_at")
-        if v.__class__ is not datetime and v is not None:
-            v = _rt.to_datetime(v, "_ScheduleEntriesUpdateBody.starts_at")
+        if v is not None:
+            v = _rt.to_datetime_or_date(v, "_ScheduleEntriesUpdateBody.starts_at")
         obj.starts_at = v
         v = g("ends_at")
-        if v.__class__ is not datetime and v is not None:
-            v = _rt.to_datetime(v, "_ScheduleEntriesUpdateBody.ends_at")
+        if v is not None:
+            v = _rt.to_datetime_or_date(v, "_ScheduleEntriesUpdateBody.ends_at")
         obj.ends_at = v
         v = g("description")
         if v.__class__ is not str and v is not None:

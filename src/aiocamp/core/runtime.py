@@ -25,6 +25,7 @@ __all__ = [
     "to_bool",
     "to_date",
     "to_datetime",
+    "to_datetime_or_date",
     "to_decimal",
     "to_float",
     "to_int",
@@ -184,6 +185,18 @@ def to_date(value: object, field: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     raise _bad(field, "an ISO 8601 date", value)
+
+
+def to_datetime_or_date(value: object, field: str) -> datetime | date:
+    """A date-time, or a plain date where the value has no time part (all-day values)."""
+    if isinstance(value, date):  # datetime is a date too
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value) if "T" in value or " " in value else parse_date(value)
+        except ValueError:
+            pass
+    raise _bad(field, "an ISO 8601 date-time or date", value)
 
 
 def to_model(convert: Callable[[Any], T], value: object, field: str) -> T:

@@ -114,8 +114,8 @@ class ScheduleEntriesResource(Resource):
         schedule_id: int,
         *,
         summary: str,
-        starts_at: datetime,
-        ends_at: datetime,
+        starts_at: datetime | date,
+        ends_at: datetime | date,
         description: str | _rt.UnsetType | None = _rt.UNSET,
         participant_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
         all_day: bool | _rt.UnsetType | None = _rt.UNSET,
@@ -128,8 +128,8 @@ class ScheduleEntriesResource(Resource):
         Args:
             schedule_id: Path parameter schedule_id.
             summary: What the event is about
-            starts_at: Body field starts_at.
-            ends_at: Body field ends_at.
+            starts_at: Start; a plain date for an all-day entry
+            ends_at: End; a plain date for an all-day entry
             description: Rich-text (HTML) details
             participant_ids: People taking part
             all_day: Hold the whole day(s) instead of a time range
@@ -161,8 +161,8 @@ class ScheduleEntriesResource(Resource):
         id: int,
         *,
         summary: str | _rt.UnsetType | None = _rt.UNSET,
-        starts_at: datetime | _rt.UnsetType | None = _rt.UNSET,
-        ends_at: datetime | _rt.UnsetType | None = _rt.UNSET,
+        starts_at: datetime | date | _rt.UnsetType | None = _rt.UNSET,
+        ends_at: datetime | date | _rt.UnsetType | None = _rt.UNSET,
         description: str | _rt.UnsetType | None = _rt.UNSET,
         participant_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
         all_day: bool | _rt.UnsetType | None = _rt.UNSET,
@@ -175,8 +175,8 @@ class ScheduleEntriesResource(Resource):
         Args:
             id: Path parameter id.
             summary: What the event is about
-            starts_at: Body field starts_at.
-            ends_at: Body field ends_at.
+            starts_at: Start; a plain date for an all-day entry
+            ends_at: End; a plain date for an all-day entry
             description: Rich-text (HTML) details
             participant_ids: People taking part
             all_day: Hold the whole day(s) instead of a time range
