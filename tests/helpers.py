@@ -13,7 +13,14 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from aiocamp.core import BasicTokenAuth, Limit, RateLimit, RetryPolicy, Session
+from aiocamp.core import (
+    BasicTokenAuth,
+    Limit,
+    MemoryLimiterBackend,
+    RateLimit,
+    RetryPolicy,
+    Session,
+)
 from aiocamp.core.auth import AuthStrategy
 from aiocamp.core.session import DEFAULT, ProductConfig
 
@@ -58,6 +65,9 @@ def make_session(
     **kw: Any,
 ) -> Session:
     product_kw = {k: kw.pop(k) for k in ("errors", "credential_hosts") if k in kw}
+    if rate_limit is DEFAULT:
+        # A backend of its own: tests must not share buckets (or pauses) with each other.
+        rate_limit = RateLimit(backend=MemoryLimiterBackend())
     return Session(
         product(fmt, limits, **product_kw),
         base_url=base_url,

@@ -8,7 +8,14 @@ import time
 import pytest
 from aiohttp import web
 
-from aiocamp.core import Limit, Limiter, RateLimit, Request
+from aiocamp.core import (
+    BasicTokenAuth,
+    Limit,
+    Limiter,
+    MemoryLimiterBackend,
+    RateLimit,
+    Request,
+)
 
 from .helpers import make_session, max_in_window
 
@@ -87,8 +94,9 @@ async def test_429_pauses_every_request_sharing_the_bucket(serve) -> None:
 
 
 async def test_pause_does_not_touch_other_accounts() -> None:
-    a = Limiter("p", "a", {"default": Limit(100, 1)})
-    b = Limiter("p", "b", {"default": Limit(100, 1)}, a._backend)
+    backend = MemoryLimiterBackend()
+    a = Limiter("p", "a", {"default": Limit(100, 1)}, backend)
+    b = Limiter("p", "b", {"default": Limit(100, 1)}, backend)
     await a.pause(["default"], 5, "test")
     started = time.monotonic()
     await b.acquire(["default"])
@@ -96,7 +104,8 @@ async def test_pause_does_not_touch_other_accounts() -> None:
 
 
 async def test_cancelled_waiters_neither_leak_nor_double_spend_tokens() -> None:
-    limiter = Limiter("p", "acct", {"default": Limit(2, 0.4)})  # burst 1, a token per 0.408 s
+    # burst 1, a token per 0.408 s
+    limiter = Limiter("p", "acct", {"default": Limit(2, 0.4)}, MemoryLimiterBackend())
     interval = Limit(2, 0.4).bucket().interval
     await limiter.acquire(["default"])
     started = time.monotonic()
@@ -116,7 +125,9 @@ async def test_cancelled_waiters_neither_leak_nor_double_spend_tokens() -> None:
 
 
 async def test_an_endpoint_draws_from_all_its_classes() -> None:
-    limiter = Limiter("p", "acct", {"default": Limit(100, 1), "slow": Limit(2, 0.4)})
+    limiter = Limiter(
+        "p", "acct", {"default": Limit(100, 1), "slow": Limit(2, 0.4)}, MemoryLimiterBackend()
+    )
     started = time.monotonic()
     await limiter.acquire(["default", "slow"])
     await limiter.acquire(["default", "slow"])
@@ -127,7 +138,7 @@ async def test_an_endpoint_draws_from_all_its_classes() -> None:
 
 
 async def test_unknown_limit_class_is_a_clear_error() -> None:
-    limiter = Limiter("p", "acct", {"default": Limit(1, 1)})
+    limiter = Limiter("p", "acct", {"default": Limit(1, 1)}, MemoryLimiterBackend())
     with pytest.raises(ValueError, match="unknown limit class"):
         await limiter.acquire(["nope"])
 
@@ -152,3 +163,32 @@ async def test_time_scale_and_override_limits(serve) -> None:
     await asyncio.gather(*(s.request(Request("GET", f"/{i}.json")) for i in range(12)))
     await s.close()
     assert max_in_window(times, 0.2) <= 4
+
+
+async def test_clients_of_one_account_share_the_default_budget(serve) -> None:
+    """Two sessions built with the default rate_limit draw from one bucket per account."""
+    times: list[float] = []
+    server = await serve(counting_app(times))
+    from aiocamp.core import Session
+
+    from .helpers import product
+
+    account = f"shared-{time.monotonic_ns()}"
+    sessions = [
+        Session(
+            product(limits={"default": Limit(4, 0.4)}),
+            base_url=str(server.make_url("")),
+            auth=BasicTokenAuth("t"),
+            user_agent="tests (dev@example.com)",
+            account=account,
+            cache=None,
+        )
+        for _ in range(2)
+    ]
+    await asyncio.gather(
+        *(s.request(Request("GET", f"/{i}.json")) for s in sessions for i in range(6))
+    )
+    for s in sessions:
+        await s.close()
+    assert len(times) == 12
+    assert max_in_window(times, 0.4) <= 4

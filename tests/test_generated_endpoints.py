@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, quote
 import pytest
 from aiohttp import web
 
-from aiocamp.core import PageIterator
+from aiocamp.core import MemoryLimiterBackend, PageIterator, RateLimit
 from aiocamp.core.codecs import CODECS
 from codegen.ir import Endpoint, Param, TypeRef
 
@@ -128,6 +128,7 @@ def client_for(product: str, base_url: str) -> Any:
         base_url=base_url,
         user_agent="aiocamp-tests (dev@example.com)",
         host_overrides=overrides,
+        rate_limit=RateLimit(backend=MemoryLimiterBackend()),
         **credentials,
     )
 

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -105,12 +106,17 @@ class _BucketState:
 
 
 class MemoryLimiterBackend:
-    """Bucket state in this process."""
+    """Bucket state in this process (safe across threads running their own event loops)."""
 
     def __init__(self) -> None:
         self._states: dict[str, _BucketState] = {}
+        self._mutex = threading.Lock()
 
     async def try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
+        with self._mutex:
+            return self._try_acquire(keys, params)
+
+    def _try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
         now = time.monotonic()
         if len(keys) == 1:  # the common case, kept lean: it runs before every request
             p = params[0]
@@ -140,6 +146,10 @@ class MemoryLimiterBackend:
         return 0.0
 
     async def pause(self, keys: Sequence[str], seconds: float) -> None:
+        with self._mutex:
+            self._pause(keys, seconds)
+
+    def _pause(self, keys: Sequence[str], seconds: float) -> None:
         now = time.monotonic()
         until = now + seconds
         for key in keys:
@@ -150,11 +160,16 @@ class MemoryLimiterBackend:
                 state.tat = max(state.tat, until)
 
 
+#: The default backend: every client of this process shares it, so two clients of the same
+#: account (and limit class) draw from one budget.
+SHARED_MEMORY_BACKEND = MemoryLimiterBackend()
+
+
 @dataclass(slots=True)
 class RateLimit:
     """The ``rate_limit=`` setting of a client: backend and optional per-class overrides."""
 
-    backend: LimiterBackend = field(default_factory=MemoryLimiterBackend)
+    backend: LimiterBackend = field(default_factory=lambda: SHARED_MEMORY_BACKEND)
     limits: Mapping[str, Limit] | None = None
     #: Multiply every window by this (``0.1`` runs a "50 per 10 s" limit as 50 per 1 s).
     time_scale: float = 1.0
@@ -183,7 +198,7 @@ class Limiter:
             raise ConfigError("a limiter needs at least one limit class")
         self._prefix = f"{product}:{account}"
         self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
-        self._backend = backend if backend is not None else MemoryLimiterBackend()
+        self._backend = backend if backend is not None else SHARED_MEMORY_BACKEND
         self._locks: dict[str, asyncio.Lock] = {}
         self._resolved: dict[tuple[str, ...], _Resolved] = {}
 
