@@ -92,13 +92,6 @@ class Param:
     format: str | None = None
     nullable: bool = False
 
-    def annotation(self) -> str:
-        if self.enum:
-            base = "Literal[" + ", ".join(repr(v) for v in self.enum) + "]"
-        else:
-            base = self.type.py()
-        return base
-
 
 @attrs.frozen
 class PagingSpec:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -692,6 +691,4 @@ def load_all(specs_root: Path, fixtures_root: Path | None = None) -> list[Produc
     return products
 
 
-Loader = Callable[[Path, str], Product]
 __all__ = ["load", "load_all", "parse_type"]
-_ = Mapping

@@ -309,10 +309,12 @@ class Renderer:
             elif r.kind == "scalar" and r.name == "json":
                 code.append("        return _response.data")
             else:
-                code.append(
-                    f"        return _rt.decode_result(_response, _rt.identity, "
-                    f"_rt.scalar_converter({_py_type(r, '_m.', True)}, _rt.identity, {e.name!r}))"
-                )
+                cls, conv = _SCALAR_CLASS[r.name] if r.kind == "scalar" else ("", "")
+                if not cls:
+                    raise ValueError(f"unsupported result type {r} of {e.name}")
+                convert = f"_rt.scalar_converter({cls}, _rt.{conv}, {e.name!r})"
+                unwrap = "_rt.xml_value" if p.format == "xml" else "_rt.identity"
+                code.append(f"        return _rt.decode_result(_response, {unwrap}, {convert})")
         return head + "\n" + "\n".join(doc) + "\n" + "\n".join(code)
 
     # -- files ----------------------------------------------------------------------------

@@ -48,6 +48,13 @@ GOOD_RESOURCE = {
             "body": {"model": "Widget"},
             "result": "Widget",
         },
+        "count": {
+            "method": "GET",
+            "path": "/widgets/count.xml",
+            "summary": "Count widgets.",
+            "doc": "#count-widgets",
+            "result": "int",
+        },
     },
 }
 
@@ -88,7 +95,7 @@ DELETE = object()
 def test_a_good_spec_loads_and_renders(specs: Path) -> None:
     write(specs, GOOD_RESOURCE)
     product = load(specs, "demo")
-    assert [e.name for e in product.resources[0].endpoints] == ["get", "create"]
+    assert [e.name for e in product.resources[0].endpoints] == ["get", "create", "count"]
     files = Renderer(product).files()
     assert "DO NOT EDIT" in files["resources/widgets.py"].splitlines()[0]
     assert "GET /widgets/{id}.xml" in files["resources/widgets.py"]
@@ -194,3 +201,49 @@ def test_committed_generated_code_matches_a_fresh_generation(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert "highrise: 18 resources" in result.stdout
     assert shutil.which("git") is not None
+
+
+async def test_a_generated_package_runs_over_http(specs: Path, tmp_path: Path, serve) -> None:
+    """Render a small product, import it and call it: model, body and scalar results."""
+    import importlib
+
+    from aiohttp import web
+
+    import aiocamp
+    from codegen.render import write_product
+
+    write(specs, GOOD_RESOURCE)
+    product = load(specs, "demo")
+    write_product(product, tmp_path / "src")
+    aiocamp.__path__.append(str(tmp_path / "src" / "aiocamp"))
+    try:
+        demo = importlib.import_module("aiocamp.demo")
+        seen: list[tuple[str, str, bytes]] = []
+
+        async def handler(request: web.Request) -> web.Response:
+            seen.append((request.method, request.path, await request.read()))
+            if request.path == "/widgets/count.xml":
+                return web.Response(body=b'<count type="integer">3</count>')
+            body = b'<widget><id type="integer">5</id><name>W</name>'
+            body += b'<parts type="array"><part><id type="integer">1</id></part></parts></widget>'
+            return web.Response(body=body, content_type="application/xml")
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        server = await serve(app)
+        async with demo.Demo(
+            base_url=str(server.make_url("")), token="t", user_agent="t (t@t)"
+        ) as c:
+            widget = await c.widgets.get(5)
+            assert widget.parts[0].id == 1
+            created = await c.widgets.create(name="W", parts=[demo.models.Part(id=1)])
+            assert created == widget
+            assert await c.widgets.count() == 3
+        assert seen[1][2].endswith(
+            b'<widget><name>W</name><parts type="array"><part><id type="integer">1</id>'
+            b"</part></parts></widget>"
+        )
+    finally:
+        aiocamp.__path__.remove(str(tmp_path / "src" / "aiocamp"))
+        for name in [m for m in list(importlib.sys.modules) if m.startswith("aiocamp.demo")]:
+            del importlib.sys.modules[name]

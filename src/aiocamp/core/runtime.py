@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
-from .codecs import XmlArray, parse_date, parse_datetime
+from .codecs import parse_date, parse_datetime
 from .errors import ConfigError, DecodeError
 
 __all__ = [
@@ -29,13 +29,12 @@ __all__ = [
     "to_decimal",
     "to_float",
     "to_int",
-    "to_list",
     "to_model",
     "to_str",
-    "wire_value",
     "xml_container_list",
     "xml_items",
     "xml_root",
+    "xml_value",
 ]
 
 T = TypeVar("T")
@@ -97,21 +96,6 @@ def add_query(
             query.append((f"{name}[]", _query_text(item, fmt)))
         return
     query.append((name, _query_text(value, fmt)))
-
-
-def wire_value(value: Any) -> Any:
-    """A parameter value as wire data: models through ``to_wire()``, lists element-wise."""
-    to_wire = getattr(value, "to_wire", None)
-    if to_wire is not None:
-        return to_wire()
-    if isinstance(value, list | tuple):
-        items = [wire_value(v) for v in value]
-        return (
-            XmlArray(items, getattr(value, "item_tag", None))
-            if isinstance(value, XmlArray)
-            else items
-        )
-    return value
 
 
 # -- decoding ------------------------------------------------------------------------------
@@ -205,12 +189,6 @@ def to_model(convert: Callable[[Any], T], value: object, field: str) -> T:
     return convert(value)
 
 
-def to_list(convert: Callable[[Any, str], T], value: object, field: str) -> list[T]:
-    if not isinstance(value, list):
-        raise _bad(field, "a list", value)
-    return [convert(item, field) for item in value]
-
-
 def xml_container_list(value: object, item: str, field: str) -> list[Any] | None:
     """Items of an untyped XML container (``<email-addresses><email-address>...``)."""
     if value is None:
@@ -232,6 +210,13 @@ def xml_root(data: object, root: str) -> Any:
         raise DecodeError(f"expected a <{root}> document, got {found}")
     value = data[root]
     return {} if value is None else value
+
+
+def xml_value(data: object) -> Any:
+    """The value of a one-element XML document (``<count type="integer">3</count>``)."""
+    if not isinstance(data, dict) or len(data) != 1:
+        raise DecodeError(f"expected a single XML element, got {type(data).__name__}")
+    return next(iter(data.values()))
 
 
 def xml_items(data: object, root: str | None = None) -> list[Any]:
