@@ -325,9 +325,9 @@ class Session:
                 error = exc
                 retryable = idempotent
             else:
-                if reply.status == 304 and entry is not None and key is not None:
+                if reply.status == 304 and entry is not None:
+                    # The backend's get() already counted this entry as recently used.
                     self.stats.not_modified += 1
-                    await self._cache.set(key, entry)  # type: ignore[union-attr]  # LRU touch
                     return self._from_cache(entry, reply.url)
                 if 200 <= reply.status < 300:
                     return await self._success(reply, key)
