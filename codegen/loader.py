@@ -648,7 +648,18 @@ def _body(
         if product.format == "xml" and model.xml_tag is None and xml_root is None:
             raise ctx.at("model").fail(f"model {mname} needs xml_tag: (or the body xml_root:)")
         params = tuple(
-            Param(f.name, f.type, f.wire, False, f.summary, f.enum, None, f.nullable)
+            Param(
+                f.name,
+                f.type,
+                f.wire,
+                False,
+                f.summary,
+                f.enum,
+                None,
+                f.nullable,
+                f.item,
+                f.xml_array,
+            )
             for f in model.fields
             if not f.read_only
         )
@@ -669,7 +680,18 @@ def _body(
         f = _field(fname, fspec, fctx, product, models)
         fields.append(f)
         body_params.append(
-            Param(f.name, f.type, f.wire, required, f.summary, f.enum, None, f.nullable)
+            Param(
+                f.name,
+                f.type,
+                f.wire,
+                required,
+                f.summary,
+                f.enum,
+                None,
+                f.nullable,
+                f.item,
+                f.xml_array,
+            )
         )
     if product.format == "xml":
         if xml_root is None:
@@ -677,11 +699,7 @@ def _body(
         _str(xml_root, ctx.at("xml_root"))
         if xml_scalar and len(fields) != 1:
             raise ctx.at("xml_scalar").fail("xml_scalar: true needs exactly one field")
-    name = "_" + _camel(resource, endpoint) + "Body"
-    model = Model(
-        name, f"Body of {resource}.{endpoint}", tuple(fields), xml_root, ctx.file, private=True
-    )
-    return Body("fields", name, tuple(body_params), xml_root, xml_scalar, content_type), [model]
+    return Body("fields", "", tuple(body_params), xml_root, xml_scalar, content_type), []
 
 
 def load_all(specs_root: Path, fixtures_root: Path | None = None) -> list[Product]:
