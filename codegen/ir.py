@@ -206,6 +206,8 @@ class Product:
     paging: PagingSpec
     errors: str
     source: str
+    #: Methods whose endpoints draw from other classes by default, e.g. ``{"GET": ("reads",)}``.
+    limit_classes_by_method: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     resources: tuple[Resource, ...] = ()
     models: tuple[Model, ...] = ()
 
