@@ -92,6 +92,7 @@ __all__ = [
     "QuestionPauseState",
     "QuestionNotificationSettings",
     "Recording",
+    "PersonAssignments",
     "OverdueTodos",
     "UpcomingSchedule",
     "UpcomingScheduleEntry",
@@ -106,6 +107,7 @@ __all__ = [
     "Template",
     "ProjectConstruction",
     "ProjectConstructionProject",
+    "PersonTimeline",
     "TimelineEvent",
     "TimelineEventData",
     "TimesheetEntry",
@@ -11162,6 +11164,78 @@ class Recording:
 
 
 @attrs.define(slots=True, eq=True)
+class PersonAssignments:
+    """Who a to-do assignment report is about, and how its to-dos are grouped.
+
+    Attributes:
+        person: The person whose assignments are listed (read-only)
+        grouped_by: How the to-dos are grouped: by project or by due date (read-only)
+
+    Spec: specs/basecamp4/reports.yaml
+    """
+
+    person: Person | None = None
+    grouped_by: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "person": "person",
+        "grouped_by": "grouped_by",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("person")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "PersonAssignments.person")
+            )
+        obj.person = v
+        v = g("grouped_by")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "PersonAssignments.grouped_by")
+        obj.grouped_by = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_person = self.person
+        if w_person is not None:
+            out["person"] = w_person.to_wire()
+        elif "person" not in absent:
+            out["person"] = None
+        w_grouped_by = self.grouped_by
+        if w_grouped_by is not None or "grouped_by" not in absent:
+            out["grouped_by"] = w_grouped_by
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class OverdueTodos:
     """Overdue to-dos across all projects, bucketed by how late they are.
 
@@ -13299,6 +13373,68 @@ class ProjectConstructionProject:
         w_description = self.description
         if w_description is not None or "description" not in absent:
             out["description"] = w_description
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class PersonTimeline:
+    """Whose activity a person's timeline lists.
+
+    Attributes:
+        person: The person whose activity is listed (read-only)
+
+    Spec: specs/basecamp4/timeline.yaml
+    """
+
+    person: Person | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "person": "person",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("person")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "PersonTimeline.person")
+            )
+        obj.person = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_person = self.person
+        if w_person is not None:
+            out["person"] = w_person.to_wire()
+        elif "person" not in absent:
+            out["person"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -16685,6 +16821,7 @@ for _model in (
     QuestionPauseState,
     QuestionNotificationSettings,
     Recording,
+    PersonAssignments,
     OverdueTodos,
     UpcomingSchedule,
     UpcomingScheduleEntry,
@@ -16699,6 +16836,7 @@ for _model in (
     Template,
     ProjectConstruction,
     ProjectConstructionProject,
+    PersonTimeline,
     TimelineEvent,
     TimelineEventData,
     TimesheetEntry,

@@ -466,7 +466,14 @@ class Resource:
 
 
 def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging]:
-    """Start a listing at page ``page`` of an API that pages by number."""
+    """How a listing pages, starting at page ``page`` of an API that numbers its pages.
+
+    A list the spec calls unpaged still follows a ``Link: rel="next"`` when the server
+    sends one: lists documented as whole have turned out to page, and stopping after the
+    first page would lose records silently.
+    """
+    if paging.style == "none":
+        paging = Paging("link")
     if page is None:
         return request, paging
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:

@@ -26,7 +26,12 @@ class MessageTypesResource(Resource):
     __slots__ = ()
 
     def list(
-        self, bucket_id: int, *, max_pages: int | None = None, max_items: int | None = None
+        self,
+        bucket_id: int,
+        *,
+        page: int | None = None,
+        max_pages: int | None = None,
+        max_items: int | None = None,
     ) -> PageIterator[_m.MessageType]:
         """GET /buckets/{bucket_id}/categories.json
 
@@ -38,7 +43,8 @@ class MessageTypesResource(Resource):
             "/buckets/{bucket_id}/categories.json",
             path={"bucket_id": bucket_id},
             into=_m.MessageType,
-            paging=Paging("none"),
+            paging=Paging("link"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )

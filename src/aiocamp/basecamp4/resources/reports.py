@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from aiocamp.core._resource import Resource
+from aiocamp.core._resource import EnvelopePageIterator, Resource
 from aiocamp.core.pagination import PageIterator, Paging
 from aiocamp.core.runtime import UNSET, UnsetType
 
@@ -52,7 +52,7 @@ class ReportsResource(Resource):
         group_by: Literal["bucket", "date"] | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
-    ) -> PageIterator[_m.Todo]:
+    ) -> EnvelopePageIterator[_m.Todo, _m.PersonAssignments]:
         """GET /reports/todos/assigned/{person_id}.json
 
         List the active, pending to-dos assigned to one person.
@@ -62,12 +62,13 @@ class ReportsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/reports.md#get-to-do-assignments-for-a-person
         """
-        return self._list(
+        return self._list_envelope(
             "/reports/todos/assigned/{person_id}.json",
             path={"person_id": person_id},
             query={"group_by": group_by},
             into=_m.Todo,
             paging=Paging("none"),
+            envelope=_m.PersonAssignments,
             key="todos",
             max_pages=max_pages,
             max_items=max_items,

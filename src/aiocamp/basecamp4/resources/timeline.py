@@ -8,7 +8,7 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timeline.md
 
 from __future__ import annotations
 
-from aiocamp.core._resource import Resource
+from aiocamp.core._resource import EnvelopePageIterator, Resource
 from aiocamp.core.pagination import PageIterator, Paging
 
 from .. import models as _m
@@ -73,18 +73,19 @@ class TimelineResource(Resource):
         page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
-    ) -> PageIterator[_m.TimelineEvent]:
+    ) -> EnvelopePageIterator[_m.TimelineEvent, _m.PersonTimeline]:
         """GET /reports/users/progress/{person_id}.json
 
         List recent activity by one person.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timeline.md#get-persons-timeline
         """
-        return self._list(
+        return self._list_envelope(
             "/reports/users/progress/{person_id}.json",
             path={"person_id": person_id},
             into=_m.TimelineEvent,
             paging=Paging("link"),
+            envelope=_m.PersonTimeline,
             key="events",
             page=page,
             max_pages=max_pages,

@@ -59,7 +59,12 @@ class UploadsResource(Resource):
         return await self._get("/uploads/{id}.json", path={"id": id}, into=_m.Upload)
 
     def list_versions(
-        self, upload_id: int, *, max_pages: int | None = None, max_items: int | None = None
+        self,
+        upload_id: int,
+        *,
+        page: int | None = None,
+        max_pages: int | None = None,
+        max_items: int | None = None,
     ) -> PageIterator[_m.UploadVersion]:
         """GET /uploads/{upload_id}/versions.json
 
@@ -71,7 +76,8 @@ class UploadsResource(Resource):
             "/uploads/{upload_id}/versions.json",
             path={"upload_id": upload_id},
             into=_m.UploadVersion,
-            paging=Paging("none"),
+            paging=Paging("link"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -28,7 +28,12 @@ class WebhooksResource(Resource):
     __slots__ = ()
 
     def list(
-        self, bucket_id: int, *, max_pages: int | None = None, max_items: int | None = None
+        self,
+        bucket_id: int,
+        *,
+        page: int | None = None,
+        max_pages: int | None = None,
+        max_items: int | None = None,
     ) -> PageIterator[_m.Webhook]:
         """GET /buckets/{bucket_id}/webhooks.json
 
@@ -40,7 +45,8 @@ class WebhooksResource(Resource):
             "/buckets/{bucket_id}/webhooks.json",
             path={"bucket_id": bucket_id},
             into=_m.Webhook,
-            paging=Paging("none"),
+            paging=Paging("link"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
