@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import jinja2
@@ -154,9 +155,8 @@ class Renderer:
     # The endpoint body is the `endpoint` macro of resource.py.jinja; these helpers only
     # spell types and collect the imports a resource module uses.
 
-    def annotation(
-        self, t: TypeRef, enum: tuple[str | int, ...] = (), qualify: bool = False
-    ) -> str:
+    @staticmethod
+    def annotation(t: TypeRef, enum: tuple[str | int, ...] = (), qualify: bool = False) -> str:
         """A parameter or result annotation (``qualify``: ``builtins.list`` inside classes
         that define a method named ``list``)."""
         if enum:
@@ -268,6 +268,35 @@ def write_product(product: Product, src_root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return target
+
+
+def pinned_ruff(pyproject: Path) -> str:
+    """The exact ruff version of the ``codegen`` dependency group (``ruff==X``)."""
+    groups = tomllib.loads(pyproject.read_text(encoding="utf-8"))["dependency-groups"]
+    for requirement in groups["codegen"]:
+        name, sep, version = str(requirement).partition("==")
+        if name.strip() == "ruff" and sep:
+            return version.strip()
+    raise CodegenError(f"{pyproject}: the codegen group must pin ruff exactly (ruff==X)")
+
+
+def check_ruff(pyproject: Path) -> None:
+    """Refuse to generate with another ruff than the pinned one: its formatting would
+    differ from the committed output and make ``codegen --verify`` fail for no reason."""
+    wanted = pinned_ruff(pyproject)
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "--version"], capture_output=True, text=True, check=False
+    )
+    found = out.stdout.split()[-1] if out.returncode == 0 and out.stdout.split() else "none"
+    if found != wanted:
+        raise CodegenError(
+            f"codegen formats with ruff {wanted} (pinned in {pyproject.name}, group codegen), "
+            f"found {found}: install ruff=={wanted}"
+        )
+
+
+class CodegenError(Exception):
+    """The generator cannot run as configured (not a spec problem)."""
 
 
 def format_tree(paths: list[Path], config: Path) -> None:
