@@ -22,6 +22,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, Protocol, TypedDict, TypeVar, Unpack, overload
 
+from yarl import URL
+
 from .codecs import XmlArray
 from .errors import ConfigError, DecodeError
 from .pagination import PageIterator, Paging
@@ -78,6 +80,7 @@ class _Options(TypedDict, total=False):
     multipart: tuple[str, str]
     limit_classes: tuple[str, ...]
     idempotent: bool
+    follow_location: bool
 
 
 class _WireModel(Protocol):
@@ -400,6 +403,10 @@ class Resource:
         settings = getattr(self._session, "settings", None)
         return bool(getattr(settings, "strict", False))
 
+    def _limit_classes(self, method: str) -> tuple[str, ...] | None:
+        """The product's default classes for ``method`` (None: its default for all)."""
+        return self._session.product.method_limit_classes.get(method)
+
     def _xml(self) -> bool:
         return self._session.product.format == "xml"
 
@@ -430,7 +437,7 @@ class Resource:
             raw_body=raw,
             content_type=content_type,
             multipart=multipart,
-            limit_classes=o.get("limit_classes"),
+            limit_classes=o.get("limit_classes", self._limit_classes(method)),
             idempotent=o.get("idempotent"),
         )
 
@@ -438,11 +445,39 @@ class Resource:
         self, method: str, template: str, into: type[Any] | None, optional: bool, o: _Options
     ) -> Any:
         response = await self._session.request(self._request(method, template, o))
+        if o.get("follow_location"):
+            response = await self._follow_location(response)
         if into is None:
             return response.data
         if optional and response.data is None:
             return None
         return self._decode(response, into)
+
+    async def _follow_location(self, response: Response) -> Response:
+        """The record a create reply names in ``Location`` (same origin only), fetched."""
+        location = response.headers.get("Location")
+        if not location:
+            if response.data is not None:
+                return response  # the server sent the record itself
+            raise DecodeError(
+                "expected a Location header naming the new record",
+                status=response.status,
+                url=str(response.url),
+            )
+        try:
+            target = response.url.join(URL(location))
+            origin = (target.scheme, target.host, target.port)
+        except ValueError:
+            origin = None
+        if origin != (response.url.scheme, response.url.host, response.url.port):
+            raise DecodeError(
+                "the new record's Location is not on the API's origin; not following it",
+                status=response.status,
+                url=str(response.url),
+            )
+        return await self._session.request(
+            Request("GET", str(target), limit_classes=self._limit_classes("GET"))
+        )
 
     def _decode(self, response: Response, into: type[T]) -> T:
         """The reply as ``into``; decode errors gain the status and URL."""
