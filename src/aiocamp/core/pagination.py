@@ -7,6 +7,8 @@ Styles, as the products use them:
 * ``offset``: ``?n=<offset>`` with a fixed page size (Highrise); a short page ends it.
 * ``page``: ``?page=<number>`` from 1 (Harvest invoices, Basecamp Classic); a short or empty
   page, or ``X-Pages``, ends it.
+* ``continued_at``: the XML root's ``continued-at`` attribute names the next (older) page
+  and ``count`` the total (Basecamp Classic comments).
 * ``none``: one request.
 
 Totals from ``X-Total-Count`` or ``X-Records`` / ``X-Pages`` are exposed on the iterator.
@@ -32,7 +34,7 @@ __all__ = ["PageIterator", "Paging", "next_link"]
 log = logging.getLogger("aiocamp.pagination")
 
 T = TypeVar("T")
-PagingStyle = Literal["link", "offset", "page", "none"]
+PagingStyle = Literal["link", "offset", "page", "continued_at", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +44,14 @@ class Paging:
     style: PagingStyle = "none"
     param: str = ""
     page_size: int = 0
+    #: First page number requested (``page`` style: a listing may start further in).
+    start: int = 1
 
     def __post_init__(self) -> None:
         if self.style in ("offset", "page") and (not self.param or self.page_size < 1):
             raise ConfigError(f"{self.style} paging needs a parameter and a page size")
+        if self.start < 1:
+            raise ConfigError("paging starts at page 1 or later")
 
 
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
@@ -72,6 +78,16 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+def _root_attribute(data: Any, name: str) -> str | None:
+    """An attribute of an XML document's root element (``@name``), if any."""
+    if isinstance(data, dict) and len(data) == 1:
+        root = next(iter(data.values()))
+        if isinstance(root, dict):
+            value = root.get(name)
+            return value if isinstance(value, str) and value.strip() else None
+    return None
 
 
 class PageIterator(Generic[T]):
@@ -123,11 +139,11 @@ class PageIterator(Generic[T]):
     async def pages(self) -> AsyncIterator[list[T]]:
         """Yield whole pages of converted records."""
         request: Request | None = self._request
-        page_number = 1
+        page_number = self._paging.start
         offset = 0
         style = self._paging.style
         if style == "page":
-            request = self._with_param(self._request, 1)
+            request = self._with_param(self._request, page_number)
         while request is not None:
             if self._max_pages is not None and self.pages_fetched >= self._max_pages:
                 return
@@ -160,8 +176,12 @@ class PageIterator(Generic[T]):
         style = self._paging.style
         if style == "none" or count == 0:
             return None
-        if style == "link":
-            target = next_link(response.headers.get("Link"))
+        if style in ("link", "continued_at"):
+            target = (
+                next_link(response.headers.get("Link"))
+                if style == "link"
+                else _root_attribute(response.data, "@continued-at")
+            )
             if target is None:
                 return None
             next_url = response.url.join(URL(target))
@@ -198,5 +218,8 @@ class PageIterator(Generic[T]):
             return
         headers = response.headers
         total = _header_int(headers, "X-Total-Count")
+        if total is None and self._paging.style == "continued_at":
+            count = _root_attribute(response.data, "@count")
+            total = int(count) if count is not None and count.strip().isdigit() else None
         self.total_count = total if total is not None else _header_int(headers, "X-Records")
         self.total_pages = _header_int(headers, "X-Pages")

@@ -263,12 +263,6 @@ def expect_list(value: object, field: str) -> list[Any]:
     raise _bad(field, "a list", value)
 
 
-def expect_object(data: object) -> dict[str, Any]:
-    if isinstance(data, dict):
-        return data
-    raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
-
-
 def expect_bytes(value: object, name: str) -> None:
     if not isinstance(value, bytes | bytearray | memoryview):
         raise ConfigError(f"{name} must be bytes, got {type(value).__name__}")
@@ -279,51 +273,6 @@ def xml_container(items: list[Any], item: str) -> dict[str, Any]:
     if not items:
         return {}
     return {item: items[0] if len(items) == 1 else items}
-
-
-M = TypeVar("M")
-
-
-def build(cls: Callable[..., M], params: Mapping[str, Any]) -> M:
-    """A model from method parameters: UNSET ones stay absent, so they are not sent."""
-    names: Mapping[str, str] = getattr(cls, "WIRE_NAMES")  # noqa: B009
-    given = {k: v for k, v in params.items() if v is not UNSET}
-    absent = frozenset(set(names.values()) - {names[k] for k in given})
-    return cls(**given, absent=absent)
-
-
-def identity(value: T) -> T:
-    return value
-
-
-def model_converter(from_wire: Callable[[dict[str, Any]], T], label: str) -> Callable[[Any], T]:
-    """A list-item converter that rejects non-objects with a DecodeError."""
-
-    def convert(value: Any) -> T:
-        if value.__class__ is dict:
-            return from_wire(value)
-        return to_model(from_wire, value, label)
-
-    return convert
-
-
-def scalar_converter(
-    cls: type[T], coerce: Callable[[Any, str], T], label: str
-) -> Callable[[Any], T]:
-    def convert(value: Any) -> T:
-        if value.__class__ is cls:
-            return value
-        return coerce(value, label)
-
-    return convert
-
-
-def decode_result(response: Any, unwrap: Callable[[Any], Any], convert: Callable[[Any], T]) -> T:
-    """Unwrap and convert a reply's data; decode errors gain the status and URL."""
-    try:
-        return convert(unwrap(response.data))
-    except DecodeError as exc:
-        raise DecodeError(exc.reason, status=response.status, url=str(response.url)) from None
 
 
 def redacted_repr(value: object) -> str:

@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 import aiohttp
@@ -67,6 +67,9 @@ class ProductConfig:
     errors: str = "http"
     #: Hosts besides the base URL's that may receive the credential (e.g. Launchpad).
     credential_hosts: tuple[str, ...] = ()
+    #: Methods whose requests draw from other classes by default (``{"GET": ("reads",)}``);
+    #: generated resources apply it (core/_resource.py).
+    method_limit_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
