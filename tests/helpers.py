@@ -22,7 +22,8 @@ from aiocamp.core import (
     Session,
 )
 from aiocamp.core.auth import AuthStrategy
-from aiocamp.core.session import DEFAULT, ProductConfig
+from aiocamp.core.session import ProductConfig
+from aiocamp.core.settings import DEFAULT, ClientSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT.parent / "shared" / "api-docs"
@@ -68,8 +69,11 @@ def make_session(
     if rate_limit is DEFAULT:
         # A backend of its own: tests must not share buckets (or pauses) with each other.
         rate_limit = RateLimit(backend=MemoryLimiterBackend())
-    return Session(
-        product(fmt, limits, **product_kw),
+    if "session" in kw:
+        kw["http_session"] = kw.pop("session")
+    if kw.get("host_overrides") is None:
+        kw.pop("host_overrides", None)
+    settings = ClientSettings(
         base_url=base_url,
         auth=auth or BasicTokenAuth("secret-token-123"),
         user_agent=user_agent,
@@ -78,6 +82,7 @@ def make_session(
         retry=retry or fast_retry(),
         **kw,
     )
+    return Session(product(fmt, limits, **product_kw), settings)
 
 
 async def start_server(app: web.Application) -> TestServer:

@@ -450,7 +450,7 @@ async def test_7_errors_from_result_decoding_show_the_body(serve) -> None:
     server = await serve(app_of(handler))
     token = "secret-bearer-xyz"
     async with Basecamp4(
-        base_url=str(server.make_url("")), access_token=token, user_agent=UA
+        base_url=str(server.make_url("")), access_token=token, user_agent=UA, strict=True
     ) as bc:
         with pytest.raises(errors.DecodeError) as info:
             await bc.todos.get(2)

@@ -28,14 +28,12 @@ from yarl import URL
 
 from ._constants import (
     CACHE_KEPT_HEADERS,
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT,
     MAX_REDIRECTS,
     OFFLOOP_DECODE_BYTES,
     THROTTLE_STATUSES,
 )
 from .auth import AuthStrategy, NoAuth, ensure_secure
-from .cache import CacheEntry, EtagCache, MemoryEtagCache, cache_key
+from .cache import CacheEntry, cache_key
 from .codecs import CODECS, Codec
 from .errors import (
     BODY_EXCERPT_BYTES,
@@ -55,9 +53,10 @@ from .errors import (
     server_message,
     with_decode_context,
 )
-from .limiter import Limit, Limiter, LimiterWaitTooLong, RateLimit
+from .limiter import Limit, Limiter, LimiterWaitTooLong
 from .redaction import RedactedHeaders, scrub
-from .retry import IDEMPOTENT_METHODS, Budget, RetryPolicy, parse_retry_after
+from .retry import IDEMPOTENT_METHODS, Budget, parse_retry_after
+from .settings import DEFAULT, ClientSettings
 
 __all__ = [
     "DEFAULT",
@@ -73,15 +72,6 @@ T = TypeVar("T")
 
 log = logging.getLogger("aiocamp.session")
 retry_log = logging.getLogger("aiocamp.retry")
-
-
-class _Default:
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-#: "Use the product's default" for ``rate_limit=``, ``cache=`` and ``retry=``.
-DEFAULT: Any = _Default()
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,41 +273,32 @@ def _multipart(field: str, filename: str, data: bytes, media_type: str) -> tuple
 class Session:
     """Sends requests for one client: auth, limiter, cache, retry, codecs."""
 
-    def __init__(
-        self,
-        product: ProductConfig,
-        *,
-        base_url: str,
-        auth: AuthStrategy,
-        user_agent: str,
-        account: str,
-        session: aiohttp.ClientSession | None = None,
-        rate_limit: RateLimit | None = DEFAULT,
-        cache: EtagCache | None = DEFAULT,
-        retry: RetryPolicy = DEFAULT,
-        timeout: float = DEFAULT_TIMEOUT,
-        host_overrides: Mapping[str, str] | None = None,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    ) -> None:
+    def __init__(self, product: ProductConfig, settings: ClientSettings) -> None:
+        user_agent = settings.user_agent
         if not isinstance(user_agent, str) or not user_agent.strip():
             raise ConfigError(
                 'user_agent is required: name your app and a contact, e.g. "MyApp (me@example.com)"'
             )
         if _has_control(user_agent):
             raise ConfigError("user_agent must not contain line breaks or control characters")
-        if not timeout > 0:
+        if not settings.timeout > 0:
             raise ConfigError("timeout must be > 0 seconds")
-        if not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+        max_body = settings.max_body_bytes
+        if not isinstance(max_body, int) or isinstance(max_body, bool) or max_body < 1:
             raise ConfigError("max_body_bytes must be a positive integer")
         self.product = product
-        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.base_url = settings.base_url.rstrip("/")
         base = URL(self.base_url)
         if not base.host or base.scheme not in ("http", "https"):
-            raise ConfigError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+            raise ConfigError(
+                f"base_url must be an absolute http(s) URL, got {settings.base_url!r}"
+            )
+        auth = settings.auth
         self._auth = auth
         self._has_credentials = not isinstance(auth, NoAuth)
         # Absolute endpoints of another host (Launchpad) can be pointed at a sandbox too.
-        self._overrides = {host: URL(target) for host, target in (host_overrides or {}).items()}
+        self._overrides = {host: URL(target) for host, target in settings.host_overrides.items()}
         self._hosts = (
             base.host,
             *product.credential_hosts,
@@ -326,30 +307,34 @@ class Session:
         ensure_secure(base, self._hosts, with_credentials=self._has_credentials)
         self._codec: Codec = CODECS[product.format]
         self._user_agent = user_agent.strip()
-        self._timeout = timeout
-        self._max_body = max_body_bytes
-        self._default_client_timeout = aiohttp.ClientTimeout(total=timeout)
-        self._retry = RetryPolicy() if retry is DEFAULT else retry
-        self._cache: EtagCache | None = MemoryEtagCache() if cache is DEFAULT else cache
-        if rate_limit is DEFAULT:
-            rate_limit = RateLimit()
+        self._timeout = settings.timeout
+        self._max_body = max_body
+        self._default_client_timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self._retry = settings.retry
+        self._cache = settings.resolved_cache()
+        rate_limit = settings.resolved_rate_limit()
         self._limiter: Limiter | None = None
         if rate_limit is not None:
             limits = dict(product.limits)
             limits.update(rate_limit.limits or {})
             self._limiter = Limiter(
                 product.name,
-                account,
+                settings.account,
                 limits,
                 rate_limit.backend,
                 time_scale=rate_limit.time_scale,
                 max_pause=self._retry.max_retry_after,
             )
         self._secure_origins: set[tuple[str, str | None]] = set()
-        self._http = session
-        self._owns_http = session is None
+        self._http = settings.http_session
+        self._owns_http = settings.http_session is None
         self._http_loop: asyncio.AbstractEventLoop | None = None
         self.stats = SessionStats()
+
+    @property
+    def strict(self) -> bool:
+        """Whether replies decode strictly (``strict=True`` on the client)."""
+        return self.settings.strict
 
     def __repr__(self) -> str:
         return f"Session({self.product.name}, {self.base_url!r}, auth={self._auth!r})"
