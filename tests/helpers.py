@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -89,6 +91,38 @@ async def start_server(app: web.Application) -> TestServer:
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     return server
+
+
+class ThreadedServer:
+    """An aiohttp app on 127.0.0.1 served by its own thread and event loop, for tests whose
+    code calls ``asyncio.run()`` itself (README snippets, several loops)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._started = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.url = ""
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(start_server(self._app))
+        self.url = str(server.make_url("")).rstrip("/")
+        self._started.set()
+        loop.run_forever()
+        loop.run_until_complete(server.close())
+        loop.close()
+
+    def __enter__(self) -> ThreadedServer:
+        self._thread.start()
+        if not self._started.wait(10):
+            raise RuntimeError("the threaded test server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
 
 def free_port() -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import threading
 import time
 from collections.abc import Iterator
 
@@ -30,7 +29,7 @@ from aiocamp.core import (
 from aiocamp.core.runtime import json_items
 from aiocamp.highrise import Highrise
 
-from .helpers import fast_retry, make_session, start_server
+from .helpers import ThreadedServer, fast_retry, make_session
 
 TOKEN = "secret-token-123"
 UA = "aiocamp-tests (dev@example.com)"
@@ -466,36 +465,12 @@ async def test_7_errors_from_result_decoding_show_the_body(serve) -> None:
 
 @pytest.fixture
 def threaded_server() -> Iterator[str]:
-    """A loopback server on its own thread and loop, for tests that run asyncio.run()."""
-    started = threading.Event()
-    holder: dict[str, object] = {}
-
     async def handler(request: web.Request) -> web.Response:
         await asyncio.sleep(0.002)
         return web.json_response({"path": request.path})
 
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        holder["loop"] = loop
-
-        async def main() -> None:
-            server = await start_server(app_of(handler))
-            holder["url"] = str(server.make_url(""))
-            holder["server"] = server
-            started.set()
-
-        loop.run_until_complete(main())
-        loop.run_forever()
-        loop.run_until_complete(holder["server"].close())  # type: ignore[attr-defined]
-        loop.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield str(holder["url"])
-    loop = holder["loop"]
-    loop.call_soon_threadsafe(loop.stop)  # type: ignore[attr-defined]
-    thread.join(10)
+    with ThreadedServer(app_of(handler)) as server:
+        yield server.url
 
 
 def test_9_a_client_works_from_a_second_event_loop(threaded_server) -> None:
