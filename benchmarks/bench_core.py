@@ -163,6 +163,11 @@ def bench_session(base: str, kind: str) -> Session:
     )
 
 
+#: Client CPU seconds per request of the last _run_workers call: on a shared machine,
+#: wall-clock req/s swings with the neighbours' load; the client's own CPU cost does not.
+LAST_CPU_PER_REQUEST = [0.0]
+
+
 async def _run_workers(total: int, concurrency: int, one: Callable[[], Awaitable[Any]]) -> float:
     queue = iter(range(total))
 
@@ -171,7 +176,9 @@ async def _run_workers(total: int, concurrency: int, one: Callable[[], Awaitable
             await one()
 
     started = time.perf_counter()
+    cpu = time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    LAST_CPU_PER_REQUEST[0] = (time.process_time() - cpu) / total
     return total / (time.perf_counter() - started)
 
 
@@ -215,26 +222,48 @@ def summary(values: list[float], fmt: str = ".0f") -> str:
 
 
 async def section_gets(base: str, total: int, rounds: int) -> None:
-    print("1. single GETs, req/s (min / median / max over rounds)")
+    print("1. single GETs (min / median / max over rounds)")
+    print("   req/s: wall clock; cpu: the client's CPU microseconds per request, and the")
+    print("   ratio of CPU-bound rates (raw cpu / aiocamp cpu), steadier on a busy machine")
     kinds = ["defaults", "bare"]
-    header = f"{'conc.':>5} {'raw aiohttp':>20} {'aiocamp defaults':>20} {'aiocamp bare':>20}"
-    print(header + f" {'defaults/raw':>20} {'bare/raw':>20}")
+    print(
+        f"{'conc.':>5} {'raw aiohttp req/s':>20} {'defaults req/s':>20} {'bare req/s':>20} "
+        f"{'defaults/raw':>20} {'bare/raw':>20}"
+    )
+    cpu_rows: list[str] = []
     for concurrency in (1, 16, 64):
         raw: list[float] = []
+        raw_cpu: list[float] = []
         core: dict[str, list[float]] = {k: [] for k in kinds}
+        cpu: dict[str, list[float]] = {k: [] for k in kinds}
         ratios: dict[str, list[float]] = {k: [] for k in kinds}
+        cpu_ratios: dict[str, list[float]] = {k: [] for k in kinds}
         for _ in range(rounds):
             r = await get_raw(base, total, concurrency)
+            r_cpu = LAST_CPU_PER_REQUEST[0]
             raw.append(r)
+            raw_cpu.append(r_cpu * 1e6)
             for kind in kinds:
                 c = await get_core(base, total, concurrency, kind)
                 core[kind].append(c)
+                cpu[kind].append(LAST_CPU_PER_REQUEST[0] * 1e6)
                 ratios[kind].append(c / r)
+                cpu_ratios[kind].append(r_cpu / LAST_CPU_PER_REQUEST[0])
         print(
             f"{concurrency:>5} {summary(raw):>20} {summary(core['defaults']):>20} "
             f"{summary(core['bare']):>20} {summary(ratios['defaults'], '.2f'):>20} "
             f"{summary(ratios['bare'], '.2f'):>20}"
         )
+        cpu_rows.append(
+            f"{concurrency:>5} {summary(raw_cpu):>20} {summary(cpu['defaults']):>20} "
+            f"{summary(cpu['bare']):>20} {summary(cpu_ratios['defaults'], '.2f'):>20} "
+            f"{summary(cpu_ratios['bare'], '.2f'):>20}"
+        )
+    print(
+        f"{'conc.':>5} {'raw cpu us/req':>20} {'defaults cpu':>20} {'bare cpu':>20} "
+        f"{'defaults/raw':>20} {'bare/raw':>20}"
+    )
+    print("\n".join(cpu_rows))
     print("   target: defaults/raw >= 0.8 at every concurrency (issue 8)")
 
 
@@ -286,7 +315,23 @@ async def rss_child(base: str, kind: str, records: int) -> None:
         await list_core(base, records, kind)
 
 
+def reset_peak_rss() -> bool:
+    """Start the peak-RSS watermark afresh (Linux: writing 5 to clear_refs resets VmHWM),
+    so the peak measured is the listing's, not the imports'."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def peak_rss_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     # ru_maxrss is KiB on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -403,6 +448,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.rss_child:
         kind, records, base = args.rss_child
+        reset_peak_rss()
         asyncio.run(rss_child(base, kind, int(records)))
         print(f"{peak_rss_mib():.2f}")
         sys.exit(0)
