@@ -688,3 +688,22 @@ async def test_19_page_iterator_starts_at_a_given_page(serve) -> None:
     assert got == [300, 301, 302, 400, 401, 402]
     with pytest.raises(errors.ConfigError):
         iterator(s, "link", start_page=2)
+
+
+def test_9_a_callers_aiohttp_session_of_another_loop_is_a_config_error(threaded_server) -> None:
+    import aiohttp
+
+    async def make_http() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession()
+
+    http = asyncio.run(make_http())
+    client = Basecamp4(
+        base_url=threaded_server, access_token="tok-12345", user_agent=UA, http_session=http
+    )
+
+    async def call() -> None:
+        await client.session.request(Request("GET", "/x.json"))
+
+    with pytest.raises(errors.ConfigError, match="another event loop"):
+        asyncio.run(call())
+    http.detach()
