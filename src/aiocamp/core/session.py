@@ -566,9 +566,7 @@ class Session:
         secrets_ = self._auth.secrets()
         message = scrub(server_message(reply.body), secrets_)
         if issubclass(cls, RateLimited) and retry_after is not None:
-            until = datetime.now(UTC).timestamp() + self._retry.pause(retry_after)
-            shown = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-            pause = f"paused by the server until {shown} (Retry-After {retry_after:.6g}s)"
+            pause = self._pause_message(retry_after)
             message = f"{pause}; {message}" if message else pause
         excerpt = scrub(reply.body[:BODY_EXCERPT_BYTES].decode("utf-8", "replace"), secrets_)
         kwargs: dict[str, Any] = {
@@ -586,6 +584,17 @@ class Session:
             err, idempotent=call.idempotent, retry_after=retry_after
         )
         return err, retry_after
+
+    def _pause_message(self, retry_after: float) -> str:
+        held = self._retry.pause(retry_after)
+        until = datetime.fromtimestamp(datetime.now(UTC).timestamp() + held, UTC)
+        shown = until.strftime("%Y-%m-%d %H:%M:%SZ")
+        if held >= retry_after:
+            return f"paused by the server until {shown} (Retry-After {retry_after:.6g}s)"
+        return (
+            f"paused by the server for {retry_after:.6g}s (Retry-After); this account's "
+            f"requests are held until {shown} (max_retry_after={held:g}s)"
+        )
 
     # -- decoding -------------------------------------------------------------------------
 
