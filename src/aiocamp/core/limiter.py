@@ -189,6 +189,21 @@ class RateLimit:
     time_scale: float = 1.0
 
 
+def _sync_try_acquire(
+    backend: LimiterBackend,
+) -> Callable[[Sequence[str], Sequence[BucketParams]], float] | None:
+    """The backend's synchronous ``try_acquire_now``, when the class that defines it also
+    defines the ``try_acquire`` in use (a subclass overriding only ``try_acquire``, to
+    record or change it, keeps being called)."""
+    now = getattr(backend, "try_acquire_now", None)
+    if now is None:
+        return None
+    mro = type(backend).__mro__
+    owner_now = next(c for c in mro if "try_acquire_now" in c.__dict__)
+    owner_try = next((c for c in mro if "try_acquire" in c.__dict__), None)
+    return now if owner_now is owner_try else None
+
+
 class LimiterWaitTooLong(TimeoutError):
     """The buckets ask for a wait past the caller's deadline (``wait`` seconds)."""
 
@@ -223,9 +238,7 @@ class Limiter:
         self._max_pause = max_pause
         self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
         self._backend = backend if backend is not None else SHARED_MEMORY_BACKEND
-        self._try_now: Callable[[Sequence[str], Sequence[BucketParams]], float] | None = getattr(
-            self._backend, "try_acquire_now", None
-        )
+        self._try_now = _sync_try_acquire(self._backend)
         self._locks: dict[str, asyncio.Lock] = {}
         self._resolved: dict[tuple[str, ...], _Resolved] = {}
         # asyncio locks bind to the loop that first waits on them: a client reused from a
