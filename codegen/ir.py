@@ -6,13 +6,27 @@ import re
 
 import attrs
 
-SCALARS = ("int", "str", "bool", "float", "decimal", "datetime", "date", "datetime_or_date", "json")
+SCALARS = (
+    "int",
+    "str",
+    "bool",
+    "float",
+    "number",
+    "int_or_str",
+    "decimal",
+    "datetime",
+    "date",
+    "datetime_or_date",
+    "json",
+)
 
 PY_SCALAR = {
     "int": "int",
     "str": "str",
     "bool": "bool",
     "float": "float",
+    "number": "int | float",
+    "int_or_str": "int | str",
     "decimal": "Decimal",
     "datetime": "datetime",
     "date": "date",
