@@ -3,8 +3,10 @@ policy (issue 6.12), wire values kept as sent (6.13, 6.14, 6.17, 6.8)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import linecache
+import pickle
 import logging
 import traceback
 from datetime import UTC, date, datetime, timedelta
@@ -165,6 +167,25 @@ def test_strict_decodes_the_whole_tree_inside_the_call() -> None:
     assert lenient.creator.created_at is None
     assert lenient.creator.extra == {"created_at": "yesterday"}
     assert lenient.to_wire() == record
+
+
+def test_extra_and_absent_are_worked_out_on_first_read() -> None:
+    todo = Todo.from_wire({**TODO, "brand_new": 1})
+    assert WireModel.__dict__["extra"].get(todo) is _models.PENDING
+    assert todo.extra == {"brand_new": 1}
+    assert todo.to_wire() == {**TODO, "brand_new": 1}
+    assert "position" not in todo.to_wire()
+
+
+def test_copies_pickles_and_evolve_see_decoded_values() -> None:
+    todo = Todo.from_wire({**TODO, "brand_new": 1})
+    for clone in (copy.copy(todo), copy.deepcopy(todo), pickle.loads(pickle.dumps(todo))):
+        assert clone == todo
+        assert clone.to_wire() == todo.to_wire()
+    changed = attrs.evolve(todo, title="Other")
+    assert changed.creator == todo.creator
+    assert changed.extra == {"brand_new": 1}
+    assert changed.to_wire() == {**TODO, "brand_new": 1, "title": "Other"}
 
 
 # -- drift policy (issue 6.12) --------------------------------------------------------------

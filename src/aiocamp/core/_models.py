@@ -146,6 +146,13 @@ class WireDatetime(datetime):
     __slots__ = ("wire",)
     wire: str
 
+    def __reduce_ex__(self, protocol: typing.SupportsIndex) -> Any:
+        # Copies and pickles keep the text (datetime's own reduce knows no subclass slots).
+        text = getattr(self, "wire", None)
+        if text is None:
+            return super().__reduce_ex__(protocol)
+        return parse_wire_datetime, (text,)
+
 
 def parse_wire_datetime(text: str) -> WireDatetime:
     """ISO 8601 text (``Z``, an offset, or none for UTC) kept with its text."""
@@ -502,6 +509,7 @@ class ModelCodec:
     decode: Callable[[dict[str, Any], bool], Any]
     encode: Callable[[Any], dict[str, Any]]
     wire_names: Mapping[str, str]
+    known: frozenset[str]
     source: str
 
 
@@ -545,7 +553,6 @@ def _build(cls: type[WireModel]) -> ModelCodec:
         "cls": cls,
         "MISMATCH": MISMATCH,
         "PENDING": PENDING,
-        "NOTHING": frozenset(),
         "finish": _finish,
         "fmt_dt": format_wire_datetime,
         "XmlArray": XmlArray,
@@ -628,6 +635,7 @@ def _build(cls: type[WireModel]) -> ModelCodec:
         if isinstance(tp, type) and issubclass(tp, WireModel):
             ns[f"M{i}"] = tp
             ns[f"G{i}"] = _member(cls, f.name).__get__  # the slot itself, never decoding
+            ns[f"S{i}"] = _member(cls, f.name).__set__
             dec += [
                 getter,
                 "    if v is not None:",
@@ -637,7 +645,7 @@ def _build(cls: type[WireModel]) -> ModelCodec:
                 "            x = v",
                 *["    " + line for line in on_bad],
                 "            v = None",
-                f"    obj.{f.name} = v",
+                f"    S{i}(obj, v)",
             ]
             enc += [
                 f"    v = G{i}(self)",
@@ -667,11 +675,23 @@ def _build(cls: type[WireModel]) -> ModelCodec:
             if isinstance(inner, type) and issubclass(inner, WireModel):
                 ns[f"M{i}"] = inner
                 ns[f"G{i}"] = _member(cls, f.name).__get__
+                ns[f"S{i}"] = _member(cls, f.name).__set__
                 ns["object_items"] = _object_items
+                if xml:
+                    check = [f"        x = object_items(v, True, I{i})"]
+                else:  # inline: the common JSON case, a list of objects
+                    check = [
+                        "        x = v if v.__class__ is list else MISMATCH",
+                        "        if x is not MISMATCH:",
+                        "            for r in x:",
+                        "                if r.__class__ is not dict:",
+                        "                    x = MISMATCH",
+                        "                    break",
+                    ]
                 dec += [
                     getter,
                     "    if v is not None:",
-                    f"        x = object_items(v, {xml}, I{i})",
+                    *check,
                     "        if x is MISMATCH:",
                     "            x = v",
                     *["    " + line for line in on_bad],
@@ -680,7 +700,7 @@ def _build(cls: type[WireModel]) -> ModelCodec:
                     f"            v = [M{i}.from_wire(r, strict=True) for r in x]",
                     "        else:",
                     "            v = PENDING",
-                    f"    obj.{f.name} = v",
+                    f"    S{i}(obj, v)",
                 ]
                 enc += [
                     f"    v = G{i}(self)",
@@ -735,12 +755,13 @@ def _build(cls: type[WireModel]) -> ModelCodec:
 
     known = frozenset(wire_names.values())
     ns["KNOWN"] = known
-    ns["NKNOWN"] = len(known)
+    ns["set_extra"] = _EXTRA.set
+    ns["set_absent"] = _ABSENT.set
     dec += [
         "    obj._raw = data",
-        "    if bad is None and len(data) == NKNOWN and data.keys() >= KNOWN:",
-        "        obj.extra = {}",
-        "        obj._absent = NOTHING",
+        "    if bad is None:",  # extra and absent are worked out when first read
+        "        set_extra(obj, PENDING)",
+        "        set_absent(obj, PENDING)",
         "    else:",
         "        finish(obj, data, KNOWN, bad)",
         "    return obj",
@@ -760,7 +781,8 @@ def _build(cls: type[WireModel]) -> ModelCodec:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     for name, w, load in lazy:
         setattr(cls, name, _LazyField(_member(cls, name), w, load))
-    return ModelCodec(ns["decode"], ns["encode"], types.MappingProxyType(wire_names), source)
+    names = types.MappingProxyType(wire_names)
+    return ModelCodec(ns["decode"], ns["encode"], names, known, source)
 
 
 def _member(cls: type, name: str) -> Any:
@@ -789,8 +811,44 @@ def _finish(obj: WireModel, data: dict[str, Any], known: frozenset[str], bad: An
         for w in bad:
             extra[w] = data[w]
         absent = absent | frozenset(bad)
-    obj.extra = extra
-    obj._absent = absent
+    _EXTRA.set(obj, extra)
+    _ABSENT.set(obj, absent)
+
+
+class _Settled:
+    """``extra`` / ``absent`` of a decoded record, worked out from its keys on first read.
+
+    Most records of a page are never asked for either; a list page decodes faster without
+    the two set operations per record.
+    """
+
+    __slots__ = ("get", "member", "set")
+
+    def __init__(self, member: Any) -> None:
+        self.member = member
+        self.get = member.__get__
+        self.set = member.__set__
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = self.get(obj, owner)
+        if value is PENDING:
+            _finish(obj, obj._raw, codec_of(type(obj)).known, None)
+            value = self.get(obj, owner)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.set(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.member.__delete__(obj)
+
+
+_EXTRA = _Settled(WireModel.__dict__["extra"])
+_ABSENT = _Settled(WireModel.__dict__["_absent"])
+WireModel.extra = _EXTRA  # type: ignore[assignment,misc]
+WireModel._absent = _ABSENT  # type: ignore[assignment,misc]
 
 
 # -- the cattrs converter -----------------------------------------------------------------
