@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import linecache
-import pickle
 import logging
+import pickle
 import traceback
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
