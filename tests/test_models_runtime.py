@@ -7,7 +7,10 @@ import copy
 import json
 import linecache
 import logging
+import os
 import pickle
+import subprocess
+import sys
 import traceback
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -62,7 +65,6 @@ async def client_for(serve, body: bytes) -> Basecamp4:
 # -- declarations and the built codec -------------------------------------------------------
 
 
-@attrs.define(slots=True)
 class Gadget(WireModel):
     id: int | None = None
     label: str | None = wire("Label")
@@ -81,7 +83,6 @@ def test_generated_models_are_declarations_without_codec_methods() -> None:
 
 
 def test_a_codec_is_built_on_first_use_only_once() -> None:
-    @attrs.define(slots=True)
     class Fresh(WireModel):
         id: int | None = None
 
@@ -347,3 +348,26 @@ def test_xml_untyped_text_is_converted_and_bad_text_is_drift() -> None:
     assert person.id == 12
     assert person.author_id is None
     assert person.extra == {"author-id": "x"}
+
+
+def test_importing_a_product_builds_no_model_and_reads_no_metadata() -> None:
+    code = (
+        "import sys, aiocamp.basecamp4 as p\n"
+        "from aiocamp.core._models import ModelMeta\n"
+        "built = [c for c in vars(p.models).values()\n"
+        "         if isinstance(c, ModelMeta) and '_wire_attrs_' in c.__dict__]\n"
+        "print(len(built), 'importlib.metadata' in sys.modules)\n"
+        "t = p.models.Todo.from_wire({'id': 1})\n"
+        "print(t.id)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    first, second = out.stdout.splitlines()
+    assert first == "0 False"
+    assert second == "1"
+    assert isinstance(aiocamp.__version__, str)

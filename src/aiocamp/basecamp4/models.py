@@ -14,8 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-import attrs
-
 from aiocamp.core._models import WireModel, converter, secret, wire
 
 __all__ = [
@@ -125,7 +123,6 @@ __all__ = [
 ]
 
 
-@attrs.define(slots=True)
 class _Model(WireModel):
     """Base of the Basecamp 4 models: JSON, snake-case wire names."""
 
@@ -133,7 +130,6 @@ class _Model(WireModel):
     WIRE_CASE: ClassVar[str] = "snake"
 
 
-@attrs.define(slots=True)
 class Person(_Model):
     """A person on the account, as embedded in creators, assignees and people lists."""
 
@@ -164,7 +160,6 @@ class Person(_Model):
     """Present while the person is out of office (people.md#get-person) (read-only)"""
 
 
-@attrs.define(slots=True)
 class PersonCompany(_Model):
     """The company a person belongs to, as embedded in a person."""
 
@@ -172,7 +167,6 @@ class PersonCompany(_Model):
     name: str | None = None
 
 
-@attrs.define(slots=True)
 class Bucket(_Model):
     """The project (bucket) that holds a recording."""
 
@@ -183,7 +177,6 @@ class Bucket(_Model):
     app_url: str | None = None
 
 
-@attrs.define(slots=True)
 class RecordingParent(_Model):
     """The recording that contains another one (a to-do's list, a message's board)."""
 
@@ -194,7 +187,6 @@ class RecordingParent(_Model):
     app_url: str | None = None
 
 
-@attrs.define(slots=True)
 class Account(_Model):
     """The account the current access token belongs to."""
 
@@ -213,7 +205,6 @@ class Account(_Model):
     settings: AccountSettings | None = None
 
 
-@attrs.define(slots=True)
 class AccountLimits(_Model):
     """What the account is currently allowed to do."""
 
@@ -223,7 +214,6 @@ class AccountLimits(_Model):
     can_upload_files: bool | None = None
 
 
-@attrs.define(slots=True)
 class AccountSubscription(_Model):
     """The plan the account is subscribed to."""
 
@@ -237,7 +227,6 @@ class AccountSubscription(_Model):
     timesheet: bool | None = None
 
 
-@attrs.define(slots=True)
 class AccountSettings(_Model):
     """Account-wide feature switches."""
 
@@ -246,7 +235,6 @@ class AccountSettings(_Model):
     projects_enabled: bool | None = None
 
 
-@attrs.define(slots=True)
 class Attachment(_Model):
     """A stored file, referenced elsewhere through its attachable_sgid."""
 
@@ -269,7 +257,6 @@ class Attachment(_Model):
     thumbnail_url: str | None = None
 
 
-@attrs.define(slots=True)
 class Authorization(_Model):
     """What Launchpad knows about the current OAuth 2 token."""
 
@@ -278,7 +265,6 @@ class Authorization(_Model):
     accounts: list[AuthorizationAccount] | None = None
 
 
-@attrs.define(slots=True)
 class AuthorizationIdentity(_Model):
     """The Launchpad identity that granted the token."""
 
@@ -288,7 +274,6 @@ class AuthorizationIdentity(_Model):
     email_address: str | None = None
 
 
-@attrs.define(slots=True)
 class AuthorizationAccount(_Model):
     """One product account the token can be used with."""
 
@@ -299,7 +284,6 @@ class AuthorizationAccount(_Model):
     app_href: str | None = None
 
 
-@attrs.define(slots=True)
 class AuthorizationToken(_Model):
     """Tokens returned by Launchpad's token exchange and refresh."""
 
@@ -309,7 +293,6 @@ class AuthorizationToken(_Model):
     refresh_token: str | None = secret()
 
 
-@attrs.define(slots=True)
 class Boost(_Model):
     """A short reaction left on a recording or event."""
 
@@ -320,7 +303,6 @@ class Boost(_Model):
     recording: RecordingParent | None = None
 
 
-@attrs.define(slots=True)
 class Campfire(_Model):
     """A Campfire chat room."""
 
@@ -344,7 +326,6 @@ class Campfire(_Model):
     files_url: str | None = None
 
 
-@attrs.define(slots=True)
 class CampfireLine(_Model):
     """One line in a Campfire: text, rich text or an uploaded file."""
 
@@ -368,7 +349,6 @@ class CampfireLine(_Model):
     attachments: list[CampfireLineAttachment] | None = None
 
 
-@attrs.define(slots=True)
 class CampfireLineAttachment(_Model):
     """A file carried by an upload line of a Campfire."""
 
@@ -380,7 +360,6 @@ class CampfireLineAttachment(_Model):
     download_url: str | None = None
 
 
-@attrs.define(slots=True)
 class CardTableCard(_Model):
     """A card in a card table column."""
 
@@ -415,7 +394,6 @@ class CardTableCard(_Model):
     steps: list[CardTableStep] | None = None
 
 
-@attrs.define(slots=True)
 class CardTableColumn(_Model):
     """A column (list) of a card table, including the Triage, Not now and Done columns."""
 
@@ -443,7 +421,6 @@ class CardTableColumn(_Model):
     position: int | None = None
 
 
-@attrs.define(slots=True)
 class CardTableStep(_Model):
     """A step (checklist item) of a card."""
 
@@ -468,7 +445,6 @@ class CardTableStep(_Model):
     completion_url: str | None = None
 
 
-@attrs.define(slots=True)
 class CardTable(_Model):
     """A card table with its columns."""
 
@@ -491,7 +467,6 @@ class CardTable(_Model):
     lists: list[CardTableColumn] | None = None
 
 
-@attrs.define(slots=True)
 class Chatbot(_Model):
     """A chatbot integration, with the keyed URL it posts lines through."""
 
@@ -505,7 +480,6 @@ class Chatbot(_Model):
     lines_url: str | None = None
 
 
-@attrs.define(slots=True)
 class ChatbotCommand(_Model):
     """What Basecamp sends to an interactive chatbot's command URL."""
 
@@ -514,7 +488,6 @@ class ChatbotCommand(_Model):
     callback_url: str | None = None
 
 
-@attrs.define(slots=True)
 class ClientApproval(_Model):
     """An approval request addressed to a client."""
 
@@ -543,7 +516,6 @@ class ClientApproval(_Model):
     responses: list[ClientApprovalResponse] | None = None
 
 
-@attrs.define(slots=True)
 class ClientApprovalResponse(_Model):
     """A client's answer to an approval request."""
 
@@ -564,7 +536,6 @@ class ClientApprovalResponse(_Model):
     approved: bool | None = None
 
 
-@attrs.define(slots=True)
 class ClientCorrespondence(_Model):
     """A message thread shared with a client."""
 
@@ -589,7 +560,6 @@ class ClientCorrespondence(_Model):
     replies_url: str | None = None
 
 
-@attrs.define(slots=True)
 class ClientReply(_Model):
     """A reply on a client correspondence or approval."""
 
@@ -610,7 +580,6 @@ class ClientReply(_Model):
     content: str | None = None
 
 
-@attrs.define(slots=True)
 class Comment(_Model):
     """A comment on a recording."""
 
@@ -633,7 +602,6 @@ class Comment(_Model):
     content: str | None = None
 
 
-@attrs.define(slots=True)
 class Document(_Model):
     """A rich text document in a vault."""
 
@@ -660,7 +628,6 @@ class Document(_Model):
     content: str | None = None
 
 
-@attrs.define(slots=True)
 class Event(_Model):
     """One change made to a recording, with who made it and when."""
 
@@ -674,7 +641,6 @@ class Event(_Model):
     boosts_url: str | None = None
 
 
-@attrs.define(slots=True)
 class EventDetails(_Model):
     """Action-specific data attached to an event; the keys present depend on the action."""
 
@@ -683,7 +649,6 @@ class EventDetails(_Model):
     notified_recipient_ids: list[int] | None = None
 
 
-@attrs.define(slots=True)
 class InboxForward(_Model):
     """An email that was forwarded into a project inbox."""
 
@@ -710,7 +675,6 @@ class InboxForward(_Model):
     replies_url: str | None = None
 
 
-@attrs.define(slots=True)
 class Gauge(_Model):
     """A project's progress gauge with its latest reading."""
 
@@ -734,7 +698,6 @@ class Gauge(_Model):
     previous_needle_position: int | None = None
 
 
-@attrs.define(slots=True)
 class GaugeNeedle(_Model):
     """One progress reading (position and color) recorded on a gauge."""
 
@@ -766,7 +729,6 @@ class GaugeNeedle(_Model):
     comment_count: int | None = None
 
 
-@attrs.define(slots=True)
 class GaugeNeedleCreateParams(_Model):
     """The gauge_needle object sent when recording a new reading."""
 
@@ -778,7 +740,6 @@ class GaugeNeedleCreateParams(_Model):
     """Rich text (HTML) note about the reading"""
 
 
-@attrs.define(slots=True)
 class GaugeNeedleUpdateParams(_Model):
     """The gauge_needle object sent when editing a reading; only the description can change."""
 
@@ -786,7 +747,6 @@ class GaugeNeedleUpdateParams(_Model):
     """Rich text (HTML) note about the reading"""
 
 
-@attrs.define(slots=True)
 class GaugeToggleParams(_Model):
     """The gauge object sent when switching a project's gauge on or off."""
 
@@ -794,7 +754,6 @@ class GaugeToggleParams(_Model):
     """Whether the gauge is turned on (required)"""
 
 
-@attrs.define(slots=True)
 class HillChart(_Model):
     """The hill chart of a to-do set with one dot per tracked to-do list."""
 
@@ -805,7 +764,6 @@ class HillChart(_Model):
     dots: list[HillChartDot] | None = None
 
 
-@attrs.define(slots=True)
 class HillChartDot(_Model):
     """A tracked to-do list's position on the hill."""
 
@@ -817,7 +775,6 @@ class HillChartDot(_Model):
     app_url: str | None = None
 
 
-@attrs.define(slots=True)
 class InboxReply(_Model):
     """An email reply attached to a forward."""
 
@@ -840,7 +797,6 @@ class InboxReply(_Model):
     content: str | None = None
 
 
-@attrs.define(slots=True)
 class Inbox(_Model):
     """A project's container for forwarded emails."""
 
@@ -862,7 +818,6 @@ class Inbox(_Model):
     forwards_url: str | None = None
 
 
-@attrs.define(slots=True)
 class LineupMarker(_Model):
     """A named date pinned to the account's Lineup."""
 
@@ -873,7 +828,6 @@ class LineupMarker(_Model):
     updated_at: datetime | None = None
 
 
-@attrs.define(slots=True)
 class MessageBoard(_Model):
     """A project's container for messages."""
 
@@ -896,7 +850,6 @@ class MessageBoard(_Model):
     app_messages_url: str | None = None
 
 
-@attrs.define(slots=True)
 class MessageType(_Model):
     """A category that can be applied to messages in a project."""
 
@@ -908,7 +861,6 @@ class MessageType(_Model):
     updated_at: datetime | None = None
 
 
-@attrs.define(slots=True)
 class Message(_Model):
     """A post on a message board."""
 
@@ -936,7 +888,6 @@ class Message(_Model):
     subject: str | None = None
 
 
-@attrs.define(slots=True)
 class MyAssignments(_Model):
     """The current user's open assignments, split into priorities and the rest."""
 
@@ -944,7 +895,6 @@ class MyAssignments(_Model):
     non_priorities: list[MyAssignment] | None = None
 
 
-@attrs.define(slots=True)
 class MyAssignment(_Model):
     """One assigned item; card steps appear as children of their card."""
 
@@ -965,7 +915,6 @@ class MyAssignment(_Model):
     children: list[MyAssignment] | None = None
 
 
-@attrs.define(slots=True)
 class MyReadings(_Model):
     """The current user's notifications split into unread, read and remembered items."""
 
@@ -974,7 +923,6 @@ class MyReadings(_Model):
     memories: list[MyNotification] | None = None
 
 
-@attrs.define(slots=True)
 class MyNotification(_Model):
     """One notification about activity on a recording."""
 
@@ -1011,7 +959,6 @@ class MyNotification(_Model):
     """Pings only - custom image of the ping (read-only)"""
 
 
-@attrs.define(slots=True)
 class OutOfOffice(_Model):
     """Whether a person is out of office, and between which dates."""
 
@@ -1022,7 +969,6 @@ class OutOfOffice(_Model):
     end_date: date | None = None
 
 
-@attrs.define(slots=True)
 class OutOfOfficeDates(_Model):
     """The first and last day of an out-of-office period."""
 
@@ -1032,7 +978,6 @@ class OutOfOfficeDates(_Model):
     """Last day away (required when enabling)"""
 
 
-@attrs.define(slots=True)
 class ProjectAccessChange(_Model):
     """The people who gained and lost access in a project access update."""
 
@@ -1040,7 +985,6 @@ class ProjectAccessChange(_Model):
     revoked: list[Person] | None = None
 
 
-@attrs.define(slots=True)
 class ProjectAccessNewPerson(_Model):
     """A new person to invite while granting project access."""
 
@@ -1054,7 +998,6 @@ class ProjectAccessNewPerson(_Model):
     """Company to place the person in"""
 
 
-@attrs.define(slots=True)
 class MyPreferences(_Model):
     """The current user's display preferences."""
 
@@ -1067,7 +1010,6 @@ class MyPreferences(_Model):
     """twelve_hour or twenty_four_hour"""
 
 
-@attrs.define(slots=True)
 class MyPreferencesParams(_Model):
     """The person object sent when changing the current user's preferences."""
 
@@ -1079,7 +1021,6 @@ class MyPreferencesParams(_Model):
     """twelve_hour or twenty_four_hour"""
 
 
-@attrs.define(slots=True)
 class Project(_Model):
     """A project, with the tools enabled in its dock."""
 
@@ -1106,7 +1047,6 @@ class Project(_Model):
     bookmarked: bool | None = None
 
 
-@attrs.define(slots=True)
 class DockTool(_Model):
     """One tool in a project's dock and whether it is turned on."""
 
@@ -1120,7 +1060,6 @@ class DockTool(_Model):
     app_url: str | None = None
 
 
-@attrs.define(slots=True)
 class ProjectClientside(_Model):
     """Links to the client-facing side of a project."""
 
@@ -1128,7 +1067,6 @@ class ProjectClientside(_Model):
     app_url: str | None = None
 
 
-@attrs.define(slots=True)
 class ProjectScheduleAttributes(_Model):
     """Start and end dates sent when setting a project's schedule."""
 
@@ -1138,7 +1076,6 @@ class ProjectScheduleAttributes(_Model):
     """Project end (needs start_date too)"""
 
 
-@attrs.define(slots=True)
 class QuestionAnswer(_Model):
     """One person's answer to a check-in question."""
 
@@ -1167,7 +1104,6 @@ class QuestionAnswer(_Model):
     """Day the answer is grouped under"""
 
 
-@attrs.define(slots=True)
 class QuestionAnswerParams(_Model):
     """The question_answer object sent when posting or editing an answer."""
 
@@ -1177,7 +1113,6 @@ class QuestionAnswerParams(_Model):
     """Day to group the answer under"""
 
 
-@attrs.define(slots=True)
 class QuestionReminder(_Model):
     """A pending prompt to answer a check-in question."""
 
@@ -1187,7 +1122,6 @@ class QuestionReminder(_Model):
     question: Question | None = None
 
 
-@attrs.define(slots=True)
 class Questionnaire(_Model):
     """A project's container for automatic check-in questions."""
 
@@ -1209,7 +1143,6 @@ class Questionnaire(_Model):
     questions_url: str | None = None
 
 
-@attrs.define(slots=True)
 class Question(_Model):
     """A recurring check-in question asked on a schedule."""
 
@@ -1234,7 +1167,6 @@ class Question(_Model):
     answers_url: str | None = None
 
 
-@attrs.define(slots=True)
 class QuestionSchedule(_Model):
     """When a check-in question is asked, as returned by the server."""
 
@@ -1252,7 +1184,6 @@ class QuestionSchedule(_Model):
     end_date: date | None = None
 
 
-@attrs.define(slots=True)
 class QuestionParams(_Model):
     """The question object sent when creating or changing a check-in question."""
 
@@ -1262,7 +1193,6 @@ class QuestionParams(_Model):
     """When to ask it (required on create)"""
 
 
-@attrs.define(slots=True)
 class QuestionScheduleParams(_Model):
     """The schedule object sent inside a question."""
 
@@ -1274,14 +1204,12 @@ class QuestionScheduleParams(_Model):
     """Weekday numbers as strings, "0" Sunday to "6" Saturday"""
 
 
-@attrs.define(slots=True)
 class QuestionPauseState(_Model):
     """Whether a check-in question is paused."""
 
     paused: bool | None = None
 
 
-@attrs.define(slots=True)
 class QuestionNotificationSettings(_Model):
     """The current user's answering and notification settings for a question."""
 
@@ -1289,7 +1217,6 @@ class QuestionNotificationSettings(_Model):
     subscribed: bool | None = None
 
 
-@attrs.define(slots=True)
 class Recording(_Model):
     """Any content item in a project, in the generic shape shared by all recording types."""
 
@@ -1319,7 +1246,6 @@ class Recording(_Model):
     """Rich-text (HTML) body, where the type has one (read-only)"""
 
 
-@attrs.define(slots=True)
 class OverdueTodos(_Model):
     """Overdue to-dos across all projects, bucketed by how late they are."""
 
@@ -1333,7 +1259,6 @@ class OverdueTodos(_Model):
     """Due more than 90 days ago (read-only)"""
 
 
-@attrs.define(slots=True)
 class UpcomingSchedule(_Model):
     """Everything scheduled or due inside a date window."""
 
@@ -1345,7 +1270,6 @@ class UpcomingSchedule(_Model):
     """To-dos, cards and steps due in the window (mixed shapes) (read-only)"""
 
 
-@attrs.define(slots=True)
 class UpcomingScheduleEntry(_Model):
     """Condensed schedule entry as listed in the upcoming-schedule report."""
 
@@ -1371,7 +1295,6 @@ class UpcomingScheduleEntry(_Model):
     comments_count: int | None = None
 
 
-@attrs.define(slots=True)
 class ScheduleEntry(_Model):
     """One event on a schedule; recurring events also carry their recurrence rule."""
 
@@ -1411,7 +1334,6 @@ class ScheduleEntry(_Model):
     """Recurring entries only (read-only)"""
 
 
-@attrs.define(slots=True)
 class ScheduleEntryRecurrence(_Model):
     """How a recurring schedule entry repeats."""
 
@@ -1425,7 +1347,6 @@ class ScheduleEntryRecurrence(_Model):
     end_date: date | None = None
 
 
-@attrs.define(slots=True)
 class Schedule(_Model):
     """A project's schedule."""
 
@@ -1449,7 +1370,6 @@ class Schedule(_Model):
     entries_url: str | None = None
 
 
-@attrs.define(slots=True)
 class ScheduleSettings(_Model):
     """The settings object sent (under the "schedule" key) to update a schedule."""
 
@@ -1457,7 +1377,6 @@ class ScheduleSettings(_Model):
     """Also show due dates of to-dos, cards and steps"""
 
 
-@attrs.define(slots=True)
 class SearchMetadata(_Model):
     """The filter values the search endpoint accepts, with display labels."""
 
@@ -1472,7 +1391,6 @@ class SearchMetadata(_Model):
     default_type_label: str | None = None
 
 
-@attrs.define(slots=True)
 class SearchFilterOption(_Model):
     """One choice for a search filter; a null key means no filtering."""
 
@@ -1482,7 +1400,6 @@ class SearchFilterOption(_Model):
     """Human label (read-only)"""
 
 
-@attrs.define(slots=True)
 class SearchResult(_Model):
     """A recording matching a search; fields beyond the generic ones depend on its type."""
 
@@ -1521,7 +1438,6 @@ class SearchResult(_Model):
     plain_text_description: str | None = None
 
 
-@attrs.define(slots=True)
 class Subscription(_Model):
     """The subscribers of one recording, and whether the current user is among them."""
 
@@ -1532,7 +1448,6 @@ class Subscription(_Model):
     subscribers: list[Person] | None = None
 
 
-@attrs.define(slots=True)
 class Template(_Model):
     """A project template with its dock of tools."""
 
@@ -1548,7 +1463,6 @@ class Template(_Model):
     """Same dock entries as a project (DockTool in projects.yaml) (read-only)"""
 
 
-@attrs.define(slots=True)
 class ProjectConstruction(_Model):
     """The progress of building a project from a template."""
 
@@ -1560,7 +1474,6 @@ class ProjectConstruction(_Model):
     """The new project once completed (the project shape is modelled by the projects resource) (read-only)"""
 
 
-@attrs.define(slots=True)
 class ProjectConstructionProject(_Model):
     """The project details sent (under the "project" key) to build a project from a template."""
 
@@ -1568,7 +1481,6 @@ class ProjectConstructionProject(_Model):
     description: str | None = None
 
 
-@attrs.define(slots=True)
 class TimelineEvent(_Model):
     """One piece of activity (something created, completed, changed) in a project."""
 
@@ -1597,7 +1509,6 @@ class TimelineEvent(_Model):
     attachments: list[Any] | None = None
 
 
-@attrs.define(slots=True)
 class TimelineEventData(_Model):
     """Extra details of a schedule-entry timeline event."""
 
@@ -1608,7 +1519,6 @@ class TimelineEventData(_Model):
     """A plain date for an all-day entry (read-only)"""
 
 
-@attrs.define(slots=True)
 class TimesheetEntry(_Model):
     """Hours someone logged on a day against a recording or a project."""
 
@@ -1636,7 +1546,6 @@ class TimesheetEntry(_Model):
     """Whose time it is (set through person_id) (read-only)"""
 
 
-@attrs.define(slots=True)
 class Todolist(_Model):
     """A to-do list, or a group inside one (groups carry group_position_url instead of groups_url)."""
 
@@ -1679,7 +1588,6 @@ class Todolist(_Model):
     comments_app_url: str | None = None
 
 
-@attrs.define(slots=True)
 class Todo(_Model):
     """A single to-do, with its assignees and completion state."""
 
@@ -1724,7 +1632,6 @@ class Todo(_Model):
     completion_url: str | None = None
 
 
-@attrs.define(slots=True)
 class TodoCompletion(_Model):
     """Who completed a to-do, and when."""
 
@@ -1732,7 +1639,6 @@ class TodoCompletion(_Model):
     creator: Person | None = None
 
 
-@attrs.define(slots=True)
 class Todoset(_Model):
     """A project's to-do set, with a summary of its lists."""
 
@@ -1759,7 +1665,6 @@ class Todoset(_Model):
     app_todoslists_url: str | None = None
 
 
-@attrs.define(slots=True)
 class TodosetTodolist(_Model):
     """Short form of a to-do list, as listed inside its to-do set."""
 
@@ -1772,7 +1677,6 @@ class TodosetTodolist(_Model):
     app_url: str | None = None
 
 
-@attrs.define(slots=True)
 class Tool(_Model):
     """A dock tool, in its recording form."""
 
@@ -1796,7 +1700,6 @@ class Tool(_Model):
     creator: Person | None = None
 
 
-@attrs.define(slots=True)
 class Upload(_Model):
     """An uploaded file with its metadata and download links."""
 
@@ -1836,7 +1739,6 @@ class Upload(_Model):
     """Images only; pixels as sent (an integer or a float) (read-only)"""
 
 
-@attrs.define(slots=True)
 class UploadVersion(_Model):
     """One version event (a file replacement) in an upload's history."""
 
@@ -1848,7 +1750,6 @@ class UploadVersion(_Model):
     creator: Person | None = None
 
 
-@attrs.define(slots=True)
 class Vault(_Model):
     """A folder with counts of the documents, uploads and folders in it."""
 
@@ -1876,7 +1777,6 @@ class Vault(_Model):
     vaults_url: str | None = None
 
 
-@attrs.define(slots=True)
 class Webhook(_Model):
     """A project webhook with the recording types it fires for."""
 
@@ -1895,7 +1795,6 @@ class Webhook(_Model):
     """The 25 latest deliveries, newest first (single webhook only) (read-only)"""
 
 
-@attrs.define(slots=True)
 class WebhookDelivery(_Model):
     """One recorded call to the payload URL, with its request and response."""
 
@@ -1905,7 +1804,6 @@ class WebhookDelivery(_Model):
     response: WebhookDeliveryResponse | None = None
 
 
-@attrs.define(slots=True)
 class WebhookDeliveryRequest(_Model):
     """The request Basecamp sent for a delivery."""
 
@@ -1914,7 +1812,6 @@ class WebhookDeliveryRequest(_Model):
     body: WebhookEvent | None = None
 
 
-@attrs.define(slots=True)
 class WebhookDeliveryResponse(_Model):
     """The response the payload URL gave for a delivery."""
 
@@ -1928,7 +1825,6 @@ class WebhookDeliveryResponse(_Model):
     """Raw response body (read-only)"""
 
 
-@attrs.define(slots=True)
 class WebhookEvent(_Model):
     """The JSON payload posted to a webhook's URL for one event."""
 
@@ -1945,7 +1841,6 @@ class WebhookEvent(_Model):
     """Copy and move events only (read-only)"""
 
 
-@attrs.define(slots=True)
 class WebhookEventCopy(_Model):
     """Where a copied or moved recording ended up."""
 
@@ -1955,7 +1850,6 @@ class WebhookEventCopy(_Model):
     bucket: Bucket | None = None
 
 
-@attrs.define(slots=True)
 class _AccountUpdateNameBody(_Model):
     """Body of account.update_name"""
 
@@ -1963,7 +1857,6 @@ class _AccountUpdateNameBody(_Model):
     """New account name; must not be blank."""
 
 
-@attrs.define(slots=True)
 class _BoostsCreateBody(_Model):
     """Body of boosts.create"""
 
@@ -1971,7 +1864,6 @@ class _BoostsCreateBody(_Model):
     """Text of the boost."""
 
 
-@attrs.define(slots=True)
 class _BoostsCreateForEventBody(_Model):
     """Body of boosts.create_for_event"""
 
@@ -1979,7 +1871,6 @@ class _BoostsCreateForEventBody(_Model):
     """Text of the boost."""
 
 
-@attrs.define(slots=True)
 class _CampfiresCreateLineBody(_Model):
     """Body of campfires.create_line"""
 
@@ -1989,7 +1880,6 @@ class _CampfiresCreateLineBody(_Model):
     """Use text/html for a rich text line; plain text otherwise."""
 
 
-@attrs.define(slots=True)
 class _CardTableCardsCreateBody(_Model):
     """Body of card_table_cards.create"""
 
@@ -2003,7 +1893,6 @@ class _CardTableCardsCreateBody(_Model):
     """Notify the assignees (false unless set)."""
 
 
-@attrs.define(slots=True)
 class _CardTableCardsUpdateBody(_Model):
     """Body of card_table_cards.update"""
 
@@ -2017,7 +1906,6 @@ class _CardTableCardsUpdateBody(_Model):
     """Ids of the people to assign."""
 
 
-@attrs.define(slots=True)
 class _CardTableCardsMoveBody(_Model):
     """Body of card_table_cards.move"""
 
@@ -2027,7 +1915,6 @@ class _CardTableCardsMoveBody(_Model):
     """1-based position in the destination column; top (1) when omitted."""
 
 
-@attrs.define(slots=True)
 class _CardTableColumnsCreateBody(_Model):
     """Body of card_table_columns.create"""
 
@@ -2037,7 +1924,6 @@ class _CardTableColumnsCreateBody(_Model):
     """Column description."""
 
 
-@attrs.define(slots=True)
 class _CardTableColumnsUpdateBody(_Model):
     """Body of card_table_columns.update"""
 
@@ -2047,7 +1933,6 @@ class _CardTableColumnsUpdateBody(_Model):
     """Column description."""
 
 
-@attrs.define(slots=True)
 class _CardTableColumnsMoveBody(_Model):
     """Body of card_table_columns.move"""
 
@@ -2059,7 +1944,6 @@ class _CardTableColumnsMoveBody(_Model):
     """Position among the regular columns (Triage, Not now and Done not counted); 1 when omitted."""
 
 
-@attrs.define(slots=True)
 class _CardTableColumnsSetColorBody(_Model):
     """Body of card_table_columns.set_color"""
 
@@ -2067,7 +1951,6 @@ class _CardTableColumnsSetColorBody(_Model):
     """New column color."""
 
 
-@attrs.define(slots=True)
 class _CardTableStepsCreateBody(_Model):
     """Body of card_table_steps.create"""
 
@@ -2081,7 +1964,6 @@ class _CardTableStepsCreateBody(_Model):
     """Older form of assignee_ids: person ids separated by commas."""
 
 
-@attrs.define(slots=True)
 class _CardTableStepsUpdateBody(_Model):
     """Body of card_table_steps.update"""
 
@@ -2095,7 +1977,6 @@ class _CardTableStepsUpdateBody(_Model):
     """Older form of assignee_ids: person ids separated by commas."""
 
 
-@attrs.define(slots=True)
 class _CardTableStepsSetCompletionBody(_Model):
     """Body of card_table_steps.set_completion"""
 
@@ -2103,7 +1984,6 @@ class _CardTableStepsSetCompletionBody(_Model):
     """"on" completes the step, "off" reopens it."""
 
 
-@attrs.define(slots=True)
 class _CardTableStepsRepositionBody(_Model):
     """Body of card_table_steps.reposition"""
 
@@ -2113,7 +1993,6 @@ class _CardTableStepsRepositionBody(_Model):
     """New 0-based position."""
 
 
-@attrs.define(slots=True)
 class _CardTablesMoveCardBody(_Model):
     """Body of card_tables.move_card"""
 
@@ -2125,7 +2004,6 @@ class _CardTablesMoveCardBody(_Model):
     """0-based position in the destination column."""
 
 
-@attrs.define(slots=True)
 class _ChatbotsCreateBody(_Model):
     """Body of chatbots.create"""
 
@@ -2135,7 +2013,6 @@ class _ChatbotsCreateBody(_Model):
     """HTTPS URL Basecamp calls when the bot is addressed."""
 
 
-@attrs.define(slots=True)
 class _ChatbotsUpdateBody(_Model):
     """Body of chatbots.update"""
 
@@ -2145,7 +2022,6 @@ class _ChatbotsUpdateBody(_Model):
     """HTTPS URL Basecamp calls when the bot is addressed."""
 
 
-@attrs.define(slots=True)
 class _ChatbotsCreateLineBody(_Model):
     """Body of chatbots.create_line"""
 
@@ -2153,7 +2029,6 @@ class _ChatbotsCreateLineBody(_Model):
     """Line text as rich text HTML (tables and details allowed)."""
 
 
-@attrs.define(slots=True)
 class _ClientVisibilityUpdateBody(_Model):
     """Body of client_visibility.update"""
 
@@ -2161,7 +2036,6 @@ class _ClientVisibilityUpdateBody(_Model):
     """True to show the recording to clients."""
 
 
-@attrs.define(slots=True)
 class _CommentsCreateBody(_Model):
     """Body of comments.create"""
 
@@ -2169,7 +2043,6 @@ class _CommentsCreateBody(_Model):
     """Comment body as rich text HTML."""
 
 
-@attrs.define(slots=True)
 class _CommentsUpdateBody(_Model):
     """Body of comments.update"""
 
@@ -2177,7 +2050,6 @@ class _CommentsUpdateBody(_Model):
     """Comment body as rich text HTML."""
 
 
-@attrs.define(slots=True)
 class _DocumentsCreateBody(_Model):
     """Body of documents.create"""
 
@@ -2189,7 +2061,6 @@ class _DocumentsCreateBody(_Model):
     """Set to active to publish right away."""
 
 
-@attrs.define(slots=True)
 class _DocumentsUpdateBody(_Model):
     """Body of documents.update"""
 
@@ -2199,7 +2070,6 @@ class _DocumentsUpdateBody(_Model):
     """Document body as rich text HTML."""
 
 
-@attrs.define(slots=True)
 class _GaugesCreateNeedleBody(_Model):
     """Body of gauges.create_needle"""
 
@@ -2211,7 +2081,6 @@ class _GaugesCreateNeedleBody(_Model):
     """People to notify when notify is custom"""
 
 
-@attrs.define(slots=True)
 class _GaugesUpdateNeedleBody(_Model):
     """Body of gauges.update_needle"""
 
@@ -2219,7 +2088,6 @@ class _GaugesUpdateNeedleBody(_Model):
     """The new description"""
 
 
-@attrs.define(slots=True)
 class _GaugesToggleBody(_Model):
     """Body of gauges.toggle"""
 
@@ -2227,7 +2095,6 @@ class _GaugesToggleBody(_Model):
     """The enabled flag"""
 
 
-@attrs.define(slots=True)
 class _HillChartsUpdateSettingsBody(_Model):
     """Body of hill_charts.update_settings"""
 
@@ -2237,7 +2104,6 @@ class _HillChartsUpdateSettingsBody(_Model):
     """To-do list ids to remove from the hill"""
 
 
-@attrs.define(slots=True)
 class _LineupMarkersCreateBody(_Model):
     """Body of lineup_markers.create"""
 
@@ -2247,7 +2113,6 @@ class _LineupMarkersCreateBody(_Model):
     """Marker day (ISO 8601 date, no time)"""
 
 
-@attrs.define(slots=True)
 class _LineupMarkersUpdateBody(_Model):
     """Body of lineup_markers.update"""
 
@@ -2257,7 +2122,6 @@ class _LineupMarkersUpdateBody(_Model):
     """New day (ISO 8601 date, no time)"""
 
 
-@attrs.define(slots=True)
 class _MessageTypesCreateBody(_Model):
     """Body of message_types.create"""
 
@@ -2267,7 +2131,6 @@ class _MessageTypesCreateBody(_Model):
     """Emoji for the category"""
 
 
-@attrs.define(slots=True)
 class _MessageTypesUpdateBody(_Model):
     """Body of message_types.update"""
 
@@ -2277,7 +2140,6 @@ class _MessageTypesUpdateBody(_Model):
     """Emoji for the category"""
 
 
-@attrs.define(slots=True)
 class _MessagesCreateBody(_Model):
     """Body of messages.create"""
 
@@ -2293,7 +2155,6 @@ class _MessagesCreateBody(_Model):
     """People to notify and subscribe; everyone on the project when omitted"""
 
 
-@attrs.define(slots=True)
 class _MessagesUpdateBody(_Model):
     """Body of messages.update"""
 
@@ -2305,7 +2166,6 @@ class _MessagesUpdateBody(_Model):
     """Message type to apply"""
 
 
-@attrs.define(slots=True)
 class _MyNotificationsMarkAsReadBody(_Model):
     """Body of my_notifications.mark_as_read"""
 
@@ -2313,7 +2173,6 @@ class _MyNotificationsMarkAsReadBody(_Model):
     """readable_sgid values of the items to mark read"""
 
 
-@attrs.define(slots=True)
 class _OutOfOfficeEnableBody(_Model):
     """Body of out_of_office.enable"""
 
@@ -2321,7 +2180,6 @@ class _OutOfOfficeEnableBody(_Model):
     """The period's start and end dates"""
 
 
-@attrs.define(slots=True)
 class _PeopleUpdateProjectAccessBody(_Model):
     """Body of people.update_project_access"""
 
@@ -2333,7 +2191,6 @@ class _PeopleUpdateProjectAccessBody(_Model):
     """New people to add to the account and project"""
 
 
-@attrs.define(slots=True)
 class _PeopleUpdateMyProfileBody(_Model):
     """Body of people.update_my_profile"""
 
@@ -2355,7 +2212,6 @@ class _PeopleUpdateMyProfileBody(_Model):
     """Time display format"""
 
 
-@attrs.define(slots=True)
 class _PeopleUpdateMyPreferencesBody(_Model):
     """Body of people.update_my_preferences"""
 
@@ -2363,7 +2219,6 @@ class _PeopleUpdateMyPreferencesBody(_Model):
     """The preferences to change"""
 
 
-@attrs.define(slots=True)
 class _ProjectsCreateBody(_Model):
     """Body of projects.create"""
 
@@ -2373,7 +2228,6 @@ class _ProjectsCreateBody(_Model):
     """Project description"""
 
 
-@attrs.define(slots=True)
 class _ProjectsUpdateBody(_Model):
     """Body of projects.update"""
 
@@ -2387,7 +2241,6 @@ class _ProjectsUpdateBody(_Model):
     """Who in the account can see it: invite, employee or team"""
 
 
-@attrs.define(slots=True)
 class _QuestionAnswersCreateBody(_Model):
     """Body of question_answers.create"""
 
@@ -2395,7 +2248,6 @@ class _QuestionAnswersCreateBody(_Model):
     """Answer text and optional day"""
 
 
-@attrs.define(slots=True)
 class _QuestionAnswersUpdateBody(_Model):
     """Body of question_answers.update"""
 
@@ -2403,7 +2255,6 @@ class _QuestionAnswersUpdateBody(_Model):
     """The new answer text"""
 
 
-@attrs.define(slots=True)
 class _QuestionsCreateBody(_Model):
     """Body of questions.create"""
 
@@ -2411,7 +2262,6 @@ class _QuestionsCreateBody(_Model):
     """Title and schedule of the question"""
 
 
-@attrs.define(slots=True)
 class _QuestionsUpdateBody(_Model):
     """Body of questions.update"""
 
@@ -2419,7 +2269,6 @@ class _QuestionsUpdateBody(_Model):
     """New title and/or schedule"""
 
 
-@attrs.define(slots=True)
 class _QuestionsUpdateNotificationSettingsBody(_Model):
     """Body of questions.update_notification_settings"""
 
@@ -2429,7 +2278,6 @@ class _QuestionsUpdateNotificationSettingsBody(_Model):
     """Whether the current user is notified about answers"""
 
 
-@attrs.define(slots=True)
 class _ScheduleEntriesCreateBody(_Model):
     """Body of schedule_entries.create"""
 
@@ -2449,7 +2297,6 @@ class _ScheduleEntriesCreateBody(_Model):
     """Notify the participants"""
 
 
-@attrs.define(slots=True)
 class _ScheduleEntriesUpdateBody(_Model):
     """Body of schedule_entries.update"""
 
@@ -2469,7 +2316,6 @@ class _ScheduleEntriesUpdateBody(_Model):
     """Notify the participants"""
 
 
-@attrs.define(slots=True)
 class _SchedulesUpdateBody(_Model):
     """Body of schedules.update"""
 
@@ -2477,7 +2323,6 @@ class _SchedulesUpdateBody(_Model):
     """Wraps the one required setting, include_due_assignments"""
 
 
-@attrs.define(slots=True)
 class _SubscriptionsUpdateBody(_Model):
     """Body of subscriptions.update"""
 
@@ -2487,7 +2332,6 @@ class _SubscriptionsUpdateBody(_Model):
     """People to unsubscribe"""
 
 
-@attrs.define(slots=True)
 class _TemplatesCreateBody(_Model):
     """Body of templates.create"""
 
@@ -2495,7 +2339,6 @@ class _TemplatesCreateBody(_Model):
     description: str | None = None
 
 
-@attrs.define(slots=True)
 class _TemplatesUpdateBody(_Model):
     """Body of templates.update"""
 
@@ -2503,7 +2346,6 @@ class _TemplatesUpdateBody(_Model):
     description: str | None = None
 
 
-@attrs.define(slots=True)
 class _TemplatesCreateProjectConstructionBody(_Model):
     """Body of templates.create_project_construction"""
 
@@ -2511,7 +2353,6 @@ class _TemplatesCreateProjectConstructionBody(_Model):
     """The new project's name (required) and description"""
 
 
-@attrs.define(slots=True)
 class _TimesheetsCreateBody(_Model):
     """Body of timesheets.create"""
 
@@ -2525,7 +2366,6 @@ class _TimesheetsCreateBody(_Model):
     """Whose time it is (default: the current user); a non-client project member"""
 
 
-@attrs.define(slots=True)
 class _TimesheetsUpdateBody(_Model):
     """Body of timesheets.update"""
 
@@ -2539,7 +2379,6 @@ class _TimesheetsUpdateBody(_Model):
     """Whose time it is; a non-client project member"""
 
 
-@attrs.define(slots=True)
 class _TodolistGroupsCreateBody(_Model):
     """Body of todolist_groups.create"""
 
@@ -2547,7 +2386,6 @@ class _TodolistGroupsCreateBody(_Model):
     color: str | None = None
 
 
-@attrs.define(slots=True)
 class _TodolistGroupsRepositionBody(_Model):
     """Body of todolist_groups.reposition"""
 
@@ -2555,7 +2393,6 @@ class _TodolistGroupsRepositionBody(_Model):
     """New 1-based position"""
 
 
-@attrs.define(slots=True)
 class _TodolistsCreateBody(_Model):
     """Body of todolists.create"""
 
@@ -2564,7 +2401,6 @@ class _TodolistsCreateBody(_Model):
     """Rich-text (HTML) notes"""
 
 
-@attrs.define(slots=True)
 class _TodolistsUpdateBody(_Model):
     """Body of todolists.update"""
 
@@ -2574,7 +2410,6 @@ class _TodolistsUpdateBody(_Model):
     """Rich-text (HTML) notes"""
 
 
-@attrs.define(slots=True)
 class _TodosCreateBody(_Model):
     """Body of todos.create"""
 
@@ -2593,7 +2428,6 @@ class _TodosCreateBody(_Model):
     """First day of the to-do's date range (ends on due_on)"""
 
 
-@attrs.define(slots=True)
 class _TodosUpdateBody(_Model):
     """Body of todos.update"""
 
@@ -2612,7 +2446,6 @@ class _TodosUpdateBody(_Model):
     """First day of the to-do's date range (ends on due_on)"""
 
 
-@attrs.define(slots=True)
 class _TodosRepositionBody(_Model):
     """Body of todos.reposition"""
 
@@ -2622,7 +2455,6 @@ class _TodosRepositionBody(_Model):
     """To-do list to move the to-do into"""
 
 
-@attrs.define(slots=True)
 class _ToolsCreateBody(_Model):
     """Body of tools.create"""
 
@@ -2632,7 +2464,6 @@ class _ToolsCreateBody(_Model):
     """Name of the new tool"""
 
 
-@attrs.define(slots=True)
 class _ToolsUpdateBody(_Model):
     """Body of tools.update"""
 
@@ -2640,7 +2471,6 @@ class _ToolsUpdateBody(_Model):
     """New name"""
 
 
-@attrs.define(slots=True)
 class _ToolsRepositionBody(_Model):
     """Body of tools.reposition"""
 
@@ -2648,7 +2478,6 @@ class _ToolsRepositionBody(_Model):
     """New 1-based position"""
 
 
-@attrs.define(slots=True)
 class _UploadsCreateBody(_Model):
     """Body of uploads.create"""
 
@@ -2660,7 +2489,6 @@ class _UploadsCreateBody(_Model):
     """New file name without the extension, e.g. "pizza" """
 
 
-@attrs.define(slots=True)
 class _UploadsUpdateBody(_Model):
     """Body of uploads.update"""
 
@@ -2670,7 +2498,6 @@ class _UploadsUpdateBody(_Model):
     """New file name without the extension"""
 
 
-@attrs.define(slots=True)
 class _VaultsCreateBody(_Model):
     """Body of vaults.create"""
 
@@ -2678,7 +2505,6 @@ class _VaultsCreateBody(_Model):
     """Folder name"""
 
 
-@attrs.define(slots=True)
 class _VaultsUpdateBody(_Model):
     """Body of vaults.update"""
 
@@ -2686,7 +2512,6 @@ class _VaultsUpdateBody(_Model):
     """New folder name"""
 
 
-@attrs.define(slots=True)
 class _WebhooksCreateBody(_Model):
     """Body of webhooks.create"""
 
@@ -2696,7 +2521,6 @@ class _WebhooksCreateBody(_Model):
     """Recording types to fire for, e.g. Todo, Todolist (default: all)"""
 
 
-@attrs.define(slots=True)
 class _WebhooksUpdateBody(_Model):
     """Body of webhooks.update"""
 

@@ -97,8 +97,69 @@ class _WireNames:
         return codec_of(owner).wire_names
 
 
-@attrs.define(slots=True, eq=True)
-class WireModel:
+def _is_class_var(annotation: object) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return typing.get_origin(annotation) is ClassVar
+
+
+@typing.dataclass_transform(field_specifiers=(attrs.field,))
+class ModelMeta(type):
+    """Metaclass of the models: a slotted class at once, an attrs class on first use.
+
+    Running ``attrs.define`` costs about a millisecond a class (it compiles ``__init__``,
+    ``__eq__`` and ``__repr__``); for the 173 classes of Basecamp 4 that was most of the
+    import time of ``aiocamp.basecamp4``. The class statement here only turns the annotated
+    fields into ``__slots__`` and sets their defaults aside; attrs runs on the class itself
+    (``these=``, so the class object never changes) the first time it is instantiated,
+    decoded, or asked for its attrs fields (``attrs.fields``, ``attrs.has``).
+    """
+
+    def __new__(
+        mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> ModelMeta:
+        annotations = namespace.get("__annotations__", {})
+        fields = [n for n, a in annotations.items() if not _is_class_var(a)]
+        defaults: dict[str, Any] = {}
+        for field_name in fields:
+            value = namespace.pop(field_name, None)
+            defaults[field_name] = (
+                value if isinstance(value, type(attrs.field())) else attrs.field(default=value)
+            )
+        namespace.setdefault("__slots__", tuple(fields))
+        namespace["_wire_fields_"] = defaults
+        return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if "_wire_attrs_" not in cls.__dict__:
+            _declare(cls)
+        return super().__call__(*args, **kwargs)
+
+    @property
+    def __attrs_attrs__(cls) -> Any:
+        found = cls.__dict__.get("_wire_attrs_")
+        if found is None:
+            _declare(cls)
+            found = cls.__dict__["_wire_attrs_"]
+        return found
+
+    @__attrs_attrs__.setter
+    def __attrs_attrs__(cls, value: Any) -> None:
+        type.__setattr__(cls, "_wire_attrs_", value)
+
+
+def _declare(cls: type) -> None:
+    """Make ``cls`` (and its model bases) attrs classes, in place."""
+    with _build_lock:
+        if "_wire_attrs_" in cls.__dict__:
+            return
+        for base in reversed(cls.__mro__[1:]):
+            if isinstance(base, ModelMeta) and "_wire_attrs_" not in base.__dict__:
+                _declare(base)
+        attrs.define(slots=False, eq=True, these=cls.__dict__["_wire_fields_"])(cls)
+
+
+class WireModel(metaclass=ModelMeta):
     """Base of every generated model: ``extra`` keeps what the spec does not know.
 
     ``absent`` (keyword only) lists the wire names a decoded record did not carry, so that
@@ -547,7 +608,7 @@ def _build(cls: type[WireModel]) -> ModelCodec:
         hints = typing.get_type_hints(cls)
     except (NameError, TypeError) as exc:
         raise ConfigError(f"cannot resolve the field types of {cls.__name__}: {exc}") from None
-    fields = [f for f in attrs.fields(cls) if f.name not in _BASE_FIELDS]
+    fields = [f for f in attrs.fields(typing.cast(Any, cls)) if f.name not in _BASE_FIELDS]
     ns: dict[str, Any] = {
         "new": object.__new__,
         "cls": cls,
@@ -847,8 +908,8 @@ class _Settled:
 
 _EXTRA = _Settled(WireModel.__dict__["extra"])
 _ABSENT = _Settled(WireModel.__dict__["_absent"])
-WireModel.extra = _EXTRA  # type: ignore[assignment,misc]
-WireModel._absent = _ABSENT  # type: ignore[assignment,misc]
+WireModel.extra = _EXTRA  # type: ignore[assignment]
+WireModel._absent = _ABSENT  # type: ignore[assignment]
 
 
 # -- the cattrs converter -----------------------------------------------------------------

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-import attrs
-
 from aiocamp.core._models import WireModel, converter, secret, wire
 
 __all__ = [
@@ -50,7 +48,6 @@ __all__ = [
 ]
 
 
-@attrs.define(slots=True)
 class _Model(WireModel):
     """Base of the Highrise models: XML, kebab-case wire names."""
 
@@ -58,7 +55,6 @@ class _Model(WireModel):
     WIRE_CASE: ClassVar[str] = "kebab"
 
 
-@attrs.define(slots=True)
 class Account(_Model):
     """The account, its plan and usage."""
 
@@ -78,7 +74,6 @@ class Account(_Model):
     updated_at: datetime | None = None
 
 
-@attrs.define(slots=True)
 class Kase(_Model):
     """A case; closed when closed_at is set."""
 
@@ -99,7 +94,6 @@ class Kase(_Model):
     """People and companies involved; cannot be changed through the API. (read-only)"""
 
 
-@attrs.define(slots=True)
 class TaskCategory(_Model):
     """A label used to sort tasks."""
 
@@ -114,7 +108,6 @@ class TaskCategory(_Model):
     """Number of tasks in the category. (read-only)"""
 
 
-@attrs.define(slots=True)
 class DealCategory(_Model):
     """A label used to sort deals."""
 
@@ -129,7 +122,6 @@ class DealCategory(_Model):
     """Number of deals in the category. (read-only)"""
 
 
-@attrs.define(slots=True)
 class Comment(_Model):
     """A reply on a note or email."""
 
@@ -141,7 +133,6 @@ class Comment(_Model):
     body: str | None = None
 
 
-@attrs.define(slots=True)
 class Company(_Model):
     """An organisation contact."""
 
@@ -163,7 +154,6 @@ class Company(_Model):
     tags: list[Tag] | None = wire(item="tag")
 
 
-@attrs.define(slots=True)
 class SubjectField(_Model):
     """A custom field defined on the account."""
 
@@ -173,7 +163,6 @@ class SubjectField(_Model):
     """party or deal."""
 
 
-@attrs.define(slots=True)
 class SubjectData(_Model):
     """The value one custom field holds on a party or deal."""
 
@@ -187,7 +176,6 @@ class SubjectData(_Model):
     subject_field_label: str | None = wire("subject_field_label")
 
 
-@attrs.define(slots=True)
 class Deal(_Model):
     """A potential sale."""
 
@@ -231,7 +219,6 @@ class Deal(_Model):
     """Custom field values (data_reference.md lists deals among the holders of custom fields). (read-only)"""
 
 
-@attrs.define(slots=True)
 class Deletion(_Model):
     """One removed record, by kind and id."""
 
@@ -241,7 +228,6 @@ class Deletion(_Model):
     deleted_at: datetime | None = None
 
 
-@attrs.define(slots=True)
 class Email(_Model):
     """An email filed on a contact, case or deal."""
 
@@ -270,7 +256,6 @@ class Email(_Model):
     attachments: list[Attachment] | None = wire(item="attachment", xml_array=False)
 
 
-@attrs.define(slots=True)
 class Group(_Model):
     """A named set of users."""
 
@@ -280,7 +265,6 @@ class Group(_Model):
     """Members; change them through memberships. (read-only)"""
 
 
-@attrs.define(slots=True)
 class Membership(_Model):
     """One user's place in one group."""
 
@@ -291,7 +275,6 @@ class Membership(_Model):
     updated_at: datetime | None = None
 
 
-@attrs.define(slots=True)
 class Attachment(_Model):
     """A file attached to a note or email."""
 
@@ -302,7 +285,6 @@ class Attachment(_Model):
     """Size in bytes. (read-only)"""
 
 
-@attrs.define(slots=True)
 class Note(_Model):
     """A text note filed on a contact, case or deal."""
 
@@ -329,7 +311,6 @@ class Note(_Model):
     attachments: list[Attachment] | None = wire(item="attachment", xml_array=False)
 
 
-@attrs.define(slots=True)
 class Party(_Model):
     """A person or a company; kind tells which, and the fields follow Person or Company."""
 
@@ -358,7 +339,6 @@ class Party(_Model):
     tags: list[Tag] | None = wire(item="tag")
 
 
-@attrs.define(slots=True)
 class Person(_Model):
     """An individual contact."""
 
@@ -388,7 +368,6 @@ class Person(_Model):
     tags: list[Tag] | None = wire(item="tag")
 
 
-@attrs.define(slots=True)
 class ContactData(_Model):
     """Ways to reach a person or company."""
 
@@ -402,7 +381,6 @@ class ContactData(_Model):
     web_addresses: list[WebAddress] | None = wire(item="web-address", xml_array=False)
 
 
-@attrs.define(slots=True)
 class EmailAddress(_Model):
     """One email address of a contact."""
 
@@ -413,7 +391,6 @@ class EmailAddress(_Model):
     """Work, Home or Other."""
 
 
-@attrs.define(slots=True)
 class PhoneNumber(_Model):
     """One phone number of a contact."""
 
@@ -424,7 +401,6 @@ class PhoneNumber(_Model):
     """Work, Mobile, Fax, Pager, Home, Skype or Other."""
 
 
-@attrs.define(slots=True)
 class Address(_Model):
     """One postal address of a contact."""
 
@@ -439,7 +415,6 @@ class Address(_Model):
     """Work, Home or Other."""
 
 
-@attrs.define(slots=True)
 class InstantMessenger(_Model):
     """One chat account of a contact."""
 
@@ -452,7 +427,6 @@ class InstantMessenger(_Model):
     """Work, Personal or Other."""
 
 
-@attrs.define(slots=True)
 class TwitterAccount(_Model):
     """One Twitter account of a contact."""
 
@@ -463,7 +437,6 @@ class TwitterAccount(_Model):
     url: str | None = None
 
 
-@attrs.define(slots=True)
 class WebAddress(_Model):
     """One website of a contact."""
 
@@ -474,7 +447,6 @@ class WebAddress(_Model):
     """Work, Personal or Other."""
 
 
-@attrs.define(slots=True)
 class Recording(_Model):
     """A note, email or comment in the account-wide feed; kind tells which."""
 
@@ -500,7 +472,6 @@ class Recording(_Model):
     attachments: list[Attachment] | None = wire(item="attachment", xml_array=False)
 
 
-@attrs.define(slots=True)
 class Tag(_Model):
     """A label."""
 
@@ -508,7 +479,6 @@ class Tag(_Model):
     name: str | None = None
 
 
-@attrs.define(slots=True)
 class Task(_Model):
     """A to-do; either frame or due_at says when it is due."""
 
@@ -543,7 +513,6 @@ class Task(_Model):
     updated_at: datetime | None = None
 
 
-@attrs.define(slots=True)
 class User(_Model):
     """A login of the account."""
 
@@ -559,7 +528,6 @@ class User(_Model):
     updated_at: datetime | None = None
 
 
-@attrs.define(slots=True)
 class _DealsUpdateStatusBody(_Model):
     """Body of deals.update_status"""
 
@@ -567,7 +535,6 @@ class _DealsUpdateStatusBody(_Model):
     """pending, won or lost."""
 
 
-@attrs.define(slots=True)
 class _MembershipsCreateBody(_Model):
     """Body of memberships.create"""
 
@@ -575,7 +542,6 @@ class _MembershipsCreateBody(_Model):
     group_id: int | None = wire("group_id")
 
 
-@attrs.define(slots=True)
 class _TagsAddBody(_Model):
     """Body of tags.add"""
 
