@@ -1,10 +1,10 @@
-"""Developer tasks. `nox` runs the default list: lint, typing, codegen_check, tests."""
+"""Developer tasks. `nox` runs the default list: lint, typing, codegen_verify, tests."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typing", "codegen_check", "tests"]
+nox.options.sessions = ["lint", "typing", "codegen_verify", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -49,8 +49,9 @@ def codegen(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
-def codegen_check(session: nox.Session) -> None:
-    """Fail when the committed generated code differs from a fresh generation."""
+def codegen_verify(session: nox.Session) -> None:
+    """`python -m codegen --verify`: fail when the committed generated code differs from a
+    fresh generation."""
     _install(session, "codegen")
     session.run("python", "-m", "codegen", "--verify")
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 import aiohttp
 
 from ._constants import DEFAULT_TIMEOUT
+from ._resource import Resource
 from .auth import AuthStrategy
 from .cache import EtagCache
 from .limiter import RateLimit
@@ -61,12 +62,3 @@ class BaseClient:
 
     async def close(self) -> None:
         await self.session.close()
-
-
-class Resource:
-    """Base of generated resource classes: they see only the session."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: Session) -> None:
-        self._session = session

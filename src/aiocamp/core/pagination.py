@@ -42,10 +42,14 @@ class Paging:
     style: PagingStyle = "none"
     param: str = ""
     page_size: int = 0
+    #: First page number requested (``page`` style: a listing may start further in).
+    start: int = 1
 
     def __post_init__(self) -> None:
         if self.style in ("offset", "page") and (not self.param or self.page_size < 1):
             raise ConfigError(f"{self.style} paging needs a parameter and a page size")
+        if self.start < 1:
+            raise ConfigError("paging starts at page 1 or later")
 
 
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
@@ -123,11 +127,11 @@ class PageIterator(Generic[T]):
     async def pages(self) -> AsyncIterator[list[T]]:
         """Yield whole pages of converted records."""
         request: Request | None = self._request
-        page_number = 1
+        page_number = self._paging.start
         offset = 0
         style = self._paging.style
         if style == "page":
-            request = self._with_param(self._request, 1)
+            request = self._with_param(self._request, page_number)
         while request is not None:
             if self._max_pages is not None and self.pages_fetched >= self._max_pages:
                 return

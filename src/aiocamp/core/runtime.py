@@ -1,4 +1,4 @@
-"""Helpers the generated resource modules call (never product-specific).
+"""Helpers the generated resource modules and the core verbs call (never product-specific).
 
 Kept small and explicit: path and query building that rejects bad arguments before any
 I/O, the ``UNSET`` sentinel, and the conversions of scalar results. Models decode and
@@ -8,7 +8,7 @@ encode through the codecs ``aiocamp.core._models`` builds for them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
@@ -223,52 +223,13 @@ def json_items(data: object, key: str | None = None) -> list[Any]:
     return data
 
 
-def expect_object(data: object) -> dict[str, Any]:
-    if isinstance(data, dict):
-        return data
-    raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
-
-
 def expect_bytes(value: object, name: str) -> None:
     if not isinstance(value, bytes | bytearray | memoryview):
         raise ConfigError(f"{name} must be bytes, got {type(value).__name__}")
 
 
-M = TypeVar("M")
-
-
-def build(cls: Callable[..., M], params: Mapping[str, Any]) -> M:
-    """A model from method parameters: UNSET ones stay absent, so they are not sent."""
-    names: Mapping[str, str] = getattr(cls, "WIRE_NAMES")  # noqa: B009
-    given = {k: v for k, v in params.items() if v is not UNSET}
-    absent = frozenset(set(names.values()) - {names[k] for k in given})
-    return cls(**given, absent=absent)
-
-
-def identity(value: T) -> T:
-    return value
-
-
-def model_converter(from_wire: Callable[[dict[str, Any]], T], label: str) -> Callable[[Any], T]:
-    """A list-item converter (``from_wire`` rejects non-objects with a DecodeError)."""
-    del label  # kept for the generated call sites; the model names itself in errors
-    return from_wire
-
-
-def scalar_converter(
-    cls: type[T], coerce: Callable[[Any, str], T], label: str
-) -> Callable[[Any], T]:
-    def convert(value: Any) -> T:
-        if value.__class__ is cls:
-            return value
-        return coerce(value, label)
-
-    return convert
-
-
-def decode_result(response: Any, unwrap: Callable[[Any], Any], convert: Callable[[Any], T]) -> T:
-    """Unwrap and convert a reply's data; decode errors gain the status and URL."""
-    try:
-        return convert(unwrap(response.data))
-    except DecodeError as exc:
-        raise DecodeError(exc.reason, status=response.status, url=str(response.url)) from None
+def xml_container(items: list[Any], item: str) -> dict[str, Any]:
+    """The untyped-container shape xmltodict gives for ``items`` (inverse of the decode)."""
+    if not items:
+        return {}
+    return {item: items[0] if len(items) == 1 else items}

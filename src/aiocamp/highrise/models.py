@@ -58,6 +58,7 @@ class _Model(WireModel):
 class Account(_Model):
     """The account, its plan and usage."""
 
+    XML_TAG: ClassVar[str] = "account"
     id: int | None = None
     name: str | None = None
     subdomain: str | None = None
@@ -77,6 +78,7 @@ class Account(_Model):
 class Kase(_Model):
     """A case; closed when closed_at is set."""
 
+    XML_TAG: ClassVar[str] = "kase"
     id: int | None = None
     name: str | None = None
     closed_at: datetime | None = None
@@ -97,6 +99,7 @@ class Kase(_Model):
 class TaskCategory(_Model):
     """A label used to sort tasks."""
 
+    XML_TAG: ClassVar[str] = "task-category"
     id: int | None = None
     name: str | None = None
     color: str | None = None
@@ -111,6 +114,7 @@ class TaskCategory(_Model):
 class DealCategory(_Model):
     """A label used to sort deals."""
 
+    XML_TAG: ClassVar[str] = "deal-category"
     id: int | None = None
     name: str | None = None
     color: str | None = None
@@ -125,6 +129,7 @@ class DealCategory(_Model):
 class Comment(_Model):
     """A reply on a note or email."""
 
+    XML_TAG: ClassVar[str] = "comment"
     id: int | None = None
     parent_id: int | None = None
     """The note or email this comment belongs to."""
@@ -136,6 +141,7 @@ class Comment(_Model):
 class Company(_Model):
     """An organisation contact."""
 
+    XML_TAG: ClassVar[str] = "company"
     id: int | None = None
     name: str | None = None
     background: str | None = None
@@ -157,6 +163,7 @@ class Company(_Model):
 class SubjectField(_Model):
     """A custom field defined on the account."""
 
+    XML_TAG: ClassVar[str] = "subject-field"
     id: int | None = None
     label: str | None = None
     kind: str | None = wire("type")
@@ -166,6 +173,7 @@ class SubjectField(_Model):
 class SubjectData(_Model):
     """The value one custom field holds on a party or deal."""
 
+    XML_TAG: ClassVar[str] = "subject_data"
     id: int | None = None
     """Set to update this value, or negate it to remove the value."""
     value: str | None = None
@@ -179,6 +187,7 @@ class SubjectData(_Model):
 class Deal(_Model):
     """A potential sale."""
 
+    XML_TAG: ClassVar[str] = "deal"
     id: int | None = None
     account_id: int | None = None
     author_id: int | None = None
@@ -222,6 +231,7 @@ class Deal(_Model):
 class Deletion(_Model):
     """One removed record, by kind and id."""
 
+    XML_TAG: ClassVar[str] = "deletion"
     kind: str | None = wire("@type")
     """Company, Person, Deal, Task, Note, Email, Comment, TaskRecording, DealRecording or ProjectRecording. (read-only)"""
     id: int | None = None
@@ -231,6 +241,7 @@ class Deletion(_Model):
 class Email(_Model):
     """An email filed on a contact, case or deal."""
 
+    XML_TAG: ClassVar[str] = "email"
     id: int | None = None
     title: str | None = None
     """Subject line of the email."""
@@ -259,6 +270,7 @@ class Email(_Model):
 class Group(_Model):
     """A named set of users."""
 
+    XML_TAG: ClassVar[str] = "group"
     id: int | None = None
     name: str | None = None
     users: list[User] | None = wire(item="user", xml_array=False)
@@ -268,6 +280,7 @@ class Group(_Model):
 class Membership(_Model):
     """One user's place in one group."""
 
+    XML_TAG: ClassVar[str] = "membership"
     id: int | None = None
     group_id: int | None = None
     user_id: int | None = None
@@ -278,6 +291,7 @@ class Membership(_Model):
 class Attachment(_Model):
     """A file attached to a note or email."""
 
+    XML_TAG: ClassVar[str] = "attachment"
     id: int | None = None
     url: str | None = None
     name: str | None = None
@@ -288,6 +302,7 @@ class Attachment(_Model):
 class Note(_Model):
     """A text note filed on a contact, case or deal."""
 
+    XML_TAG: ClassVar[str] = "note"
     id: int | None = None
     body: str | None = None
     author_id: int | None = None
@@ -314,6 +329,7 @@ class Note(_Model):
 class Party(_Model):
     """A person or a company; kind tells which, and the fields follow Person or Company."""
 
+    XML_TAG: ClassVar[str] = "party"
     kind: str | None = wire("@type")
     """Person or Company. (read-only)"""
     id: int | None = None
@@ -342,6 +358,7 @@ class Party(_Model):
 class Person(_Model):
     """An individual contact."""
 
+    XML_TAG: ClassVar[str] = "person"
     id: int | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -371,6 +388,7 @@ class Person(_Model):
 class ContactData(_Model):
     """Ways to reach a person or company."""
 
+    XML_TAG: ClassVar[str] = "contact-data"
     email_addresses: list[EmailAddress] | None = wire(item="email-address", xml_array=False)
     phone_numbers: list[PhoneNumber] | None = wire(item="phone-number", xml_array=False)
     addresses: list[Address] | None = wire(item="address", xml_array=False)
@@ -384,6 +402,7 @@ class ContactData(_Model):
 class EmailAddress(_Model):
     """One email address of a contact."""
 
+    XML_TAG: ClassVar[str] = "email-address"
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     address: str | None = None
@@ -394,6 +413,7 @@ class EmailAddress(_Model):
 class PhoneNumber(_Model):
     """One phone number of a contact."""
 
+    XML_TAG: ClassVar[str] = "phone-number"
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     number: str | None = None
@@ -404,6 +424,7 @@ class PhoneNumber(_Model):
 class Address(_Model):
     """One postal address of a contact."""
 
+    XML_TAG: ClassVar[str] = "address"
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     city: str | None = None
@@ -418,6 +439,7 @@ class Address(_Model):
 class InstantMessenger(_Model):
     """One chat account of a contact."""
 
+    XML_TAG: ClassVar[str] = "instant-messenger"
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     address: str | None = None
@@ -430,6 +452,7 @@ class InstantMessenger(_Model):
 class TwitterAccount(_Model):
     """One Twitter account of a contact."""
 
+    XML_TAG: ClassVar[str] = "twitter-account"
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     location: str | None = None
@@ -440,6 +463,7 @@ class TwitterAccount(_Model):
 class WebAddress(_Model):
     """One website of a contact."""
 
+    XML_TAG: ClassVar[str] = "web-address"
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     url: str | None = None
@@ -450,6 +474,7 @@ class WebAddress(_Model):
 class Recording(_Model):
     """A note, email or comment in the account-wide feed; kind tells which."""
 
+    XML_TAG: ClassVar[str] = "recording"
     kind: str | None = wire("@type")
     """Note, Email or Comment. (read-only)"""
     id: int | None = None
@@ -475,6 +500,7 @@ class Recording(_Model):
 class Tag(_Model):
     """A label."""
 
+    XML_TAG: ClassVar[str] = "tag"
     id: int | None = None
     name: str | None = None
 
@@ -482,6 +508,7 @@ class Tag(_Model):
 class Task(_Model):
     """A to-do; either frame or due_at says when it is due."""
 
+    XML_TAG: ClassVar[str] = "task"
     id: int | None = None
     author_id: int | None = None
     owner_id: int | None = None
@@ -516,6 +543,7 @@ class Task(_Model):
 class User(_Model):
     """A login of the account."""
 
+    XML_TAG: ClassVar[str] = "user"
     id: int | None = None
     name: str | None = None
     email_address: str | None = None
@@ -526,23 +554,3 @@ class User(_Model):
     """Address for mailing records in; only in the /me.xml reply. (read-only)"""
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-
-class _DealsUpdateStatusBody(_Model):
-    """Body of deals.update_status"""
-
-    name: str | None = None
-    """pending, won or lost."""
-
-
-class _MembershipsCreateBody(_Model):
-    """Body of memberships.create"""
-
-    user_id: int | None = wire("user_id")
-    group_id: int | None = wire("group_id")
-
-
-class _TagsAddBody(_Model):
-    """Body of tags.add"""
-
-    name: str | None = None
