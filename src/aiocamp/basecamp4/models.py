@@ -14,7 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from aiocamp.core._models import WireModel, converter, secret, wire
+from aiocamp.core import _models
+from aiocamp.core._models import WireModel, secret, wire
 
 __all__ = [
     "Person",
@@ -121,8 +122,15 @@ __all__ = [
     "WebhookDeliveryResponse",
     "WebhookEvent",
     "WebhookEventCopy",
-    "converter",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``converter`` (the shared cattrs converter) is built on first use: cattrs costs
+    # import time, and from_wire / to_wire never need it.
+    if name == "converter":
+        return _models.converter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Model(WireModel):

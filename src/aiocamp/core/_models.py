@@ -30,6 +30,7 @@ number stays the int or float it was.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import logging
 import threading
@@ -39,10 +40,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Final, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
 
 import attrs
-import cattrs
+
+if TYPE_CHECKING:
+    import cattrs
 
 from .codecs import XmlArray
 from .errors import ConfigError, DecodeError
@@ -919,9 +922,22 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, WireModel) and tp is not WireModel
 
 
-converter = cattrs.Converter()
-"""One cattrs converter for every product's models: wire data <-> attrs models."""
-converter.register_structure_hook_factory(
-    _is_model, lambda tp: lambda data, _tp: tp.from_wire(data)
-)
-converter.register_unstructure_hook_factory(_is_model, lambda _tp: lambda value: value.to_wire())
+@functools.cache
+def _converter() -> cattrs.Converter:
+    import cattrs  # about 10% of aiohttp's import time: paid on first use only
+
+    made = cattrs.Converter()
+    made.register_structure_hook_factory(_is_model, lambda tp: lambda data, _tp: tp.from_wire(data))
+    made.register_unstructure_hook_factory(_is_model, lambda _tp: lambda value: value.to_wire())
+    return made
+
+
+if TYPE_CHECKING:
+    converter: cattrs.Converter
+    """One cattrs converter for every product's models: wire data <-> attrs models."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "converter":
+        return _converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

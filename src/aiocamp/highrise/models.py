@@ -11,9 +11,10 @@ by ``aiocamp.core._models`` the first time the class is used.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from aiocamp.core._models import WireModel, converter, secret, wire
+from aiocamp.core import _models
+from aiocamp.core._models import WireModel, secret, wire
 
 __all__ = [
     "Account",
@@ -44,8 +45,15 @@ __all__ = [
     "Tag",
     "Task",
     "User",
-    "converter",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``converter`` (the shared cattrs converter) is built on first use: cattrs costs
+    # import time, and from_wire / to_wire never need it.
+    if name == "converter":
+        return _models.converter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Model(WireModel):
