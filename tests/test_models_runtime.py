@@ -12,6 +12,7 @@ import pickle
 import subprocess
 import sys
 import traceback
+import weakref
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -176,6 +177,13 @@ def test_extra_and_absent_are_worked_out_on_first_read() -> None:
     assert todo.extra == {"brand_new": 1}
     assert todo.to_wire() == {**TODO, "brand_new": 1}
     assert "position" not in todo.to_wire()
+
+
+def test_models_are_slotted_and_weakly_referable() -> None:
+    todo = Todo.from_wire(TODO)
+    with pytest.raises(AttributeError):
+        todo.not_a_field = 1  # type: ignore[attr-defined]
+    assert weakref.ref(todo)() is todo
 
 
 def test_copies_pickles_and_evolve_see_decoded_values() -> None:

@@ -170,6 +170,8 @@ class WireModel(metaclass=ModelMeta):
     recorded and sends only the fields that are not ``None``.
     """
 
+    __slots__ = ("__weakref__", "_absent", "_raw", "extra")
+
     WIRE_FORMAT: ClassVar[str] = "json"
     WIRE_CASE: ClassVar[str] = "snake"
     WIRE_NAMES = _WireNames()
