@@ -913,8 +913,8 @@ class _Settled:
 
 _EXTRA = _Settled(WireModel.__dict__["extra"])
 _ABSENT = _Settled(WireModel.__dict__["_absent"])
-WireModel.extra = _EXTRA  # type: ignore[assignment]
-WireModel._absent = _ABSENT  # type: ignore[assignment]
+type.__setattr__(WireModel, "extra", _EXTRA)
+type.__setattr__(WireModel, "_absent", _ABSENT)
 
 
 # -- the cattrs converter -----------------------------------------------------------------
