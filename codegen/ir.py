@@ -27,6 +27,8 @@ SCALAR_TYPES: dict[str, Scalar] = {
         Scalar("str", "str", result_class="str"),
         Scalar("bool", "bool", result_class="bool"),
         Scalar("float", "float", result_class="float"),
+        Scalar("number", "int | float"),
+        Scalar("int_or_str", "int | str"),
         Scalar("decimal", "Decimal", (("decimal", "Decimal"),), "Decimal"),
         Scalar("datetime", "datetime", (("datetime", "datetime"),), "datetime"),
         Scalar("date", "date", (("datetime", "date"),), "date"),
