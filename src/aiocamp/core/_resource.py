@@ -15,7 +15,6 @@ call needs besides the endpoint's facts lives here, once for every product:
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -196,28 +195,13 @@ def _decoder(into: type[T] | None, label: str, strict: bool) -> Callable[[Any], 
         return convert_scalar
     from_wire: Callable[..., T] = into.from_wire  # type: ignore[attr-defined]
     name = into.__name__
-    model: type[Any] = into
 
     def convert_model(value: Any) -> T:
         if value.__class__ is not dict:
             raise DecodeError(f"field {name!r}: expected an object, got {type(value).__name__}")
-        # The strict flag is passed only when set and understood (older generated models
-        # decode strictly always and take no flag).
-        if strict and _takes_strict(model):
-            return from_wire(value, strict=True)
-        return from_wire(value)
+        return from_wire(value, strict=strict)
 
     return convert_model
-
-
-_TAKES_STRICT: dict[type[Any], bool] = {}
-
-
-def _takes_strict(model: type[Any]) -> bool:
-    known = _TAKES_STRICT.get(model)
-    if known is None:
-        known = _TAKES_STRICT[model] = "strict" in inspect.signature(model.from_wire).parameters
-    return known
 
 
 def _identity(value: Any) -> Any:
