@@ -57,7 +57,7 @@ class MessageTypesResource(Resource):
         return PageIterator(
             self._session,
             _request,
-            paging=Paging("none"),
+            paging=Paging("link"),
             extract=_rt.json_items,
             convert=_rt.model_converter(_m.MessageType.from_wire, "MessageType"),
             max_pages=max_pages,

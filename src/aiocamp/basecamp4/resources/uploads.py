@@ -107,7 +107,7 @@ class UploadsResource(Resource):
         return PageIterator(
             self._session,
             _request,
-            paging=Paging("none"),
+            paging=Paging("link"),
             extract=_rt.json_items,
             convert=_rt.model_converter(_m.UploadVersion.from_wire, "UploadVersion"),
             max_pages=max_pages,

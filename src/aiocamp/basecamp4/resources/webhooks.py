@@ -57,7 +57,7 @@ class WebhooksResource(Resource):
         return PageIterator(
             self._session,
             _request,
-            paging=Paging("none"),
+            paging=Paging("link"),
             extract=_rt.json_items,
             convert=_rt.model_converter(_m.Webhook.from_wire, "Webhook"),
             max_pages=max_pages,
