@@ -212,6 +212,14 @@ def test_every_body_field_name_is_documented(product: Product) -> None:
 
 NOT_PAGINATED = re.compile(r"\b(not|none of these are) paginated\b", re.IGNORECASE)
 PAGED = re.compile(r"\bpaginat|\bpaged\b|page limit", re.IGNORECASE)
+#: Words that make a number on the same line a page size.
+SIZED = re.compile(r"\bpaginat|\bpaged\b|\bpages?\b|groups of|\bmost recent\b", re.IGNORECASE)
+
+
+def param_shown(param: str) -> re.Pattern[str]:
+    """``?n=`` in a URL, or the parameter named in prose: "set the `page` query parameter"."""
+    p = re.escape(param)
+    return re.compile(rf"[?&]{p}=|[`\"“]{p}[`\"”] query parameter")
 
 
 def test_paging_parameter_and_page_size_match_the_docs(product: Product) -> None:
@@ -226,12 +234,12 @@ def test_paging_parameter_and_page_size_match_the_docs(product: Product) -> None
         text = "\n".join(lines)
         name = label(resource, e)
         says_unpaged = NOT_PAGINATED.search(text) is not None
+        size = re.compile(rf"\b{paging.page_size}\b")
         if paging.style in ("offset", "page"):
-            param = re.compile(rf"[?&]{re.escape(paging.param)}=")
-            size = re.compile(rf"\b{paging.page_size}\b")
+            param = param_shown(paging.param)
             if says_unpaged or not param.search(text):
-                wrong.append(f"{name}: the docs show no ?{paging.param}= for it")
-            elif not any(size.search(x) and (param.search(x) or PAGED.search(x)) for x in lines):
+                wrong.append(f"{name}: the docs show no {paging.param} parameter for it")
+            elif not any(size.search(x) and (param.search(x) or SIZED.search(x)) for x in lines):
                 wrong.append(f"{name}: no documented page size of {paging.page_size}")
             continue
         op = openapi_operation(product.name, e)
@@ -242,14 +250,20 @@ def test_paging_parameter_and_page_size_match_the_docs(product: Product) -> None
             elif openapi_paged is False:
                 wrong.append(f"{name}: link paging, but the OpenAPI description has none")
             continue
-        # style none
+        if paging.style != "none":
+            # A style named after what the docs show (continued_at: a continued-at attribute).
+            marker = re.compile(paging.style.replace("_", "[-_]"), re.IGNORECASE)
+            if not marker.search(text):
+                wrong.append(f"{name}: the docs never mention {paging.style}")
+            elif paging.page_size and not any(size.search(x) for x in lines):
+                wrong.append(f"{name}: no documented page size of {paging.page_size}")
+            continue
         default = product.paging
         if says_unpaged:
             continue
         if default.style in ("offset", "page"):
-            param = re.compile(rf"[?&]{re.escape(default.param)}=")
-            if param.search(text) or PAGED.search(text):
-                wrong.append(f"{name}: unpaged, but its docs page it with ?{default.param}=")
+            if param_shown(default.param).search(text) or PAGED.search(text):
+                wrong.append(f"{name}: unpaged, but its docs page it with {default.param}")
         elif default.style == "link" and openapi_paged is not False:
             why = "the OpenAPI description pages it" if openapi_paged else "nothing says so"
             wrong.append(f"{name}: unpaged, but {why}")
@@ -273,9 +287,41 @@ def says_iso(text: str, wire: str) -> bool:
     return any("ISO 8601" in b for b in bullets)
 
 
+DATE_PATTERN = re.compile(r"\b[Yy]{4}[-/]?[Mm]{2}[-/]?[Dd]{2}(?:[T ]?[Hh]{2}:?[Mm]{2}:?[Ss]{2})?\b")
+
+
+def strftime_of(pattern: str) -> str:
+    """``yyyymmddhhmmss`` -> ``%Y%m%d%H%M%S`` (the first ``mm`` is the month)."""
+    out, i, month_seen = "", 0, False
+    while i < len(pattern):
+        four, two = pattern[i : i + 4].lower(), pattern[i : i + 2].lower()
+        if four == "yyyy":
+            out, i = out + "%Y", i + 4
+            continue
+        code = {"dd": "%d", "hh": "%H", "ss": "%S"}.get(two)
+        if two == "mm":
+            code = "%M" if month_seen else "%m"
+            month_seen = True
+        if code:
+            out, i = out + code, i + 2
+        else:
+            out, i = out + pattern[i], i + 1
+    return out
+
+
+def documented_formats(text: str, wire: str) -> set[str]:
+    """Date patterns the docs state on lines that name the parameter (`since`)."""
+    found = set()
+    for line in text.splitlines():
+        if f"`{wire}`" in line:
+            found |= {strftime_of(m) for m in DATE_PATTERN.findall(line)}
+    return found
+
+
 def test_date_query_parameters_use_the_documented_format(product: Product) -> None:
     """Kills: a changed date format. Each documented example value of a date or date-time
-    query parameter must read back (and print again) in the spec's format."""
+    query parameter must read back (and print again) in the spec's format, and a format the
+    docs spell out (`yyyymmddhhmmss`, `YYYY-MM-DD`) must be the spec's."""
     wrong = []
     for resource, e in endpoints(product.name):
         text = endpoint_section(product, e)
@@ -284,9 +330,12 @@ def test_date_query_parameters_use_the_documented_format(product: Product) -> No
                 continue
             name = f"{label(resource, e)}: {q.wire}"
             examples = [v for v in documented_values(text, q.wire) if not v.startswith("#{")]
-            if not examples and not (q.format is None and says_iso(text, q.wire)):
-                wrong.append(f"{name}: no documented example value")
-                continue
+            formats = documented_formats(text, q.wire)
+            ours = q.format or ("%Y-%m-%d" if q.type.name == "date" else None)
+            if formats and ours not in formats:
+                wrong.append(f"{name}: the docs spell the format {sorted(formats)}, not {ours}")
+            if not examples and not formats and not (q.format is None and says_iso(text, q.wire)):
+                wrong.append(f"{name}: no documented example value or format")
             for value in examples:
                 try:
                     if q.format:
@@ -327,34 +376,31 @@ def test_every_rate_limit_is_a_documented_limit(product: Product) -> None:
 
 
 def test_endpoints_draw_from_the_limit_classes_the_docs_name(product: Product) -> None:
-    """Kills: a lost limit class. An endpoint the docs name in a limit's sentence draws
-    from that limit's class (and, like every endpoint, from the product's default classes);
-    an endpoint drawing from a special class is named there or listed in FACTS."""
+    """Kills: a lost limit class. A limit the docs tie to particular endpoints (its sentence
+    names them, or FACTS quotes the prose that does) is drawn from by exactly those
+    endpoints. Limits stated for everything (or per HTTP method) are not tied to any."""
     by_limit = {(r.requests, float(r.per_seconds)): r.name for r in product.rate_limits}
     named_by_docs: dict[str, set[tuple[str, str]]] = {}
     for n, w, clause, _ in limit_clauses(product.name):
         cls = by_limit.get((n, w))
-        if cls is None:
-            continue
         refs = re.findall(r"`(GET|POST|PUT|DELETE) ([^`]+)`", clause)
-        named_by_docs.setdefault(cls, set()).update(refs)
+        if cls is not None and refs:
+            named_by_docs.setdefault(cls, set()).update(refs)
     prose = facts(product.name, "limit_class")
+    special = set(named_by_docs) | {cls for _, cls in prose}
     wrong = []
     for resource, e in endpoints(product.name):
         name = label(resource, e)
         classes = set(e.limit_classes or product.default_limit_classes)
-        missing = set(product.default_limit_classes) - classes
-        if missing:
-            wrong.append(f"{name}: does not draw from the default classes {sorted(missing)}")
-        for cls in {r.name for r in product.rate_limits} - set(product.default_limit_classes):
+        for cls in sorted(special):
             in_docs = any(
                 m == e.method and matches(path, e.path) for m, path in named_by_docs.get(cls, ())
             )
-            in_facts = (name, cls) in prose
-            if (in_docs or in_facts) and cls not in classes:
+            tied = in_docs or (name, cls) in prose
+            if tied and cls not in classes:
                 wrong.append(f"{name}: the docs put it under the {cls} limit")
-            if cls in classes and not (in_docs or in_facts):
-                wrong.append(f"{name}: draws from {cls}, which the docs do not say")
+            if cls in classes and not tied:
+                wrong.append(f"{name}: draws from {cls}, which the docs tie to other endpoints")
     assert wrong == [], "\n".join(wrong)
 
 
