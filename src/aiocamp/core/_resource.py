@@ -500,9 +500,9 @@ class Resource:
 def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging, int]:
     """How a listing pages: the request, the paging and the first page number.
 
-    A list the spec calls unpaged still follows a ``Link: rel="next"`` when the server
-    sends one: lists documented as whole have turned out to page, and stopping after the
-    first page would lose records silently. ``page`` starts a listing further in.
+    A list the docs call unpaged still follows a ``Link: rel="next"`` when the server
+    sends one (issue 6.15: lists documented as whole have turned out to page, and stopping
+    after the first page would lose records silently). ``page`` starts a listing further in.
     """
     if paging.style == "none":
         paging = Paging("link")
