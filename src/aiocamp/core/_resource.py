@@ -75,6 +75,7 @@ class _Options(TypedDict, total=False):
     body: Mapping[str, object]
     xml_root: str
     xml_scalar: bool
+    xml_list: bool
     data: bytes
     content_type: str
     multipart: tuple[str, str]
@@ -146,13 +147,14 @@ def _expect_list(value: object, name: str) -> list[Any] | tuple[Any, ...]:
 
 
 def encode_body(
-    body: Mapping[str, object], *, xml_root: str | None = None, xml_scalar: bool = False
+    body: Mapping[str, object], *, xml_root: str | None = None, single: bool = False
 ) -> Any:
-    """The wire data of a body mapping: ``UNSET`` dropped, models encoded, XML root added."""
+    """The wire data of a body mapping: ``UNSET`` dropped, models encoded, XML root added
+    (``single``: the root holds the body's one value itself, text or a list)."""
     record = {k: _wire(v) for k, v in body.items() if v is not UNSET}
     if xml_root is None:
         return record
-    if xml_scalar:
+    if single:
         return {xml_root: next(iter(record.values()), None)}
     return {xml_root: record}
 
@@ -429,7 +431,9 @@ class Resource:
                 raw = data
         elif "body" in o:
             root = o.get("xml_root") if self._xml() else None
-            body = encode_body(o["body"], xml_root=root, xml_scalar=o.get("xml_scalar", False))
+            # xml_scalar: the root's text is the one value; xml_list: the root is the one list.
+            single = o.get("xml_scalar", False) or o.get("xml_list", False)
+            body = encode_body(o["body"], xml_root=root, single=single)
         return Request(
             method,
             path,
