@@ -100,7 +100,6 @@ class Model:
     xml_tag: str | None
     source: str  # spec file, relative to the repo
     examples: tuple[str, ...] = ()
-    private: bool = False  # synthesized body models are not exported
 
 
 @attrs.frozen
