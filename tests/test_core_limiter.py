@@ -194,3 +194,20 @@ async def test_clients_of_one_account_share_the_default_budget(serve) -> None:
         await s.close()
     assert len(times) == 12
     assert max_in_window(times, 0.4) <= 4
+
+
+async def test_a_backend_overriding_try_acquire_is_called_on_the_fast_path() -> None:
+    from aiocamp.core.limiter import MemoryLimiterBackend
+
+    calls: list[tuple[str, ...]] = []
+
+    class Recording(MemoryLimiterBackend):
+        async def try_acquire(self, keys, params) -> float:
+            calls.append(tuple(keys))
+            return await super().try_acquire(keys, params)
+
+    limiter = Limiter("p", "a", {"default": Limit(1000, 1)}, Recording())
+    await limiter.acquire(("default",))
+    assert calls == [("p:a:default",)]
+    fast = Limiter("p", "b", {"default": Limit(1000, 1)}, MemoryLimiterBackend())
+    assert fast._try_now is not None

@@ -22,7 +22,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -122,6 +122,12 @@ class MemoryLimiterBackend:
         with self._mutex:
             return self._try_acquire(keys, params)
 
+    def try_acquire_now(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
+        """:meth:`try_acquire` without the coroutine: the limiter's fast path calls this
+        before every request when the backend offers it (a few microseconds saved)."""
+        with self._mutex:
+            return self._try_acquire(keys, params)
+
     def _try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
         now = time.monotonic()
         # One class is the common case and runs before every request: this lean copy of the
@@ -183,6 +189,21 @@ class RateLimit:
     time_scale: float = 1.0
 
 
+def _sync_try_acquire(
+    backend: LimiterBackend,
+) -> Callable[[Sequence[str], Sequence[BucketParams]], float] | None:
+    """The backend's synchronous ``try_acquire_now``, when the class that defines it also
+    defines the ``try_acquire`` in use (a subclass overriding only ``try_acquire``, to
+    record or change it, keeps being called)."""
+    now = getattr(backend, "try_acquire_now", None)
+    if now is None:
+        return None
+    mro = type(backend).__mro__
+    owner_now = next(c for c in mro if "try_acquire_now" in c.__dict__)
+    owner_try = next((c for c in mro if "try_acquire" in c.__dict__), None)
+    return now if owner_now is owner_try else None
+
+
 class LimiterWaitTooLong(TimeoutError):
     """The buckets ask for a wait past the caller's deadline (``wait`` seconds)."""
 
@@ -217,6 +238,7 @@ class Limiter:
         self._max_pause = max_pause
         self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
         self._backend = backend if backend is not None else SHARED_MEMORY_BACKEND
+        self._try_now = _sync_try_acquire(self._backend)
         self._locks: dict[str, asyncio.Lock] = {}
         self._resolved: dict[tuple[str, ...], _Resolved] = {}
         # asyncio locks bind to the loop that first waits on them: a client reused from a
@@ -256,14 +278,24 @@ class Limiter:
         With a ``deadline`` (``time.monotonic()`` value), raise :class:`LimiterWaitTooLong`
         (a ``TimeoutError``) instead of waiting past it.
         """
-        r = self._resolve(classes)
+        r = self._resolved.get(classes) if isinstance(classes, tuple) else None
+        if r is None:
+            r = self._resolve(classes)
         if not r.keys:
             return 0.0
         # Fast path: nobody of this process is queued and a token is there right now.
-        if not any(lock.locked() for lock in r.locks) and not await self._backend.try_acquire(
-            r.keys, r.params
-        ):
-            return 0.0
+        for lock in r.locks:
+            if lock.locked():
+                break
+        else:
+            now = self._try_now
+            wait = (
+                now(r.keys, r.params)
+                if now is not None
+                else await self._backend.try_acquire(r.keys, r.params)
+            )
+            if not wait:
+                return 0.0
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop = loop
