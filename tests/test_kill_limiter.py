@@ -13,9 +13,11 @@ import time
 import pytest
 from aiohttp import web
 
-from aiocamp.core import Limit, Request
+from aiocamp import errors
+from aiocamp.core import Limit, Limiter, Request
+from aiocamp.core.limiter import SHARED_MEMORY_BACKEND
 
-from .helpers import make_session
+from .helpers import fast_retry, make_session
 
 
 def timed_app(times: list[float], throttle: float | None = None) -> web.Application:
@@ -143,3 +145,70 @@ async def test_a_long_run_stays_a_margin_below_the_limit(serve) -> None:
     assert len(runs) == 50
     span = runs[-1] - runs[0]
     assert span >= 49 * 2.0 / 49 * 1.01
+
+
+def test_a_limit_needs_a_positive_window() -> None:
+    with pytest.raises(errors.ConfigError, match="per_seconds > 0"):
+        Limit(5, 0)
+    with pytest.raises(errors.ConfigError, match="requests >= 1"):
+        Limit(0, 5)
+    assert Limit(1, 0.001).per_seconds == 0.001
+
+
+async def test_after_an_idle_spell_the_whole_burst_is_there_again(serve) -> None:
+    """Kills: an idle bucket restarting *ahead* of now (catch-up added instead of taken
+    off). Limit(80, 8): burst 2, a token every 0.105 s, catch-up 0.04 s."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    async with make_session(
+        str(server.make_url("")), limits={"default": Limit(80, 8)}, cache=None
+    ) as s:
+        await s.request(get(0))
+        await asyncio.sleep(0.3)  # idle for ~3 intervals: the burst has refilled
+        await asyncio.gather(*(s.request(get(i)) for i in range(1, 4)))
+    later = sorted(times[1:])
+    assert later[1] - later[0] < 0.03  # two at once: the burst
+    assert later[2] - later[0] >= 0.05  # the third waits for a token
+
+
+async def test_a_call_of_several_classes_gets_their_bursts_at_once(serve) -> None:
+    """Kills: the tolerance added instead of subtracted on the multi-class path (a fresh
+    pair of buckets would then make the very first call wait)."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    limits = {"default": Limit(80, 8), "other": Limit(80, 8)}
+    both = ("default", "other")
+    async with make_session(str(server.make_url("")), limits=limits, cache=None) as s:
+        started = time.monotonic()
+        await asyncio.gather(s.request(get(1, both)), s.request(get(2, both)))
+        elapsed = time.monotonic() - started
+    assert len(times) == 2
+    assert elapsed < 0.05
+
+
+async def test_a_limiter_wait_beyond_the_call_budget_fails_at_once(serve) -> None:
+    """Kills: the deadline check of the limiter's wait comparing the wrong way (the call
+    would sleep its whole budget, or past it, instead of failing at once)."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    async with make_session(
+        str(server.make_url("")),
+        limits={"default": Limit(1, 30)},
+        cache=None,
+        retry=fast_retry(total_budget=2.0),
+    ) as s:
+        await s.request(get(0))
+        started = time.monotonic()
+        with pytest.raises((errors.RequestTimeout, errors.RateLimited)):
+            await s.request(get(1))
+        assert time.monotonic() - started < 0.5
+    assert len(times) == 1
+
+
+async def test_a_limiter_built_without_a_backend_uses_the_shared_one() -> None:
+    account = f"acct-{time.monotonic_ns()}"
+    a = Limiter("p", account, {"default": Limit(1, 30)})
+    b = Limiter("p", account, {"default": Limit(1, 30)}, SHARED_MEMORY_BACKEND)
+    assert await a.acquire(["default"]) == 0.0
+    with pytest.raises(TimeoutError):  # the same bucket: its one token is spent
+        await b.acquire(["default"], deadline=time.monotonic() + 1)

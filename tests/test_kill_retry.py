@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import statistics
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from aiocamp import errors
-from aiocamp.core import BearerAuth, Request, RetryPolicy
+from aiocamp.core import BearerAuth, Request, RetryPolicy, parse_retry_after
 
 from .helpers import fast_retry, make_session
 
@@ -171,3 +172,34 @@ def test_backoff_cap_grows_by_the_factor_and_stops_at_the_maximum() -> None:
         samples = [policy.backoff(n) for _ in range(300)]
         assert max(samples) <= cap
         assert max(samples) > 0.8 * cap, n
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"max_retries": -1}, "max_retries"),
+        ({"total_budget": 0}, "total_budget"),
+        ({"total_budget": -1}, "total_budget"),
+        ({"backoff_initial": -0.1}, "backoff"),
+        ({"backoff_max": -0.1}, "backoff"),
+        ({"backoff_factor": 0.9}, "factor"),
+    ],
+)
+def test_a_retry_policy_rejects_each_bad_bound(kwargs, field) -> None:
+    with pytest.raises(errors.ConfigError, match=field):
+        RetryPolicy(**kwargs)
+
+
+def test_a_retry_policy_accepts_the_edge_values() -> None:
+    """Zero backoff (retry at once), zero retries and a factor of 1 (constant) are valid."""
+    policy = RetryPolicy(max_retries=0, backoff_initial=0, backoff_max=0, backoff_factor=1)
+    assert policy.backoff(3) == 0
+    assert RetryPolicy(backoff_initial=0.5, backoff_factor=1).backoff(9) <= 0.5
+
+
+def test_retry_after_http_date_is_read_against_the_given_clock() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now=now) == 30
+    # A date without a zone ("-0000": unknown) is read as UTC, not as local time.
+    assert parse_retry_after("Thu, 01 Jan 2026 00:01:00 -0000", now=now) == 60
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:00 GMT", now=now) is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 
 import pytest
 from aiohttp import web
@@ -29,7 +30,7 @@ def echo_error_app(status: int = 422) -> web.Application:
     async def handler(request: web.Request) -> web.Response:
         auth = request.headers.get("Authorization", "")
         text = (
-            f"rejected {request.method} {request.path_qs}; "
+            f"rejected {request.method} {request.path_qs}; X-Request-Id: 42; "
             f"you sent Authorization: {auth}; raw: {auth.split(' ', 1)[-1]}"
         )
         return web.Response(status=status, text=text)
@@ -74,8 +75,10 @@ async def test_no_strategy_leaks_its_secret_through_an_error(
     for text in shown:
         for leak in leaks:
             assert leak not in text, (leak, text)
-    # Scrubbed, not dropped: the rest of the context is still there.
+    # Scrubbed, not dropped: the rest of the context is still there, whole.
     assert "rejected GET /people.json" in err.body.decode()
+    assert "X-Request-Id: 42;" in err.body.decode()  # not mangled by scrubbing "X"
+    assert re.search(r"Authorization: (Basic |Bearer )?\*\*\*; raw: \*\*\*$", err.body.decode())
     assert err.url.endswith("n=2")
     assert "/people.json" in err.url
 

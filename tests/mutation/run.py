@@ -42,7 +42,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "auth": (
         "src/aiocamp/core/auth.py",
-        ["tests/test_core_session.py", "tests/test_kill_secrets.py", "tests/test_kill_origins.py"],
+        [
+            "tests/test_core_session.py",
+            "tests/test_kill_auth.py",
+            "tests/test_kill_secrets.py",
+            "tests/test_kill_origins.py",
+        ],
     ),
     "cache": (
         "src/aiocamp/core/cache.py",
@@ -148,6 +153,18 @@ def run(name: str, children: int) -> tuple[int, int, int, list[str]]:
     return killed, timeout, survived, survivors
 
 
+def show(name: str, key: str) -> list[str]:
+    """The changed lines of one mutant (``mutmut show``)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", key],
+        cwd=SCRATCH / name,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return [line for line in out.splitlines() if line[:2] in ("- ", "+ ")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="module names (default: all)")
@@ -169,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{name}: {len(survivors)} survivor(s)")
         for key in survivors:
             print(f"  {key}")
+            for line in show(name, key):
+                print(f"      {line}")
     print(f"\n{'module':<12} {'killed':>7} {'timeout':>8} {'survived':>9} {'score':>7}")
     for name, killed, timeout, survived, score in rows:
         print(f"{name:<12} {killed:>7} {timeout:>8} {survived:>9} {score:>7.1%}")
