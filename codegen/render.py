@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from .ir import SCALAR_TYPES, Endpoint, Field, Model, Product, Resource, TypeRef
+from .ir import SCALAR_TYPES, Endpoint, Product, Resource, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRODUCT_PACKAGES = ("basecamp4", "basecamp_classic", "highrise", "backpack", "harvest")
@@ -45,22 +45,6 @@ def _py_type(t: TypeRef, model_prefix: str = "", builtins: bool = False) -> str:
     return f"{container}list[{_py_type(t.item, model_prefix, builtins)}]"
 
 
-def _item_expr(t: TypeRef, var: str, label: str, model_prefix: str = "") -> str:
-    """Expression converting one already-fetched value ``var`` of type ``t``."""
-    if t.kind == "scalar":
-        if t.name == "json":
-            return var
-        if t.name == "datetime_or_date":
-            return f"_rt.to_datetime_or_date({var}, {label!r})"
-        cls, conv = _SCALAR_CLASS[t.name]
-        return f"{var} if {var}.__class__ is {cls} else _rt.{conv}({var}, {label!r})"
-    if t.kind == "model":
-        m = model_prefix + t.name
-        fallback = f"_rt.to_model({m}.from_wire, {var}, {label!r})"
-        return f"{m}.from_wire({var}) if {var}.__class__ is dict else {fallback}"
-    raise ValueError(f"unsupported nested type {t}")
-
-
 class Renderer:
     def __init__(self, product: Product) -> None:
         self.product = product
@@ -77,79 +61,12 @@ class Renderer:
         self.env.filters["pyrepr"] = repr
         self.env.filters["pytuple"] = lambda v: repr(tuple(v))
         self.env.globals.update(
-            decode_field=self.decode_field,
-            encode_field=self.encode_field,
             annotation=self.annotation,
             result_type=self.result_type,
             into=self.into,
             imports=self.imports,
             qualify=self.qualify,
         )
-
-    # -- models ---------------------------------------------------------------------------
-
-    def decode_field(self, model: Model, f: Field) -> str:
-        """Statements decoding one field into ``obj`` (class test first: the common case)."""
-        label = f"{model.name}.{f.name}"
-        lines = [f"        v = g({f.wire!r})"]
-        t = f.type
-        if t.kind == "scalar" and t.name == "datetime_or_date":
-            lines.append("        if v is not None:")
-            lines.append(f"            v = _rt.to_datetime_or_date(v, {label!r})")
-        elif t.kind == "scalar":
-            if t.name != "json":
-                cls, conv = _SCALAR_CLASS[t.name]
-                lines.append(f"        if v.__class__ is not {cls} and v is not None:")
-                lines.append(f"            v = _rt.{conv}(v, {label!r})")
-        elif t.kind == "model":
-            lines.append("        if v is not None:")
-            lines.append(f"            v = {_item_expr(t, 'v', label)}")
-        elif t.kind == "list":
-            assert t.item is not None
-            lines.append("        if v is not None:")
-            if self.product.format == "xml":
-                lines.append("            if v.__class__ is dict:")
-                lines.append(
-                    f"                v = _rt.xml_container_list(v, {f.item!r}, {label!r})"
-                )
-            each = _item_expr(t.item, "x", label)
-            lines.append(f"            v = [{each} for x in _rt.expect_list(v, {label!r})]")
-        lines.append(f"        obj.{f.name} = v")
-        return "\n".join(lines)
-
-    def encode_field(self, model: Model, f: Field) -> str:
-        t = f.type
-        v = f"w_{f.name}"
-        if t.kind == "model":
-            expr = f"{v}.to_wire()"
-        elif t.kind == "list":
-            assert t.item is not None
-            items = f"[x.to_wire() for x in {v}]" if t.item.kind == "model" else f"list({v})"
-            if self.product.format == "xml":
-                if f.xml_array:
-                    expr = f"XmlArray({items}, {f.item!r})"
-                else:
-                    expr = f"_rt.xml_container({items}, {f.item!r})"
-            else:
-                expr = items
-        else:
-            expr = v
-        lines = [
-            f"        {v} = self.{f.name}",
-        ]
-        if expr == v:
-            lines += [
-                f"        if {v} is not None or {f.wire!r} not in absent:",
-                f"            out[{f.wire!r}] = {v}",
-            ]
-        else:
-            lines += [
-                f"        if {v} is not None:",
-                f"            out[{f.wire!r}] = {expr}",
-                f"        elif {f.wire!r} not in absent:",
-                f"            out[{f.wire!r}] = None",
-            ]
-        return "\n".join(lines)
 
     # -- endpoints ------------------------------------------------------------------------
     # The endpoint body is the `endpoint` macro of resource.py.jinja; these helpers only

@@ -75,6 +75,7 @@ class _Options(TypedDict, total=False):
     body: Mapping[str, object]
     xml_root: str
     xml_scalar: bool
+    xml_list: bool
     data: bytes
     content_type: str
     multipart: tuple[str, str]
@@ -146,13 +147,14 @@ def _expect_list(value: object, name: str) -> list[Any] | tuple[Any, ...]:
 
 
 def encode_body(
-    body: Mapping[str, object], *, xml_root: str | None = None, xml_scalar: bool = False
+    body: Mapping[str, object], *, xml_root: str | None = None, single: bool = False
 ) -> Any:
-    """The wire data of a body mapping: ``UNSET`` dropped, models encoded, XML root added."""
+    """The wire data of a body mapping: ``UNSET`` dropped, models encoded, XML root added
+    (``single``: the root holds the body's one value itself, text or a list)."""
     record = {k: _wire(v) for k, v in body.items() if v is not UNSET}
     if xml_root is None:
         return record
-    if xml_scalar:
+    if single:
         return {xml_root: next(iter(record.values()), None)}
     return {xml_root: record}
 
@@ -199,8 +201,7 @@ def _decoder(into: type[T] | None, label: str, strict: bool) -> Callable[[Any], 
     def convert_model(value: Any) -> T:
         if value.__class__ is not dict:
             raise DecodeError(f"field {name!r}: expected an object, got {type(value).__name__}")
-        # The strict flag is passed only when set, so models without it keep working.
-        return from_wire(value, strict=True) if strict else from_wire(value)
+        return from_wire(value, strict=strict)
 
     return convert_model
 
@@ -355,7 +356,7 @@ class Resource:
     ) -> PageIterator[Any]:
         """A lazy iterator over a list endpoint (``key``: JSON list under that key)."""
         request = self._request("GET", template, o)
-        request, paging = _start_page(request, paging, page)
+        request, paging, start = _start_page(request, paging, page)
         return PageIterator(
             self._session,
             request,
@@ -364,6 +365,7 @@ class Resource:
             convert=_decoder(into, into.__name__ if into else "item", self._strict()),
             max_pages=max_pages,
             max_items=max_items,
+            start_page=start,
         )
 
     def _list_envelope(
@@ -383,7 +385,7 @@ class Resource:
         """Like ``_list`` for a JSON object holding the list under ``key`` next to other
         documented fields: those are decoded into ``envelope`` from the first page."""
         request = self._request("GET", template, o)
-        request, paging = _start_page(request, paging, page)
+        request, paging, start = _start_page(request, paging, page)
         strict = self._strict()
         return EnvelopePageIterator(
             self._session,
@@ -394,6 +396,7 @@ class Resource:
             convert=_decoder(into, into.__name__, strict),
             max_pages=max_pages,
             max_items=max_items,
+            start_page=start,
         )
 
     # -- one call ---------------------------------------------------------------------------
@@ -428,7 +431,9 @@ class Resource:
                 raw = data
         elif "body" in o:
             root = o.get("xml_root") if self._xml() else None
-            body = encode_body(o["body"], xml_root=root, xml_scalar=o.get("xml_scalar", False))
+            # xml_scalar: the root's text is the one value; xml_list: the root is the one list.
+            single = o.get("xml_scalar", False) or o.get("xml_list", False)
+            body = encode_body(o["body"], xml_root=root, single=single)
         return Request(
             method,
             path,
@@ -459,10 +464,8 @@ class Resource:
         if not location:
             if response.data is not None:
                 return response  # the server sent the record itself
-            raise DecodeError(
-                "expected a Location header naming the new record",
-                status=response.status,
-                url=str(response.url),
+            raise response.decode_error(
+                DecodeError("expected a Location header naming the new record")
             )
         try:
             target = response.url.join(URL(location))
@@ -470,10 +473,8 @@ class Resource:
         except ValueError:
             origin = None
         if origin != (response.url.scheme, response.url.host, response.url.port):
-            raise DecodeError(
-                "the new record's Location is not on the API's origin; not following it",
-                status=response.status,
-                url=str(response.url),
+            raise response.decode_error(
+                DecodeError("the new record's Location is not on the API's origin; not following")
             )
         return await self._session.request(
             Request("GET", str(target), limit_classes=self._limit_classes("GET"))
@@ -490,7 +491,7 @@ class Resource:
                 raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
             return _decoder(into, into.__name__, self._strict())(data)
         except DecodeError as exc:
-            raise DecodeError(exc.reason, status=response.status, url=str(response.url)) from None
+            raise response.decode_error(exc) from None
 
     def _extractor(self, key: str | None) -> Callable[[Any], list[Any]]:
         if self._xml():
@@ -500,25 +501,25 @@ class Resource:
         return lambda data: json_items(data, key)
 
 
-def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging]:
-    """How a listing pages, starting at page ``page`` of an API that numbers its pages.
+def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging, int]:
+    """How a listing pages: the request, the paging and the first page number.
 
-    A list the spec calls unpaged still follows a ``Link: rel="next"`` when the server
-    sends one: lists documented as whole have turned out to page, and stopping after the
-    first page would lose records silently.
+    A list the docs call unpaged still follows a ``Link: rel="next"`` when the server
+    sends one (issue 6.15: lists documented as whole have turned out to page, and stopping
+    after the first page would lose records silently). ``page`` starts a listing further in.
     """
     if paging.style == "none":
         paging = Paging("link")
     if page is None:
-        return request, paging
+        return request, paging, 1
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise ConfigError(f"page must be an integer >= 1, got {page!r}")
     if paging.style == "page":
-        return request, Paging(paging.style, paging.param, paging.page_size, start=page)
+        return request, paging, page
     if paging.style == "link":
         # Link-paged APIs number their pages in ?page=; the Link header takes over from there.
         query = (*[(k, v) for k, v in request.query if k != "page"], ("page", str(page)))
-        return replace(request, query=query), paging
+        return replace(request, query=query), paging, 1
     raise ConfigError(f"this endpoint pages by {paging.style}, not by page number")
 
 
@@ -538,6 +539,7 @@ class EnvelopePageIterator(PageIterator[T], Generic[T, E]):
         convert: Callable[[Any], T],
         max_pages: int | None = None,
         max_items: int | None = None,
+        start_page: int = 1,
     ) -> None:
         super().__init__(
             session,
@@ -547,6 +549,7 @@ class EnvelopePageIterator(PageIterator[T], Generic[T, E]):
             convert=convert,
             max_pages=max_pages,
             max_items=max_items,
+            start_page=start_page,
         )
         self._key = key
         self._decode_envelope = envelope
