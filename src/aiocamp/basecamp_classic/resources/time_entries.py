@@ -9,7 +9,6 @@ Docs: https://github.com/basecamp/basecamp-classic-api/blob/master/sections/time
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from aiocamp.core._resource import Resource, strftime
 from aiocamp.core.pagination import PageIterator, Paging
@@ -76,7 +75,7 @@ class TimeEntriesResource(Resource):
         *,
         person_id: int | UnsetType | None = UNSET,
         date: date | UnsetType | None = UNSET,
-        hours: Decimal | UnsetType | None = UNSET,
+        hours: str | UnsetType | None = UNSET,
         description: str | UnsetType | None = UNSET,
         todo_item_id: int | UnsetType | None = UNSET,
     ) -> _m.TimeEntry:
@@ -87,7 +86,7 @@ class TimeEntriesResource(Resource):
         Two requests: the reply only names the new record (``Location``), which is then fetched.
 
         Args:
-            hours: Hours spent (the data reference sends no type attribute).
+            hours: Hours spent, e.g. 1.5 (the data reference shows no type attribute, so it stays text)
             todo_item_id: Update only: move the entry to this to-do item.
 
         Docs: https://github.com/basecamp/basecamp-classic-api/blob/master/sections/time_tracking.md#create-entry
@@ -113,7 +112,7 @@ class TimeEntriesResource(Resource):
         *,
         person_id: int | UnsetType | None = UNSET,
         date: date | UnsetType | None = UNSET,
-        hours: Decimal | UnsetType | None = UNSET,
+        hours: str | UnsetType | None = UNSET,
         description: str | UnsetType | None = UNSET,
     ) -> _m.TimeEntry:
         """POST /todo_items/{todo_item_id}/time_entries.xml
@@ -123,7 +122,7 @@ class TimeEntriesResource(Resource):
         Two requests: the reply only names the new record (``Location``), which is then fetched.
 
         Args:
-            hours: Hours spent (the data reference sends no type attribute).
+            hours: Hours spent, e.g. 1.5 (the data reference shows no type attribute, so it stays text)
 
         Docs: https://github.com/basecamp/basecamp-classic-api/blob/master/sections/time_tracking.md#create-entry
         """
@@ -173,7 +172,7 @@ class TimeEntriesResource(Resource):
         *,
         person_id: int | UnsetType | None = UNSET,
         date: date | UnsetType | None = UNSET,
-        hours: Decimal | UnsetType | None = UNSET,
+        hours: str | UnsetType | None = UNSET,
         description: str | UnsetType | None = UNSET,
         todo_item_id: int | UnsetType | None = UNSET,
     ) -> None:
@@ -182,7 +181,7 @@ class TimeEntriesResource(Resource):
         Change a time entry.
 
         Args:
-            hours: Hours spent (the data reference sends no type attribute).
+            hours: Hours spent, e.g. 1.5 (the data reference shows no type attribute, so it stays text)
             todo_item_id: Update only: move the entry to this to-do item.
 
         Docs: https://github.com/basecamp/basecamp-classic-api/blob/master/sections/time_tracking.md#update-entry

@@ -186,6 +186,6 @@ class TodoItemsResource(Resource):
             path={"todo_list_id": todo_list_id},
             body={"todo-items": xml_list(todo_items, "todo-item")},
             xml_root="todo-items",
-            xml_scalar=True,
+            xml_list=True,
             idempotent=True,
         )

@@ -205,6 +205,6 @@ class TodoListsResource(Resource):
             path={"project_id": project_id},
             body={"todo-lists": xml_list(todo_lists, "todo-list")},
             xml_root="todo-lists",
-            xml_scalar=True,
+            xml_list=True,
             idempotent=True,
         )
