@@ -211,3 +211,20 @@ async def test_a_backend_overriding_try_acquire_is_called_on_the_fast_path() -> 
     assert calls == [("p:a:default",)]
     fast = Limiter("p", "b", {"default": Limit(1000, 1)}, MemoryLimiterBackend())
     assert fast._try_now is not None
+
+
+async def test_after_a_pause_the_bucket_restarts_with_one_token_not_a_burst() -> None:
+    from aiocamp.core.limiter import MemoryLimiterBackend
+
+    limit = Limit(200, 2)  # burst 5, a token every ~10.5 ms
+    params = limit.bucket()
+    assert params.burst == 5
+    limiter = Limiter("p", "pause-burst", {"default": limit}, MemoryLimiterBackend())
+    await limiter.pause(["default"], 0.1, "429")
+    started = time.monotonic()
+    stamps = []
+    for _ in range(5):
+        await limiter.acquire(["default"])
+        stamps.append(time.monotonic())
+    assert stamps[0] - started >= 0.09
+    assert stamps[-1] - stamps[0] >= 3.5 * params.interval

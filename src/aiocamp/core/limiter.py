@@ -100,8 +100,11 @@ class LimiterBackend(Protocol):
         the seconds to wait before the next attempt."""
         ...
 
-    async def pause(self, keys: Sequence[str], seconds: float) -> None:
-        """Let nothing through these buckets for ``seconds`` (extends, never shortens)."""
+    async def pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
+        """Let nothing through these buckets for ``seconds`` (extends, never shortens);
+        with ``params``, each bucket then restarts with one token, not a full burst."""
         ...
 
 
@@ -159,19 +162,26 @@ class MemoryLimiterBackend:
             state.tat = max(state.tat, now - p.catchup) + p.interval
         return 0.0
 
-    async def pause(self, keys: Sequence[str], seconds: float) -> None:
+    async def pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
         with self._mutex:
-            self._pause(keys, seconds)
+            self._pause(keys, seconds, params)
 
-    def _pause(self, keys: Sequence[str], seconds: float) -> None:
+    def _pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
         now = time.monotonic()
         until = now + seconds
-        for key in keys:
+        tolerances = [p.tolerance for p in params] or [0.0] * len(keys)
+        for key, tolerance in zip(keys, tolerances, strict=True):
             state = self._states.setdefault(key, _BucketState(tat=now))
             if until > state.paused_until:
                 state.paused_until = until
-                # After a pause the bucket restarts with one token, not a refilled burst.
-                state.tat = max(state.tat, until)
+                # After a pause the bucket restarts with one token, not a refilled burst:
+                # a request conforms while tat - tolerance <= now, so tat starts at
+                # until + tolerance and the next tokens follow one interval apart.
+                state.tat = max(state.tat, until + tolerance)
 
 
 #: The default backend: every client of this process shares it, so two clients of the same
@@ -326,6 +336,7 @@ class Limiter:
         """Hold every request sharing these buckets for ``seconds`` (at most ``max_pause``:
         a shared pause outlives the call that received it)."""
         seconds = min(seconds, self._max_pause)
-        keys = [self.key(n) for n in self._check(classes)]
+        names = self._check(classes)
+        keys = [self.key(n) for n in names]
         log.debug("buckets %s: paused %.3fs (%s)", keys, seconds, reason)
-        await self._backend.pause(keys, seconds)
+        await self._backend.pause(keys, seconds, [self._params[n] for n in names])
