@@ -26,8 +26,7 @@ def test_bucket_parameters_leave_a_margin() -> None:
         assert p.burst >= 1
         # burst + refills within one window stay strictly below the limit
         assert p.burst + w / p.interval < n + 1e-9 or n == 1
-    p = Limit(50, 10).bucket()
-    assert (50 - p.burst) / (10 * 1.02) == pytest.approx(1 / p.interval)
+    # The margin itself is checked by behaviour: test_kill_limiter.py, long run.
 
 
 def test_limit_rejects_nonsense() -> None:
