@@ -131,4 +131,5 @@ async def test_redis_after_a_pause_the_bucket_restarts_with_one_token(redis) -> 
     for _ in range(5):
         await limiter.acquire(["default"])
         stamps.append(time.monotonic())
-    assert stamps[-1] - stamps[0] >= 3.5 * limit.bucket().interval
+    # 4 intervals, less the catch-up a late waiter may claim; a burst would be ~0 s.
+    assert stamps[-1] - stamps[0] >= 2.5 * limit.bucket().interval
