@@ -17,13 +17,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 import xmltodict
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from aiocamp import errors
 from aiocamp.core._constants import MAX_NESTING_DEPTH
 from aiocamp.core.codecs import CODECS, XmlArray, parse_date, parse_datetime
 
+from .fuzz_strategies import fuzz_settings
 from .helpers import FIXTURES
 
 XML = CODECS["xml"]
@@ -215,7 +216,7 @@ documents = element(
     )
 ).map(lambda root: root.encode())
 
-FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = fuzz_settings(300)
 
 
 @FAST
@@ -297,3 +298,24 @@ def test_repeated_typed_arrays_stay_separate_values() -> None:
     assert type(groups) is list
     assert [type(g) for g in groups] == [XmlArray, XmlArray]
     assert groups == [["1"], ["2"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0" encoding="bogus"?><x/>',
+        b'<?xml version="1.0" encoding="shift_jis"?><x>\x82\xa0</x>',
+        b"\xff\xfe<\x00x\x00/\x00>\x00<",
+    ],
+)
+def test_an_unreadable_encoding_is_a_decode_error(body) -> None:
+    with pytest.raises(errors.DecodeError, match="malformed XML"):
+        XML.decode(body)
+
+
+def test_a_declared_encoding_expat_knows_is_read() -> None:
+    body = '<?xml version="1.0" encoding="utf-16"?><x>é</x>'.encode("utf-16")
+    assert XML.decode(body) == {"x": "é"}
+    assert XML.decode('<?xml version="1.0" encoding="iso-8859-1"?><x>é</x>'.encode("latin-1")) == {
+        "x": "é"
+    }

@@ -82,12 +82,15 @@ def parse_date(text: str) -> date:
 
 
 def format_datetime(value: datetime) -> str:
-    """UTC, ``Z`` suffix, fractional seconds only when present."""
+    """ISO 8601 with the value's own offset (``Z`` for UTC; naive values are UTC) and its
+    fractional seconds when present (milliseconds, or microseconds when they are needed),
+    so writing a decoded date-time back moves it neither in time nor into another zone."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    micro = value.microsecond
+    spec = "seconds" if not micro else "milliseconds" if not micro % 1000 else "microseconds"
+    text = value.isoformat(timespec=spec)
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _parse_bool(text: str) -> bool:
@@ -206,6 +209,10 @@ class _TooDeep(Exception):
     """The document nests elements deeper than ``MAX_NESTING_DEPTH``."""
 
 
+class _BadValue(Exception):
+    """A typed value that does not convert (``<id type="integer">four</id>``)."""
+
+
 def _refuse_entities(*_args: object) -> None:
     raise _EntitiesRefused
 
@@ -306,7 +313,7 @@ def _parse_xml(body: bytes) -> Any:
     parser.EntityDeclHandler = _refuse_entities
     parser.Parse(body, True)
     if failed:
-        raise failed[0][1]
+        raise _BadValue(failed[0][1])
     return item
 
 
@@ -326,8 +333,10 @@ class XmlCodec(Codec):
             reason = "rejected XML: entities are disabled"
         except _TooDeep:
             reason = f"rejected XML: elements nested deeper than {MAX_NESTING_DEPTH} levels"
-        except (ValueError, ArithmeticError, TypeError) as exc:
-            reason = f"bad typed XML value: {exc}"
+        except _BadValue as exc:
+            reason = f"bad typed XML value: {exc.args[0]}"
+        except (ValueError, LookupError) as exc:  # an encoding expat cannot read, e.g. "bogus"
+            reason = f"malformed XML: {exc}"
         raise DecodeError(reason, status=status, url=url, body=body)
 
     def encode(self, data: Any) -> bytes:
