@@ -100,7 +100,8 @@ def reference_decode(body: bytes) -> Any:
 
 
 def canonical(value: Any) -> Any:
-    """A form where equal means identical: types, order, item tags."""
+    """A form where equal means identical: types, order, item tags (not the array's own
+    attributes, which the former decoder dropped)."""
     cls = value.__class__
     if cls is XmlArray:
         return ("XmlArray", value.item_tag, [canonical(v) for v in value])
@@ -319,3 +320,18 @@ def test_a_declared_encoding_expat_knows_is_read() -> None:
     assert XML.decode('<?xml version="1.0" encoding="iso-8859-1"?><x>é</x>'.encode("latin-1")) == {
         "x": "é"
     }
+
+
+def test_a_typed_array_keeps_its_other_attributes_both_ways() -> None:
+    body = (
+        b'<comments type="array" count="50" continued-at="/x/comments.xml?older=9">'
+        b'<comment><id type="integer">1</id></comment></comments>'
+    )
+    data = XML.decode(body)
+    comments = data["comments"]
+    assert comments == [{"id": 1}]
+    assert comments.attributes == {"@count": "50", "@continued-at": "/x/comments.xml?older=9"}
+    again = XML.decode(XML.encode(data))["comments"]
+    assert again.attributes == comments.attributes
+    assert again == comments
+    assert XML.decode(b'<a type="array"/>')["a"].attributes == {}

@@ -57,13 +57,20 @@ __all__ = [
 
 
 class XmlArray(list[Any]):
-    """A list decoded from (or to be encoded as) ``<x type="array"><item>...``."""
+    """A list decoded from (or to be encoded as) ``<x type="array"><item>...``.
 
-    __slots__ = ("item_tag",)
+    ``item_tag`` is the items' element name; ``attributes`` holds the array element's other
+    attributes (``{"@count": "50"}``), so that they are neither lost nor dropped on encode.
+    """
 
-    def __init__(self, items: Any = (), item_tag: str | None = None) -> None:
+    __slots__ = ("attributes", "item_tag")
+
+    def __init__(
+        self, items: Any = (), item_tag: str | None = None, attributes: dict[str, str] | None = None
+    ) -> None:
         super().__init__(items)
         self.item_tag = item_tag
+        self.attributes = attributes if attributes is not None else {}
 
 
 def parse_datetime(text: str) -> datetime:
@@ -163,7 +170,7 @@ def _xml_value(value: Any) -> Any:
     if isinstance(value, date):
         return {"@type": "date", "#text": value.isoformat()}
     if isinstance(value, XmlArray):
-        out: dict[str, Any] = {"@type": "array"}
+        out: dict[str, Any] = {**value.attributes, "@type": "array"}
         if value:
             if not value.item_tag:
                 raise EncodeError("an XML array needs the element name of its items")
@@ -282,6 +289,8 @@ def _parse_xml(body: bytes) -> Any:
                 items = XmlArray()
                 for key, child in value.items():
                     if key[0] == "@":
+                        if key != "@type":
+                            items.attributes[key] = child
                         continue
                     items.item_tag = key
                     if child.__class__ is list:
