@@ -30,6 +30,7 @@ the status, URL and first bytes of the body) or returns plain data.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -98,6 +99,11 @@ def format_datetime(value: datetime) -> str:
     spec = "seconds" if not micro else "milliseconds" if not micro % 1000 else "microseconds"
     text = value.isoformat(timespec=spec)
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+#: What XML 1.0 cannot carry at all: C0 controls other than tab, LF and CR, lone
+#: surrogates, U+FFFE and U+FFFF.
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _parse_bool(text: str) -> bool:
@@ -357,7 +363,12 @@ class XmlCodec(Codec):
             raise EncodeError(f"cannot write XML: {exc}") from None
         except RecursionError:
             raise EncodeError("cannot write XML: the data is nested too deeply") from None
-        return text.encode("utf-8")
+        bad = _NOT_XML_TEXT.search(text)
+        if bad is not None:
+            raise EncodeError(f"cannot write XML: U+{ord(bad.group()):04X} is not allowed in XML")
+        # A parser reads a literal CR as LF: only a character reference keeps it (attribute
+        # values already get one from xmltodict; raw CRs left are in text content).
+        return text.replace("\r", "&#13;").encode("utf-8")
 
 
 def _json_default(value: Any) -> Any:
