@@ -19,6 +19,8 @@ from typing import Any
 import attrs
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import aiocamp
 from aiocamp import errors
@@ -41,6 +43,13 @@ from aiocamp.highrise import models as hr_models
 from .helpers import FIXTURES
 
 UA = "aiocamp-tests (dev@example.com)"
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 TODO = json.loads((FIXTURES / "basecamp4/todos/get.response.json").read_bytes())
 
 
@@ -297,6 +306,14 @@ async def test_an_all_day_schedule_entry_over_http_stays_a_date(serve) -> None:
 # -- values kept as sent (6.14, 6.17, 6.8) --------------------------------------------------
 
 
+def test_only_plain_dates_decode_as_dates_so_the_text_round_trips() -> None:
+    todo = Todo.from_wire({"due_on": "2022-11-15", "starts_on": "20221115"})
+    assert todo.due_on == date(2022, 11, 15)
+    assert todo.starts_on is None
+    assert todo.extra == {"starts_on": "20221115"}
+    assert todo.to_wire() == {"due_on": "2022-11-15", "starts_on": "20221115"}
+
+
 @pytest.mark.parametrize(
     "text",
     ["2022-11-15T10:00:00.000-06:00", "2022-11-15T16:00:00.000Z", "2022-11-15T16:00:00Z"],
@@ -379,3 +396,34 @@ def test_importing_a_product_builds_no_model_and_loads_no_metadata_nor_cattrs() 
     assert first == "0 False False"
     assert second == "1"
     assert isinstance(aiocamp.__version__, str)
+
+
+def read_everything(todo: Todo) -> None:
+    for person in [todo.creator, *(todo.assignees or []), *(todo.completion_subscribers or [])]:
+        if person is not None:
+            _ = (person.company, person.out_of_office, person.extra)
+    for nested in (todo.bucket, todo.parent, todo.completion):
+        if nested is not None:
+            _ = nested.extra
+    _ = todo.extra
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(
+        [(key,) for key in sorted(TODO)] + [("creator", key) for key in sorted(TODO["creator"])]
+    ),
+    json_values,
+)
+def test_any_value_anywhere_decodes_and_round_trips_exactly(path, value) -> None:
+    """Drift never raises outside strict mode, and encoding gives back the very record."""
+    record = json.loads(json.dumps(TODO))
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    todo = Todo.from_wire(record)
+    assert todo.to_wire() == record
+    read_everything(todo)
+    assert todo.to_wire() == record
+    assert Todo.from_wire(todo.to_wire()) == todo

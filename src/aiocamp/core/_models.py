@@ -333,12 +333,18 @@ def _datetime(value: Any) -> Any:
     return MISMATCH
 
 
+def _plain_date(text: str) -> Any:
+    """``YYYY-MM-DD`` only: other ISO forms (``20221115``, week dates) would not round-trip."""
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return MISMATCH
+    return value if len(text) == 10 and value.isoformat() == text else MISMATCH
+
+
 def _date(value: Any) -> Any:
     if value.__class__ is str:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
+        return _plain_date(value)
     elif isinstance(value, datetime):
         return value.date()
     elif isinstance(value, date):
@@ -350,10 +356,10 @@ def _datetime_or_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
     if value.__class__ is str:
+        if "T" not in value and " " not in value:
+            return _plain_date(value)
         try:
-            if "T" in value or " " in value:
-                return parse_wire_datetime(value)
-            return date.fromisoformat(value)
+            return parse_wire_datetime(value)
         except ValueError:
             pass
     return MISMATCH
