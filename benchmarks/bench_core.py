@@ -19,6 +19,7 @@ from aiohttp import web
 
 from aiocamp.core import BasicTokenAuth, Limit, MemoryEtagCache, RateLimit, Request, Session
 from aiocamp.core.session import ProductConfig
+from aiocamp.core.settings import ClientSettings
 
 BODY = b'{"id": 1, "name": "Widget", "tags": ["a", "b"], "created_at": "2024-01-01T00:00:00Z"}'
 
@@ -87,12 +88,14 @@ def product() -> ProductConfig:
 def bench_session(base: str, rate_limit: RateLimit, cache: MemoryEtagCache | None) -> Session:
     return Session(
         product(),
-        base_url=base,
-        auth=BasicTokenAuth("bench-token"),
-        user_agent="aiocamp-bench (dev@example.com)",
-        account="bench",
-        rate_limit=rate_limit,
-        cache=cache,
+        ClientSettings(
+            base_url=base,
+            auth=BasicTokenAuth("bench-token"),
+            user_agent="aiocamp-bench (dev@example.com)",
+            account="bench",
+            rate_limit=rate_limit,
+            cache=cache,
+        ),
     )
 
 

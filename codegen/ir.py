@@ -130,9 +130,10 @@ class Body:
     model: str = ""  # the model whose writable fields are the parameters ("model" bodies)
     params: tuple[Param, ...] = ()
     xml_root: str | None = None
-    xml_scalar: bool = False
+    xml_scalar: bool = False  # the root element holds the one field's value
     content_type: str | None = None
     field_name: str = ""  # multipart form field
+    xml_list: bool = False  # the one list field is the root element (type="array")
 
 
 @attrs.frozen
@@ -156,6 +157,8 @@ class Endpoint:
     examples: dict[str, str] = attrs.field(factory=dict)
     #: JSON list results under ``result_key``: the model of the reply's other fields.
     envelope: str | None = None
+    #: The reply names the new record in ``Location``: the method fetches it (two requests).
+    follow_location: bool = False
 
     @property
     def is_list(self) -> bool:

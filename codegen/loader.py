@@ -9,7 +9,7 @@ file, the key path and what was expected; all of them are reported in one run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,6 +41,8 @@ RESERVED_FIELDS = frozenset({"extra", "absent", "from_wire", "to_wire", "from_pa
 RESERVED_RESOURCES = frozenset({"session", "close", "product"})
 
 S = TypeVar("S")
+#: The product's models by name, with their XML element name (``xml_tag``).
+Models = Mapping[str, str | None]
 
 
 class _At:
@@ -61,7 +63,7 @@ class _At:
         self.problems.append(SpecError(self.file, self.path, expected))
 
 
-def parse_type(text: str, at: _At, models: set[str] | None) -> TypeRef | None:
+def parse_type(text: str, at: _At, models: Models | None) -> TypeRef | None:
     """``int`` | ``Model`` | ``list[T]`` | ``dict[str, str]``; models checked when known."""
     text = text.strip()
     if text in SCALAR_TYPES:
@@ -132,7 +134,7 @@ def _product(spec: s.ProductSpec, folder: Path, at: _At) -> Product:
     fmt = spec.format
     wire_case = spec.wire_case or ("kebab" if fmt == "xml" else "snake")
     params = tuple(
-        _param(name, p, at.at("base_url_params", name), set(), "snake")
+        _param(name, p, at.at("base_url_params", name), {}, "snake")
         for name, p in spec.base_url_params.items()
     )
     return Product(
@@ -174,11 +176,19 @@ def _paging(spec: s.PagingSpec, at: _At, default: PagingSpec | None) -> PagingSp
 # -- models and parameters -----------------------------------------------------------------
 
 
-def _field(name: str, spec: s.FieldSpec, at: _At, product: Product, models: set[str]) -> Field:
+def _field(name: str, spec: s.FieldSpec, at: _At, product: Product, models: Models) -> Field:
     if name in RESERVED_FIELDS:
         at.fail(f"field name {name!r} is reserved; rename it and set wire:")
     type_ = parse_type(spec.type, at.at("type"), models) or TypeRef("scalar", "json")
-    if product.format == "xml" and type_.is_list and spec.item is None:
+    repeat = isinstance(spec, s.BodyFieldSpec) and spec.xml_repeat
+    item: str | None = spec.item
+    if item is None and type_.is_list and type_.item is not None and type_.item.is_model:
+        item = models.get(type_.item.name)  # the item model's own element name
+    if repeat:
+        item = None  # each item is an element named by the field's wire name
+        if product.format != "xml" or not type_.is_list:
+            at.at("xml_repeat").fail("xml_repeat: applies to list fields of XML bodies")
+    elif product.format == "xml" and type_.is_list and item is None:
         at.at("item").fail("an XML list field needs item: (the element name of each item)")
     if type_.kind == "dict":
         at.at("type").fail("dict[str, str] is for query parameters only")
@@ -190,14 +200,14 @@ def _field(name: str, spec: s.FieldSpec, at: _At, product: Product, models: set[
         read_only=spec.read_only,
         secret=spec.secret,
         summary=spec.summary,
-        item=spec.item,
+        item=item,
         xml_array=spec.xml_array,
         enum=tuple(spec.enum or ()),
     )
 
 
 def _param(
-    name: str, spec: s.ParamSpec, at: _At, models: set[str], wire_case: str, required: bool = False
+    name: str, spec: s.ParamSpec, at: _At, models: Models, wire_case: str, required: bool = False
 ) -> Param:
     if name in RESERVED_PARAMS:
         at.fail(f"parameter name {name!r} is reserved; rename it and set wire:")
@@ -256,7 +266,9 @@ def _models(
                     f"model defined twice (also in {owners[name]})"
                 )
             owners.setdefault(name, rel)
-    names = set(owners)
+    names: dict[str, str | None] = {
+        name: m.xml_tag for _, spec in specs for name, m in spec.models.items()
+    }
     models: list[Model] = []
     for rel, spec in specs:
         for name, m in spec.models.items():
@@ -293,7 +305,7 @@ def _unique(values: list[str], at: _At, what: str) -> None:
 # -- endpoints -----------------------------------------------------------------------------
 
 
-def _body(spec: s.BodySpec, at: _At, product: Product, models: set[str]) -> Body | None:
+def _body(spec: s.BodySpec, at: _At, product: Product, models: Models) -> Body | None:
     kinds = [k for k in ("model", "fields", "raw", "multipart") if getattr(spec, k) is not None]
     if len(kinds) != 1:
         at.fail("expected exactly one of model:, fields:, raw: true, multipart:")
@@ -327,7 +339,19 @@ def _body(spec: s.BodySpec, at: _At, product: Product, models: set[str]) -> Body
             at.at("xml_root").fail("an XML body from fields: needs xml_root:")
         if spec.xml_scalar and len(params) != 1:
             at.at("xml_scalar").fail("xml_scalar: true needs exactly one field")
-    return Body("fields", "", params, spec.xml_root, spec.xml_scalar, spec.content_type)
+        if spec.xml_list and (len(params) != 1 or not params[0].type.is_list):
+            at.at("xml_list").fail("xml_list: true needs exactly one field, a list")
+    elif spec.xml_scalar or spec.xml_list:
+        at.at("xml_list" if spec.xml_list else "xml_scalar").fail("applies to XML bodies only")
+    return Body(
+        "fields",
+        "",
+        params,
+        spec.xml_root,
+        spec.xml_scalar or spec.xml_list,
+        spec.content_type,
+        xml_list=spec.xml_list,
+    )
 
 
 def _endpoint(
@@ -335,7 +359,7 @@ def _endpoint(
     spec: s.EndpointSpec,
     at: _At,
     product: Product,
-    models: set[str],
+    models: Models,
     doc: str,
     fixtures: Path | None,
 ) -> Endpoint:
@@ -396,6 +420,10 @@ def _endpoint(
             at.at("envelope").fail("envelope: needs result_key: (the key of the records)")
         if spec.envelope not in models:
             at.at("envelope").fail(f"unknown model {spec.envelope!r}")
+    if spec.follow_location and (
+        spec.method not in ("POST", "PUT") or result is None or not result.is_model
+    ):
+        at.at("follow_location").fail("follow_location: needs a POST or PUT with a model result")
     limits = {r.name for r in product.rate_limits}
     for i, c in enumerate(spec.limit_classes or ()):
         if c not in limits:
@@ -429,19 +457,12 @@ def _endpoint(
         result_key=spec.result_key,
         paging=paging,
         idempotent=spec.idempotent,
-        limit_classes=_limit_classes(spec, product),
+        limit_classes=tuple(spec.limit_classes) if spec.limit_classes is not None else None,
         status=spec.status,
         examples=examples,
         envelope=spec.envelope,
+        follow_location=spec.follow_location,
     )
-
-
-def _limit_classes(spec: s.EndpointSpec, product: Product) -> tuple[str, ...] | None:
-    """The endpoint's classes when they differ from the product's default for all methods
-    (an endpoint's own, or the product's default for its method)."""
-    if spec.limit_classes is not None:
-        return tuple(spec.limit_classes)
-    return product.limit_classes_by_method.get(spec.method)
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -470,7 +491,7 @@ def load(specs_root: Path, product_name: str, fixtures_root: Path | None = None)
     assert product_spec is not None
     product = _product(product_spec, folder, _At(rel, problems))
     product = attrs.evolve(product, models=_models(specs, product, problems, fixtures_root))
-    models = {m.name for m in product.models}
+    models = {m.name: m.xml_tag for m in product.models}
 
     resources = []
     owners: dict[str, str] = {}

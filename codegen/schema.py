@@ -71,7 +71,7 @@ METHODS = ("GET", "POST", "PUT", "DELETE")
 Method = Literal["GET", "POST", "PUT", "DELETE"]
 AUTH_STRATEGIES = ("basic_token", "basic_password", "bearer", "body_token")
 AuthStrategy = Literal["basic_token", "basic_password", "bearer", "body_token"]
-PagingStyle = Literal["link", "offset", "page", "none"]
+PagingStyle = Literal["link", "offset", "page", "continued_at", "none"]
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
@@ -203,6 +203,7 @@ class BodyFieldSpec(FieldSpec):
     """A body parameter under ``body.fields``: a field that may be required."""
 
     required: bool = False
+    xml_repeat: bool = False
 
 
 @attrs.frozen
@@ -226,6 +227,7 @@ class BodySpec:
     content_type: Text | None = None
     xml_root: Text | None = None
     xml_scalar: bool = False
+    xml_list: bool = False
 
 
 @attrs.frozen
@@ -256,6 +258,7 @@ class EndpointSpec:
     limit_classes: list[Ident] | None = None
     status: Status | None = None
     examples: ExamplesSpec | None = None
+    follow_location: bool = False
 
 
 @attrs.frozen

@@ -32,7 +32,7 @@ __all__ = ["specs"]  # the fixture, shared with test_codegen
     [(cls, key) for cls, keys in documented_keys().items() for key in keys],
 )
 def test_every_schema_key_is_documented_in_the_spec_readme(cls: str, key: str) -> None:
-    assert re.search(rf"`{key}`|^\s*(#.*)?{key}:|[{{ ,]{key}:", README, re.MULTILINE), (
+    assert re.search(rf"`{key}`|^\s*(#.*)?{key}:|[`{{ ,]{key}:", README, re.MULTILINE), (
         f"{cls}.{key} is not documented in specs/README.md"
     )
 
@@ -147,8 +147,9 @@ def test_default_limit_classes_by_method_reach_each_endpoint(specs: Path) -> Non
     write(specs, GOOD_RESOURCE)
     product = load(specs, "demo")
     assert product.default_limit_classes == ("writes",)
-    by_name = {e.name: e.limit_classes for e in product.resources[0].endpoints}
-    assert by_name == {"get": ("reads",), "create": None, "count": ("reads",)}
+    assert product.limit_classes_by_method == {"GET": ("reads",)}
+    client = Renderer(product).files()["client.py"]
+    assert "method_limit_classes={\n        'GET': ('reads',)," in client.replace('"', "'")
 
 
 def test_default_limit_classes_by_method_need_a_default_and_known_classes(specs: Path) -> None:

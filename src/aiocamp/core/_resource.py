@@ -15,12 +15,15 @@ call needs besides the endpoint's facts lives here, once for every product:
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, Protocol, TypedDict, TypeVar, Unpack, overload
+
+from yarl import URL
 
 from .codecs import XmlArray
 from .errors import ConfigError, DecodeError
@@ -78,6 +81,7 @@ class _Options(TypedDict, total=False):
     multipart: tuple[str, str]
     limit_classes: tuple[str, ...]
     idempotent: bool
+    follow_location: bool
 
 
 class _WireModel(Protocol):
@@ -192,14 +196,28 @@ def _decoder(into: type[T] | None, label: str, strict: bool) -> Callable[[Any], 
         return convert_scalar
     from_wire: Callable[..., T] = into.from_wire  # type: ignore[attr-defined]
     name = into.__name__
+    model: type[Any] = into
 
     def convert_model(value: Any) -> T:
         if value.__class__ is not dict:
             raise DecodeError(f"field {name!r}: expected an object, got {type(value).__name__}")
-        # The strict flag is passed only when set, so models without it keep working.
-        return from_wire(value, strict=True) if strict else from_wire(value)
+        # The strict flag is passed only when set and understood (older generated models
+        # decode strictly always and take no flag).
+        if strict and _takes_strict(model):
+            return from_wire(value, strict=True)
+        return from_wire(value)
 
     return convert_model
+
+
+_TAKES_STRICT: dict[type[Any], bool] = {}
+
+
+def _takes_strict(model: type[Any]) -> bool:
+    known = _TAKES_STRICT.get(model)
+    if known is None:
+        known = _TAKES_STRICT[model] = "strict" in inspect.signature(model.from_wire).parameters
+    return known
 
 
 def _identity(value: Any) -> Any:
@@ -352,7 +370,7 @@ class Resource:
     ) -> PageIterator[Any]:
         """A lazy iterator over a list endpoint (``key``: JSON list under that key)."""
         request = self._request("GET", template, o)
-        request, paging = _start_page(request, paging, page)
+        request, paging, start = _start_page(request, paging, page)
         return PageIterator(
             self._session,
             request,
@@ -361,6 +379,7 @@ class Resource:
             convert=_decoder(into, into.__name__ if into else "item", self._strict()),
             max_pages=max_pages,
             max_items=max_items,
+            start_page=start,
         )
 
     def _list_envelope(
@@ -380,7 +399,7 @@ class Resource:
         """Like ``_list`` for a JSON object holding the list under ``key`` next to other
         documented fields: those are decoded into ``envelope`` from the first page."""
         request = self._request("GET", template, o)
-        request, paging = _start_page(request, paging, page)
+        request, paging, start = _start_page(request, paging, page)
         strict = self._strict()
         return EnvelopePageIterator(
             self._session,
@@ -391,6 +410,7 @@ class Resource:
             convert=_decoder(into, into.__name__, strict),
             max_pages=max_pages,
             max_items=max_items,
+            start_page=start,
         )
 
     # -- one call ---------------------------------------------------------------------------
@@ -399,6 +419,10 @@ class Resource:
         """The client's strict-decoding setting (off for sessions without one)."""
         settings = getattr(self._session, "settings", None)
         return bool(getattr(settings, "strict", False))
+
+    def _limit_classes(self, method: str) -> tuple[str, ...] | None:
+        """The product's default classes for ``method`` (None: its default for all)."""
+        return self._session.product.method_limit_classes.get(method)
 
     def _xml(self) -> bool:
         return self._session.product.format == "xml"
@@ -430,7 +454,7 @@ class Resource:
             raw_body=raw,
             content_type=content_type,
             multipart=multipart,
-            limit_classes=o.get("limit_classes"),
+            limit_classes=o.get("limit_classes", self._limit_classes(method)),
             idempotent=o.get("idempotent"),
         )
 
@@ -438,11 +462,35 @@ class Resource:
         self, method: str, template: str, into: type[Any] | None, optional: bool, o: _Options
     ) -> Any:
         response = await self._session.request(self._request(method, template, o))
+        if o.get("follow_location"):
+            response = await self._follow_location(response)
         if into is None:
             return response.data
         if optional and response.data is None:
             return None
         return self._decode(response, into)
+
+    async def _follow_location(self, response: Response) -> Response:
+        """The record a create reply names in ``Location`` (same origin only), fetched."""
+        location = response.headers.get("Location")
+        if not location:
+            if response.data is not None:
+                return response  # the server sent the record itself
+            raise response.decode_error(
+                DecodeError("expected a Location header naming the new record")
+            )
+        try:
+            target = response.url.join(URL(location))
+            origin = (target.scheme, target.host, target.port)
+        except ValueError:
+            origin = None
+        if origin != (response.url.scheme, response.url.host, response.url.port):
+            raise response.decode_error(
+                DecodeError("the new record's Location is not on the API's origin; not following")
+            )
+        return await self._session.request(
+            Request("GET", str(target), limit_classes=self._limit_classes("GET"))
+        )
 
     def _decode(self, response: Response, into: type[T]) -> T:
         """The reply as ``into``; decode errors gain the status and URL."""
@@ -455,7 +503,7 @@ class Resource:
                 raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
             return _decoder(into, into.__name__, self._strict())(data)
         except DecodeError as exc:
-            raise DecodeError(exc.reason, status=response.status, url=str(response.url)) from None
+            raise response.decode_error(exc) from None
 
     def _extractor(self, key: str | None) -> Callable[[Any], list[Any]]:
         if self._xml():
@@ -465,25 +513,25 @@ class Resource:
         return lambda data: json_items(data, key)
 
 
-def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging]:
-    """How a listing pages, starting at page ``page`` of an API that numbers its pages.
+def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging, int]:
+    """How a listing pages: the request, the paging and the first page number.
 
     A list the spec calls unpaged still follows a ``Link: rel="next"`` when the server
     sends one: lists documented as whole have turned out to page, and stopping after the
-    first page would lose records silently.
+    first page would lose records silently. ``page`` starts a listing further in.
     """
     if paging.style == "none":
         paging = Paging("link")
     if page is None:
-        return request, paging
+        return request, paging, 1
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise ConfigError(f"page must be an integer >= 1, got {page!r}")
     if paging.style == "page":
-        return request, Paging(paging.style, paging.param, paging.page_size, start=page)
+        return request, paging, page
     if paging.style == "link":
         # Link-paged APIs number their pages in ?page=; the Link header takes over from there.
         query = (*[(k, v) for k, v in request.query if k != "page"], ("page", str(page)))
-        return replace(request, query=query), paging
+        return replace(request, query=query), paging, 1
     raise ConfigError(f"this endpoint pages by {paging.style}, not by page number")
 
 
@@ -503,6 +551,7 @@ class EnvelopePageIterator(PageIterator[T], Generic[T, E]):
         convert: Callable[[Any], T],
         max_pages: int | None = None,
         max_items: int | None = None,
+        start_page: int = 1,
     ) -> None:
         super().__init__(
             session,
@@ -512,6 +561,7 @@ class EnvelopePageIterator(PageIterator[T], Generic[T, E]):
             convert=convert,
             max_pages=max_pages,
             max_items=max_items,
+            start_page=start_page,
         )
         self._key = key
         self._decode_envelope = envelope
