@@ -265,6 +265,32 @@ async def test_an_odd_field_over_http_costs_neither_the_call_nor_the_record(serv
     assert aiocamp.decode_stats() == {"Todo.id": 1}
 
 
+async def test_a_strict_client_fails_the_call_naming_the_field_and_url(serve) -> None:
+    server = await serve(reply_with(b'{"id": "not-a-number", "title": "Ship"}'))
+    url = str(server.make_url(""))
+    async with Basecamp4(base_url=url, access_token="t", user_agent=UA, strict=True) as bc:
+        with pytest.raises(errors.DecodeError) as info:
+            await bc.todos.get(2)
+    assert "Todo.id" in str(info.value)
+    assert info.value.url.endswith("/todos/2.json")
+
+
+async def test_a_strict_client_decodes_nested_records_inside_the_call(serve) -> None:
+    todo = json.loads(json.dumps(TODO))
+    todo["creator"]["created_at"] = "yesterday"
+    server = await serve(reply_with(json.dumps([TODO, todo]).encode()))
+    url = str(server.make_url(""))
+    async with Basecamp4(base_url=url, access_token="t", user_agent=UA, strict=True) as bc:
+        with pytest.raises(errors.DecodeError, match=r"Person\.created_at"):
+            [t async for t in bc.todos.list(1, max_pages=1)]
+    async with Basecamp4(base_url=url, access_token="t", user_agent=UA) as bc:
+        todos = [t async for t in bc.todos.list(1, max_pages=1)]
+    assert len(todos) == 2
+    assert todos[1].creator is not None
+    assert todos[1].creator.extra == {"created_at": "yesterday"}
+    assert aiocamp.decode_stats() == {"Person.created_at": 1}
+
+
 # -- person ids (6.12), all-day entries (6.13) ----------------------------------------------
 
 
