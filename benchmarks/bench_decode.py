@@ -107,6 +107,9 @@ def decode_rows(rounds: int, budget: float) -> None:
     def xml_models() -> int:
         return len([Person.from_wire(r) for r in xml_items(xml_codec.decode(people))])
 
+    def xml_codec_only() -> int:  # the one-pass decoder, typed values included, no models
+        return len(xml_items(xml_codec.decode(people)))
+
     rows: list[tuple[str, list[tuple[str, Callable[[], int]]]]] = [
         (
             f"Basecamp 4 to-do page (100 x 5 KB, {len(page) // 1024} KB)",
@@ -129,6 +132,7 @@ def decode_rows(rounds: int, budget: float) -> None:
             "Highrise people page (500 x 1.9 KB, XML)",
             [
                 ("xmltodict.parse", lambda: len(xmltodict.parse(people)["people"]["person"])),
+                ("aiocamp codec, no models", xml_codec_only),
                 ("aiocamp models", xml_models),
             ],
         ),
