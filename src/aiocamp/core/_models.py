@@ -123,12 +123,8 @@ class ModelMeta(type):
     ) -> ModelMeta:
         annotations = namespace.get("__annotations__", {})
         fields = [n for n, a in annotations.items() if not _is_class_var(a)]
-        defaults: dict[str, Any] = {}
-        for field_name in fields:
-            value = namespace.pop(field_name, None)
-            defaults[field_name] = (
-                value if isinstance(value, type(attrs.field())) else attrs.field(default=value)
-            )
+        # Plain defaults become attrs fields when the class is declared (_declare).
+        defaults = {field_name: namespace.pop(field_name, None) for field_name in fields}
         namespace.setdefault("__slots__", tuple(fields))
         namespace["_wire_fields_"] = defaults
         return super().__new__(mcls, name, bases, namespace, **kwargs)
@@ -159,7 +155,15 @@ def _declare(cls: type) -> None:
         for base in reversed(cls.__mro__[1:]):
             if isinstance(base, ModelMeta) and "_wire_attrs_" not in base.__dict__:
                 _declare(base)
-        attrs.define(slots=False, eq=True, these=cls.__dict__["_wire_fields_"])(cls)
+        these = {
+            name: value if isinstance(value, _FIELD_SPEC) else attrs.field(default=value)
+            for name, value in cls.__dict__["_wire_fields_"].items()
+        }
+        attrs.define(slots=False, eq=True, these=these)(cls)
+
+
+_FIELD_SPEC = type(attrs.field())
+"""What ``attrs.field()`` (and so :func:`wire` / :func:`secret`) returns."""
 
 
 class WireModel(metaclass=ModelMeta):
