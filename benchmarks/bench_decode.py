@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="short run: check it all works")
     args = parser.parse_args(argv)
-    rounds, budget, import_rounds = (2, 0.02, 2) if args.quick else (7, 0.5, 9)
+    rounds, budget, import_rounds = (2, 0.01, 1) if args.quick else (7, 0.5, 9)
     assert len([Todo.from_wire(r) for r in json_items(orjson.loads(basecamp_page()))]) == 100
     decode_rows(rounds, budget)
     import_rows(import_rounds)
