@@ -121,6 +121,18 @@ def test_tracebacks_through_a_built_decoder_show_its_source() -> None:
     assert linecache.getline(filename, 1).startswith("def decode(data, strict):")
 
 
+def test_a_subclass_of_a_model_decodes_and_encodes_like_it() -> None:
+    class MyTodo(Todo):
+        def shout(self) -> str:
+            return (self.title or "").upper()
+
+    mine = MyTodo.from_wire(TODO)
+    assert mine.shout() == TODO["title"].upper()
+    assert isinstance(mine.creator, Person)
+    assert mine.to_wire() == TODO
+    assert MyTodo(title="x").to_wire() == {"title": "x"}
+
+
 def test_anything_but_an_object_is_a_decode_error() -> None:
     for bad in ([1, 2], "text", None, 5):
         with pytest.raises(errors.DecodeError, match="expected an object for Todo"):

@@ -863,8 +863,11 @@ def _build(cls: type[WireModel]) -> ModelCodec:
 
 def _member(cls: type, name: str) -> Any:
     """The slot descriptor attrs made for ``name`` (under our lazy wrapper, if any)."""
-    member = cls.__dict__[name]
-    return member.member if isinstance(member, _LazyField) else member
+    for klass in cls.__mro__:  # a subclass of a model inherits its slots
+        member = klass.__dict__.get(name)
+        if member is not None:
+            return member.member if isinstance(member, _LazyField) else member
+    raise ConfigError(f"{cls.__name__} has no slot {name!r}")
 
 
 def _list_loader(model: type[WireModel], xml: bool, item: str | None) -> Callable[[Any], Any]:
