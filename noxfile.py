@@ -67,6 +67,20 @@ def codegen_verify(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def mutation(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of src/aiocamp/core/ and codegen/render.py, module by module.
+
+    `nox -s mutation` runs every module, `nox -s mutation -- limiter retry` only those,
+    `nox -s mutation -- --list` names them. Each module runs in a scratch copy under
+    build/mutation/ with only its own test files, and prints its score. Not in the default
+    run (minutes per module): run it before a performance or design change, then kill each
+    new survivor with a test or list it as equivalent in tests/mutation/README.md.
+    """
+    _install(session, "test", "mutation", editable=False)
+    session.run("python", "tests/mutation/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks (printed tables, not tests)."""
     _install(session, "test")

@@ -56,10 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SpecError: {exc}", file=sys.stderr)
         return 1
     for p in products:
-        public = [m for m in p.models if not m.private]
         print(
             f"{p.name}: {len(p.resources)} resources, {p.endpoint_count()} endpoints, "
-            f"{len(public)} models"
+            f"{len(p.models)} models"
         )
     if args.check:
         return 0

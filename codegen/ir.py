@@ -100,7 +100,6 @@ class Model:
     xml_tag: str | None
     source: str  # spec file, relative to the repo
     examples: tuple[str, ...] = ()
-    private: bool = False  # synthesized body models are not exported
 
 
 @attrs.frozen
@@ -130,7 +129,7 @@ class Body:
     model: str = ""  # the model whose writable fields are the parameters ("model" bodies)
     params: tuple[Param, ...] = ()
     xml_root: str | None = None
-    xml_scalar: bool = False  # the root element holds the one field's value
+    xml_scalar: bool = False  # the root element's text is the one field's value
     content_type: str | None = None
     field_name: str = ""  # multipart form field
     xml_list: bool = False  # the one list field is the root element (type="array")

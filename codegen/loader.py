@@ -348,7 +348,7 @@ def _body(spec: s.BodySpec, at: _At, product: Product, models: Models) -> Body |
         "",
         params,
         spec.xml_root,
-        spec.xml_scalar or spec.xml_list,
+        spec.xml_scalar,
         spec.content_type,
         xml_list=spec.xml_list,
     )

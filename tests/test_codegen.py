@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -200,7 +199,6 @@ def test_committed_generated_code_matches_a_fresh_generation(tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr
     assert "highrise: 18 resources" in result.stdout
-    assert shutil.which("git") is not None
 
 
 async def test_a_generated_package_runs_over_http(specs: Path, tmp_path: Path, serve) -> None:

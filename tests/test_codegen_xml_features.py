@@ -5,6 +5,7 @@ unpaged product default."""
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -170,6 +171,8 @@ async def test_xml_list_body_is_the_root_array(specs, tmp_path, serve) -> None:
         server = Server()
         async with await server.client(demo, serve) as c:
             await c.posts.reorder(refs=[demo.models.Ref(id=2), demo.models.Ref(id=1)])
+        source = inspect.getsource(demo.resources.posts.PostsResource.reorder)
+        assert "xml_list=True" in source
     assert server.seen[0][2].endswith(
         b'<refs type="array"><ref><id type="integer">2</id></ref>'
         b'<ref><id type="integer">1</id></ref></refs>'

@@ -59,8 +59,22 @@ async def test_1_huge_retry_after_fails_at_once_with_the_servers_value(serve, va
     assert time.monotonic() - started < 2
     assert info.value.retry_after is not None
     assert info.value.retry_after > 1e8
-    assert "paused by the server until" in str(info.value)
+    assert "paused by the server for" in str(info.value)
+    assert "held until" in str(info.value)
     assert "time budget ran out" not in str(info.value)
+
+
+async def test_1_a_pause_longer_than_the_budget_says_until_when(serve) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=429, headers={"Retry-After": "60"})
+
+    server = await serve(app_of(handler))
+    started = time.monotonic()
+    async with make_session(str(server.make_url("")), retry=fast_retry(total_budget=2)) as s:
+        with pytest.raises(errors.RateLimited, match="paused by the server until") as info:
+            await s.request(Request("GET", "/x.json"))
+    assert time.monotonic() - started < 1.5
+    assert info.value.retry_after == 60
 
 
 async def test_1_server_pause_is_capped_so_the_account_is_not_frozen(serve) -> None:
@@ -688,3 +702,22 @@ async def test_19_page_iterator_starts_at_a_given_page(serve) -> None:
     assert got == [300, 301, 302, 400, 401, 402]
     with pytest.raises(errors.ConfigError):
         iterator(s, "link", start_page=2)
+
+
+def test_9_a_callers_aiohttp_session_of_another_loop_is_a_config_error(threaded_server) -> None:
+    import aiohttp
+
+    async def make_http() -> aiohttp.ClientSession:
+        return aiohttp.ClientSession()
+
+    http = asyncio.run(make_http())
+    client = Basecamp4(
+        base_url=threaded_server, access_token="tok-12345", user_agent=UA, http_session=http
+    )
+
+    async def call() -> None:
+        await client.session.request(Request("GET", "/x.json"))
+
+    with pytest.raises(errors.ConfigError, match="another event loop"):
+        asyncio.run(call())
+    http.detach()

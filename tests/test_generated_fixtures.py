@@ -24,7 +24,7 @@ from .generated_support import (
     xml_canon,
 )
 from .helpers import FIXTURES
-from .test_generated_endpoints import client_for
+from .test_resource_verbs import client_for
 
 
 def cases() -> list[Any]:

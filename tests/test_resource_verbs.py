@@ -10,7 +10,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import attrs
@@ -47,9 +47,12 @@ class Thing:
 
     name: str | None = None
     XML_TAG = "thing"
+    #: The ``strict`` flag of each decode, so tests can see the client setting arrive.
+    STRICT_SEEN: ClassVar[list[bool]] = []
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Thing:
+    def from_wire(cls, data: dict[str, Any], *, strict: bool = False) -> Thing:
+        cls.STRICT_SEEN.append(strict)
         return cls(name=data.get("name"))
 
     def to_wire(self) -> dict[str, Any]:
@@ -195,6 +198,21 @@ async def test_results_decode_into_their_type_with_status_and_url_on_failure(ser
             await resource._get("/things/1.xml", into=Thing)
     assert info.value.status == 200
     assert info.value.url.endswith("/things/1.xml")
+
+
+@pytest.mark.parametrize("strict", [False, True])
+async def test_the_clients_strict_setting_reaches_the_model_decoder(serve, strict) -> None:
+    rec = Recorder((200, b'{"name": "x"}', JSON), (200, b'[{"name": "y"}]', JSON))
+    Thing.STRICT_SEEN.clear()
+    async with make_session(await rec.start(serve), strict=strict) as session:
+        resource = Resource(session)
+        await resource._get("/things/1.json", into=Thing)
+        listed = [
+            t async for t in resource._list("/things.json", into=Thing, paging=Paging("none"))
+        ]
+    seen = list(Thing.STRICT_SEEN)
+    assert listed == [Thing("y")]
+    assert seen == [strict, strict]
 
 
 async def test_a_json_result_that_is_not_an_object_is_a_decode_error(serve) -> None:

@@ -32,10 +32,12 @@ LIMITER_WINDOW_MARGIN = 0.02
 #: Share of that margin a late waiter may still claim as its scheduled slot (see BucketParams).
 LIMITER_CATCHUP_SHARE = 0.25
 
-#: ETag cache: total bytes of bodies kept by the in-memory backend.
-CACHE_MAX_BYTES = 32 * 1024 * 1024
-#: A single body larger than this is never cached.
-CACHE_MAX_ENTRY_BYTES = 4 * 1024 * 1024
+#: ETag cache: total bytes kept by the in-memory backend (bodies, headers, keys). Small
+#: enough that a long listing reaches it early, so memory stays flat from then on
+#: (benchmarks/bench_core.py section 3); pass a MemoryEtagCache(max_bytes=...) for more.
+CACHE_MAX_BYTES = 8 * 1024 * 1024
+#: A single entry larger than this is never cached.
+CACHE_MAX_ENTRY_BYTES = 2 * 1024 * 1024
 #: Response headers kept with a cached body (paging needs them on a 304).
 CACHE_KEPT_HEADERS = (
     "Content-Type",

@@ -15,7 +15,6 @@ call needs besides the endpoint's facts lives here, once for every product:
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -76,6 +75,7 @@ class _Options(TypedDict, total=False):
     body: Mapping[str, object]
     xml_root: str
     xml_scalar: bool
+    xml_list: bool
     data: bytes
     content_type: str
     multipart: tuple[str, str]
@@ -147,13 +147,14 @@ def _expect_list(value: object, name: str) -> list[Any] | tuple[Any, ...]:
 
 
 def encode_body(
-    body: Mapping[str, object], *, xml_root: str | None = None, xml_scalar: bool = False
+    body: Mapping[str, object], *, xml_root: str | None = None, single: bool = False
 ) -> Any:
-    """The wire data of a body mapping: ``UNSET`` dropped, models encoded, XML root added."""
+    """The wire data of a body mapping: ``UNSET`` dropped, models encoded, XML root added
+    (``single``: the root holds the body's one value itself, text or a list)."""
     record = {k: _wire(v) for k, v in body.items() if v is not UNSET}
     if xml_root is None:
         return record
-    if xml_scalar:
+    if single:
         return {xml_root: next(iter(record.values()), None)}
     return {xml_root: record}
 
@@ -196,28 +197,13 @@ def _decoder(into: type[T] | None, label: str, strict: bool) -> Callable[[Any], 
         return convert_scalar
     from_wire: Callable[..., T] = into.from_wire  # type: ignore[attr-defined]
     name = into.__name__
-    model: type[Any] = into
 
     def convert_model(value: Any) -> T:
         if value.__class__ is not dict:
             raise DecodeError(f"field {name!r}: expected an object, got {type(value).__name__}")
-        # The strict flag is passed only when set and understood (older generated models
-        # decode strictly always and take no flag).
-        if strict and _takes_strict(model):
-            return from_wire(value, strict=True)
-        return from_wire(value)
+        return from_wire(value, strict=strict)
 
     return convert_model
-
-
-_TAKES_STRICT: dict[type[Any], bool] = {}
-
-
-def _takes_strict(model: type[Any]) -> bool:
-    known = _TAKES_STRICT.get(model)
-    if known is None:
-        known = _TAKES_STRICT[model] = "strict" in inspect.signature(model.from_wire).parameters
-    return known
 
 
 def _identity(value: Any) -> Any:
@@ -445,7 +431,9 @@ class Resource:
                 raw = data
         elif "body" in o:
             root = o.get("xml_root") if self._xml() else None
-            body = encode_body(o["body"], xml_root=root, xml_scalar=o.get("xml_scalar", False))
+            # xml_scalar: the root's text is the one value; xml_list: the root is the one list.
+            single = o.get("xml_scalar", False) or o.get("xml_list", False)
+            body = encode_body(o["body"], xml_root=root, single=single)
         return Request(
             method,
             path,
@@ -516,9 +504,9 @@ class Resource:
 def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging, int]:
     """How a listing pages: the request, the paging and the first page number.
 
-    A list the spec calls unpaged still follows a ``Link: rel="next"`` when the server
-    sends one: lists documented as whole have turned out to page, and stopping after the
-    first page would lose records silently. ``page`` starts a listing further in.
+    A list the docs call unpaged still follows a ``Link: rel="next"`` when the server
+    sends one (issue 6.15: lists documented as whole have turned out to page, and stopping
+    after the first page would lose records silently). ``page`` starts a listing further in.
     """
     if paging.style == "none":
         paging = Paging("link")

@@ -96,7 +96,7 @@ class PeopleResource(Resource):
         )
 
     def list_pingable(
-        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Person]:
         """GET /circles/people.json
 
@@ -107,8 +107,7 @@ class PeopleResource(Resource):
         return self._list(
             "/circles/people.json",
             into=_m.Person,
-            paging=Paging("link"),
-            page=page,
+            paging=Paging("none"),
             max_pages=max_pages,
             max_items=max_items,
         )
