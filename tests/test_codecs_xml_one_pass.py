@@ -17,13 +17,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 import xmltodict
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from aiocamp import errors
 from aiocamp.core._constants import MAX_NESTING_DEPTH
 from aiocamp.core.codecs import CODECS, XmlArray, parse_date, parse_datetime
 
+from .fuzz_strategies import fuzz_settings
 from .helpers import FIXTURES
 
 XML = CODECS["xml"]
@@ -99,7 +100,8 @@ def reference_decode(body: bytes) -> Any:
 
 
 def canonical(value: Any) -> Any:
-    """A form where equal means identical: types, order, item tags."""
+    """A form where equal means identical: types, order, item tags (not the array's own
+    attributes, which the former decoder dropped)."""
     cls = value.__class__
     if cls is XmlArray:
         return ("XmlArray", value.item_tag, [canonical(v) for v in value])
@@ -215,7 +217,7 @@ documents = element(
     )
 ).map(lambda root: root.encode())
 
-FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = fuzz_settings(300)
 
 
 @FAST
@@ -297,3 +299,39 @@ def test_repeated_typed_arrays_stay_separate_values() -> None:
     assert type(groups) is list
     assert [type(g) for g in groups] == [XmlArray, XmlArray]
     assert groups == [["1"], ["2"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0" encoding="bogus"?><x/>',
+        b'<?xml version="1.0" encoding="shift_jis"?><x>\x82\xa0</x>',
+        b"\xff\xfe<\x00x\x00/\x00>\x00<",
+    ],
+)
+def test_an_unreadable_encoding_is_a_decode_error(body) -> None:
+    with pytest.raises(errors.DecodeError, match="malformed XML"):
+        XML.decode(body)
+
+
+def test_a_declared_encoding_expat_knows_is_read() -> None:
+    body = '<?xml version="1.0" encoding="utf-16"?><x>é</x>'.encode("utf-16")
+    assert XML.decode(body) == {"x": "é"}
+    assert XML.decode('<?xml version="1.0" encoding="iso-8859-1"?><x>é</x>'.encode("latin-1")) == {
+        "x": "é"
+    }
+
+
+def test_a_typed_array_keeps_its_other_attributes_both_ways() -> None:
+    body = (
+        b'<comments type="array" count="50" continued-at="/x/comments.xml?older=9">'
+        b'<comment><id type="integer">1</id></comment></comments>'
+    )
+    data = XML.decode(body)
+    comments = data["comments"]
+    assert comments == [{"id": 1}]
+    assert comments.attributes == {"@count": "50", "@continued-at": "/x/comments.xml?older=9"}
+    again = XML.decode(XML.encode(data))["comments"]
+    assert again.attributes == comments.attributes
+    assert again == comments
+    assert XML.decode(b'<a type="array"/>')["a"].attributes == {}

@@ -30,6 +30,7 @@ the status, URL and first bytes of the body) or returns plain data.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -57,13 +58,20 @@ __all__ = [
 
 
 class XmlArray(list[Any]):
-    """A list decoded from (or to be encoded as) ``<x type="array"><item>...``."""
+    """A list decoded from (or to be encoded as) ``<x type="array"><item>...``.
 
-    __slots__ = ("item_tag",)
+    ``item_tag`` is the items' element name; ``attributes`` holds the array element's other
+    attributes (``{"@count": "50"}``), so that they are neither lost nor dropped on encode.
+    """
 
-    def __init__(self, items: Any = (), item_tag: str | None = None) -> None:
+    __slots__ = ("attributes", "item_tag")
+
+    def __init__(
+        self, items: Any = (), item_tag: str | None = None, attributes: dict[str, str] | None = None
+    ) -> None:
         super().__init__(items)
         self.item_tag = item_tag
+        self.attributes = attributes if attributes is not None else {}
 
 
 def parse_datetime(text: str) -> datetime:
@@ -82,12 +90,20 @@ def parse_date(text: str) -> date:
 
 
 def format_datetime(value: datetime) -> str:
-    """UTC, ``Z`` suffix, fractional seconds only when present."""
+    """ISO 8601 with the value's own offset (``Z`` for UTC; naive values are UTC) and its
+    fractional seconds when present (milliseconds, or microseconds when they are needed),
+    so writing a decoded date-time back moves it neither in time nor into another zone."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    text = value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    micro = value.microsecond
+    spec = "seconds" if not micro else "milliseconds" if not micro % 1000 else "microseconds"
+    text = value.isoformat(timespec=spec)
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+#: What XML 1.0 cannot carry at all: C0 controls other than tab, LF and CR, lone
+#: surrogates, U+FFFE and U+FFFF.
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _parse_bool(text: str) -> bool:
@@ -160,7 +176,7 @@ def _xml_value(value: Any) -> Any:
     if isinstance(value, date):
         return {"@type": "date", "#text": value.isoformat()}
     if isinstance(value, XmlArray):
-        out: dict[str, Any] = {"@type": "array"}
+        out: dict[str, Any] = {**value.attributes, "@type": "array"}
         if value:
             if not value.item_tag:
                 raise EncodeError("an XML array needs the element name of its items")
@@ -204,6 +220,10 @@ class _EntitiesRefused(Exception):
 
 class _TooDeep(Exception):
     """The document nests elements deeper than ``MAX_NESTING_DEPTH``."""
+
+
+class _BadValue(Exception):
+    """A typed value that does not convert (``<id type="integer">four</id>``)."""
 
 
 def _refuse_entities(*_args: object) -> None:
@@ -275,6 +295,8 @@ def _parse_xml(body: bytes) -> Any:
                 items = XmlArray()
                 for key, child in value.items():
                     if key[0] == "@":
+                        if key != "@type":
+                            items.attributes[key] = child
                         continue
                     items.item_tag = key
                     if child.__class__ is list:
@@ -306,7 +328,7 @@ def _parse_xml(body: bytes) -> Any:
     parser.EntityDeclHandler = _refuse_entities
     parser.Parse(body, True)
     if failed:
-        raise failed[0][1]
+        raise _BadValue(failed[0][1])
     return item
 
 
@@ -326,8 +348,10 @@ class XmlCodec(Codec):
             reason = "rejected XML: entities are disabled"
         except _TooDeep:
             reason = f"rejected XML: elements nested deeper than {MAX_NESTING_DEPTH} levels"
-        except (ValueError, ArithmeticError, TypeError) as exc:
-            reason = f"bad typed XML value: {exc}"
+        except _BadValue as exc:
+            reason = f"bad typed XML value: {exc.args[0]}"
+        except (ValueError, LookupError) as exc:  # an encoding expat cannot read, e.g. "bogus"
+            reason = f"malformed XML: {exc}"
         raise DecodeError(reason, status=status, url=url, body=body)
 
     def encode(self, data: Any) -> bytes:
@@ -339,7 +363,12 @@ class XmlCodec(Codec):
             raise EncodeError(f"cannot write XML: {exc}") from None
         except RecursionError:
             raise EncodeError("cannot write XML: the data is nested too deeply") from None
-        return text.encode("utf-8")
+        bad = _NOT_XML_TEXT.search(text)
+        if bad is not None:
+            raise EncodeError(f"cannot write XML: U+{ord(bad.group()):04X} is not allowed in XML")
+        # A parser reads a literal CR as LF: only a character reference keeps it (attribute
+        # values already get one from xmltodict; raw CRs left are in text content).
+        return text.replace("\r", "&#13;").encode("utf-8")
 
 
 def _json_default(value: Any) -> Any:
