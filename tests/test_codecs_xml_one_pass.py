@@ -225,6 +225,8 @@ FAST = fuzz_settings(300)
 @example(b'<a><t type="array"><x/></t><t type="array"><x/></t></a>')
 @example(b'<a><n type="integer"><m type="integer">bad</m>5</n></a>')
 @example(b'<a nil="true"><m type="integer">bad</m></a>')
+@example(b'<r><x><a type="integer">0x10</a></x><b nil="true"/></r>')
+@example(b'<r><x><a type="integer">0x10</a></x><n type="integer"><y>1</y>2</n></r>')
 @example(b'<a><m type="integer">bad</m><p>unclosed</a>')
 @example(b"<a>one<b/>two<b/>three</a>")
 @example(b'<a type="array">text<b>1</b><c>2</c><b>3</b></a>')
@@ -280,6 +282,12 @@ def test_a_deep_subtree_is_refused_even_inside_an_otherwise_normal_page() -> Non
 )
 def test_a_scalar_root_decodes_to_a_scalar_value(body, expected) -> None:
     assert XML.decode(body) == expected
+
+
+def test_a_dropped_element_does_not_excuse_an_earlier_bad_value() -> None:
+    # The nil <b> drops its own children only, not the error of <a> in an earlier subtree.
+    with pytest.raises(errors.DecodeError, match="bad typed XML value"):
+        XML.decode(b'<r><x><a type="integer">0x10</a></x><b nil="true"/></r>')
 
 
 def test_an_unconvertible_value_inside_a_dropped_parent_is_not_an_error() -> None:

@@ -240,14 +240,15 @@ def _parse_xml(body: bytes) -> Any:
     (a malformed document is reported as such first) and only if it was kept: a typed or
     nil parent discards its children, and their errors with them.
     """
-    frames: list[tuple[Any, Any]] = []  # (parent item, parent text) of each open element
-    failed: list[tuple[int, Exception]] = []  # (depth, error) of typed values that failed
+    # (parent item, parent text, errors before this element) for each open element
+    frames: list[tuple[Any, Any, int]] = []
+    failed: list[Exception] = []  # typed values that did not convert, in document order
     item: Any = None  # dict of the open element: its attributes, then its children
     text: Any = None  # its character data: None, one str, or a list of chunks
 
     def start(name: str, attrs: list[str]) -> None:
         nonlocal item, text
-        frames.append((item, text))
+        frames.append((item, text, len(failed)))
         if len(frames) > MAX_NESTING_DEPTH:
             raise _TooDeep
         if not attrs:
@@ -280,16 +281,15 @@ def _parse_xml(body: bytes) -> Any:
             kind = value.get("@type")
             convert = _SCALARS.get(kind) if kind is not None else None
             if convert is not None or (kind != "array" and value.get("@nil") == "true"):
-                if failed:  # children are dropped: so are their errors
-                    depth = len(frames)
-                    failed[:] = [f for f in failed if f[0] <= depth]
+                if failed:  # children are dropped: so are their errors (not earlier ones)
+                    del failed[frames[-1][2] :]
                 if convert is None or text is None or value.get("@nil") == "true":
                     value = None
                 else:
                     try:
                         value = convert(text)
                     except (ValueError, ArithmeticError, TypeError) as exc:
-                        failed.append((len(frames), exc))
+                        failed.append(exc)
                         value = None
             elif kind == "array":
                 items = XmlArray()
@@ -306,7 +306,7 @@ def _parse_xml(body: bytes) -> Any:
                 value = items
             elif text is not None:
                 value["#text"] = text
-        parent, text = frames.pop()
+        parent, text, _ = frames.pop()
         if parent is None:
             parent = {name: value}
         elif name in parent:
@@ -328,7 +328,7 @@ def _parse_xml(body: bytes) -> Any:
     parser.EntityDeclHandler = _refuse_entities
     parser.Parse(body, True)
     if failed:
-        raise _BadValue(failed[0][1])
+        raise _BadValue(failed[0])
     return item
 
 
