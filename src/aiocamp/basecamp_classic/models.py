@@ -66,6 +66,7 @@ class Attachment(_Model):
     """A file in a project, possibly attached to a message or comment."""
 
     XML_TAG: ClassVar[str] = "attachment"
+
     id: int | None = None
     name: str | None = None
     description: str | None = None
@@ -107,6 +108,7 @@ class Account(_Model):
     """The account, its holder, features and plan."""
 
     XML_TAG: ClassVar[str] = "account"
+
     id: int | None = None
     name: str | None = None
     account_holder_id: int | None = None
@@ -124,6 +126,7 @@ class Subscription(_Model):
     """The account's plan and what it allows."""
 
     XML_TAG: ClassVar[str] = "subscription"
+
     name: str | None = None
     writeboards: float | None = None
     """Writeboards allowed (Infinity when unlimited). (read-only)"""
@@ -138,6 +141,7 @@ class CalendarEntry(_Model):
     """A milestone or a calendar event."""
 
     XML_TAG: ClassVar[str] = "calendar-entry"
+
     id: int | None = None
     title: str | None = None
     type: str | None = None
@@ -165,6 +169,7 @@ class Milestone(_Model):
     """A milestone as the data reference shows it on its own."""
 
     XML_TAG: ClassVar[str] = "milestone"
+
     id: int | None = None
     title: str | None = None
     deadline: date | None = None
@@ -187,6 +192,7 @@ class CalendarEntryParams(_Model):
     """The entry part of a create or update request."""
 
     XML_TAG: ClassVar[str] = "calendar-entry"
+
     title: str | None = None
     start_at: date | None = None
     deadline: datetime | date | None = None
@@ -199,6 +205,7 @@ class Category(_Model):
     """A category of messages (post) or files (attachment) in a project."""
 
     XML_TAG: ClassVar[str] = "category"
+
     id: int | None = None
     name: str | None = None
     project_id: int | None = None
@@ -211,6 +218,7 @@ class Comment(_Model):
     """A comment and its attachments."""
 
     XML_TAG: ClassVar[str] = "comment"
+
     id: int | None = None
     author_id: int | None = None
     author_name: str | None = None
@@ -227,6 +235,7 @@ class CommentParams(_Model):
     """The comment part of an update request."""
 
     XML_TAG: ClassVar[str] = "comment"
+
     body: str | None = None
 
 
@@ -234,6 +243,7 @@ class Company(_Model):
     """A company and its contact details."""
 
     XML_TAG: ClassVar[str] = "company"
+
     id: int | None = None
     name: str | None = None
     address_one: str | None = None
@@ -255,6 +265,7 @@ class Post(_Model):
     """A message with its attachments."""
 
     XML_TAG: ClassVar[str] = "post"
+
     id: int | None = None
     title: str | None = None
     body: str | None = None
@@ -283,6 +294,7 @@ class PostSummary(_Model):
     """The short form of a message listed by the archive."""
 
     XML_TAG: ClassVar[str] = "post"
+
     id: int | None = None
     title: str | None = None
     author_name: str | None = None
@@ -296,6 +308,7 @@ class PostCategory(_Model):
     """A message's category, as embedded in a summary."""
 
     XML_TAG: ClassVar[str] = "category"
+
     id: int | None = None
     name: str | None = None
 
@@ -304,6 +317,7 @@ class PostParams(_Model):
     """The message part of a create or update request."""
 
     XML_TAG: ClassVar[str] = "post"
+
     category_id: int | None = None
     title: str | None = None
     body: str | None = None
@@ -317,6 +331,7 @@ class Person(_Model):
     """A person with access to the account."""
 
     XML_TAG: ClassVar[str] = "person"
+
     id: int | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -344,6 +359,7 @@ class Project(_Model):
     """A project and the company it is for."""
 
     XML_TAG: ClassVar[str] = "project"
+
     id: int | None = None
     name: str | None = None
     created_on: datetime | None = None
@@ -362,6 +378,7 @@ class ProjectCompany(_Model):
     """The company a project belongs to, as embedded in the project."""
 
     XML_TAG: ClassVar[str] = "company"
+
     id: int | None = None
     name: str | None = None
 
@@ -370,6 +387,7 @@ class ProjectCount(_Model):
     """How many projects have each status (a status with none is left out)."""
 
     XML_TAG: ClassVar[str] = "count"
+
     active: int | None = None
     on_hold: int | None = None
     archived: int | None = None
@@ -379,6 +397,7 @@ class ProjectParams(_Model):
     """The project part of a create request."""
 
     XML_TAG: ClassVar[str] = "project"
+
     name: str | None = None
     """Name of the new project."""
 
@@ -387,6 +406,7 @@ class TimeEntry(_Model):
     """Hours one person spent on a project or to-do item on one day."""
 
     XML_TAG: ClassVar[str] = "time-entry"
+
     id: int | None = None
     project_id: int | None = None
     person_id: int | None = None
@@ -403,6 +423,7 @@ class TodoItem(_Model):
     """A to-do item."""
 
     XML_TAG: ClassVar[str] = "todo-item"
+
     id: int | None = None
     todo_list_id: int | None = None
     content: str | None = None
@@ -432,6 +453,7 @@ class TodoItemRef(_Model):
     """A to-do item named by id, as sent to reorder."""
 
     XML_TAG: ClassVar[str] = "todo-item"
+
     id: int | None = None
 
 
@@ -439,6 +461,7 @@ class TodoList(_Model):
     """A to-do list, with its items when the reply includes them."""
 
     XML_TAG: ClassVar[str] = "todo-list"
+
     id: int | None = None
     name: str | None = None
     description: str | None = None
@@ -459,6 +482,7 @@ class TodoListRef(_Model):
     """A to-do list named by id, as sent to reorder."""
 
     XML_TAG: ClassVar[str] = "todo-list"
+
     id: int | None = None
 
 
@@ -466,5 +490,6 @@ class Upload(_Model):
     """A file just uploaded; attach it within 30 minutes or it is deleted."""
 
     XML_TAG: ClassVar[str] = "upload"
+
     id: str | None = None
     """The temporary id to put in an attachment's file. (read-only)"""
