@@ -74,6 +74,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_kill_auth.py",
             "tests/test_kill_pagination.py",
             "tests/test_kill_errors.py",
+            "tests/test_kill_session.py",
         ],
     ),
     "errors": (
