@@ -189,7 +189,7 @@ def test_bad_product_file_is_an_error(specs: Path) -> None:
 
 
 def test_committed_generated_code_matches_a_fresh_generation(tmp_path: Path) -> None:
-    """What `nox -s codegen_check` runs: generation is deterministic and committed."""
+    """What `nox -s codegen_verify` runs: generation is deterministic and committed."""
     result = subprocess.run(
         [sys.executable, "-m", "codegen", "--verify"],
         cwd=ROOT,

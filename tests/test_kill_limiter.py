@@ -73,12 +73,6 @@ async def test_waiting_for_one_class_spends_no_token_of_another(serve) -> None:
     assert 0.15 <= elapsed < 0.6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect in core/limiter.py (harden): after a pause the bucket grants a full burst "
-    "(tat is set to the pause end, and the GCRA tolerance still allows B tokens at once); "
-    "remove this marker when fixed",
-)
 async def test_after_a_429_pause_requests_resume_one_by_one_not_as_a_burst(serve) -> None:
     """Kills: a full burst right after a 429 pause. Limit(200, 20): burst 5, one token
     every 0.105 s; after the pause the six requests must be spread, not sent at once."""

@@ -48,11 +48,13 @@ _PAUSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local untill = now + tonumber(ARGV[1])
-for _, key in ipairs(KEYS) do
+for i, key in ipairs(KEYS) do
   local paused = tonumber(redis.call('HGET', key, 'paused') or 0)
   if untill > paused then
     local tat = tonumber(redis.call('HGET', key, 'tat') or now)
-    if untill > tat then tat = untill end
+    -- restart with one token: conforming while tat - tolerance <= now
+    local restart = untill + tonumber(ARGV[i + 1] or 0)
+    if restart > tat then tat = restart end
     redis.call('HSET', key, 'paused', tostring(untill), 'tat', tostring(tat))
     redis.call('PEXPIRE', key, math.ceil((tat - now) / 1000) + 60000)
   end
@@ -78,8 +80,11 @@ class RedisLimiterBackend:
         result = await self._acquire(keys=[self._prefix + k for k in keys], args=args)
         return float(result) / 1e6
 
-    async def pause(self, keys: Sequence[str], seconds: float) -> None:
-        await self._pause(keys=[self._prefix + k for k in keys], args=[repr(seconds * 1e6)])
+    async def pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
+        args = [repr(seconds * 1e6)] + [repr(p.tolerance * 1e6) for p in params]
+        await self._pause(keys=[self._prefix + k for k in keys], args=args)
 
 
 _CACHE_SET = """
@@ -87,9 +92,11 @@ local entry, lru, total, counter = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, prefix, max = ARGV[1], ARGV[2], tonumber(ARGV[7])
 local old = redis.call('HGET', entry, 'size')
 if old then redis.call('DECRBY', total, old) end
+-- every byte the entry holds counts: body, validators, headers and its key
+local size = #ARGV[6] + #ARGV[3] + #ARGV[4] + #ARGV[5] + #entry
 redis.call('HSET', entry, 'etag', ARGV[3], 'lm', ARGV[4], 'headers', ARGV[5], 'body', ARGV[6],
-           'size', #ARGV[6])
-redis.call('INCRBY', total, #ARGV[6])
+           'size', size)
+redis.call('INCRBY', total, size)
 redis.call('ZADD', lru, redis.call('INCR', counter), id)
 while tonumber(redis.call('GET', total) or 0) > max do
   local oldest = redis.call('ZRANGE', lru, 0, 0)[1]
@@ -120,7 +127,8 @@ return 1
 
 
 class RedisEtagCache:
-    """ETag cache in Redis, bounded by total body bytes with LRU eviction (atomic scripts).
+    """ETag cache in Redis, bounded by the total bytes of its entries (bodies, validators,
+    headers, keys) with LRU eviction (atomic scripts).
 
     The decoded body is not stored: a hit decodes the stored bytes again.
     """
