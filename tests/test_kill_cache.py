@@ -75,20 +75,32 @@ def entry(size: int) -> CacheEntry:
     return CacheEntry('"e"', None, {}, b"x" * size)
 
 
+async def charge(size: int) -> int:
+    """The bytes the memory cache counts for one entry of a ``size``-byte body."""
+    probe = MemoryEtagCache()
+    await probe.set("a", entry(size))
+    return probe.size_bytes
+
+
 async def test_the_memory_cache_bounds_are_inclusive() -> None:
     """An entry of exactly the per-entry limit is kept; a cache exactly full evicts nothing."""
-    cache = MemoryEtagCache(max_bytes=100, max_entry_bytes=50)
+    one = await charge(50)
+    cache = MemoryEtagCache(max_bytes=2 * one, max_entry_bytes=one)
     await cache.set("a", entry(50))
     await cache.set("b", entry(50))
     assert await cache.get("a") is not None
     assert await cache.get("b") is not None
-    assert cache.size_bytes == 100
+    assert cache.size_bytes == 2 * one
+    await cache.set("c", entry(50))  # one more: the least recently used goes
+    assert await cache.get("a") is None
+    assert cache.size_bytes == 2 * one
 
 
 async def test_a_body_grown_too_big_to_cache_drops_the_stale_entry() -> None:
     """The old, smaller body must not be served after the resource outgrew the cache."""
-    cache = MemoryEtagCache(max_bytes=100, max_entry_bytes=50)
+    cache = MemoryEtagCache(max_entry_bytes=await charge(10) + 10)
     await cache.set("a", entry(10))
+    assert await cache.get("a") is not None
     await cache.set("a", entry(60))
     assert await cache.get("a") is None
     assert cache.size_bytes == 0
