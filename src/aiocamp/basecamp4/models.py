@@ -35,13 +35,18 @@ __all__ = [
     "AuthorizationIdentity",
     "AuthorizationAccount",
     "AuthorizationToken",
+    "Bookmark",
+    "BookmarkStatus",
     "Boost",
+    "Calendar",
+    "CalendarAttributes",
     "Campfire",
     "CampfireLine",
     "CampfireLineAttachment",
     "CardTableCard",
     "CardTableColumn",
     "CardTableStep",
+    "Wormhole",
     "CardTable",
     "Chatbot",
     "ChatbotCommand",
@@ -49,16 +54,26 @@ __all__ = [
     "ClientApprovalResponse",
     "ClientCorrespondence",
     "ClientReply",
+    "RichTextAttachment",
+    "CloudFile",
+    "CloudFileService",
     "Comment",
     "Document",
+    "Draft",
     "Event",
     "EventDetails",
+    "BucketCardsGroup",
+    "BucketTodosGroup",
+    "EverythingFile",
+    "Folder",
+    "FolderWithProjects",
     "InboxForward",
     "Gauge",
     "GaugeNeedle",
     "GaugeNeedleCreateParams",
     "GaugeNeedleUpdateParams",
     "GaugeToggleParams",
+    "GoogleDocument",
     "HillChart",
     "HillChartDot",
     "InboxReply",
@@ -69,6 +84,8 @@ __all__ = [
     "Message",
     "MyAssignments",
     "MyAssignment",
+    "MyNote",
+    "MyNoteAttributes",
     "MyReadings",
     "MyNotification",
     "OutOfOffice",
@@ -1710,6 +1727,154 @@ class AuthorizationToken:
 
 
 @attrs.define(slots=True, eq=True)
+class Bookmark:
+    """A saved recording.
+
+    Attributes:
+        id: int (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        recording: Recording
+
+    Spec: specs/basecamp4/bookmarks.yaml
+    """
+
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    recording: Recording | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "recording": "recording",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Bookmark.id")
+        obj.id = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Bookmark.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Bookmark.updated_at")
+        obj.updated_at = v
+        v = g("recording")
+        if v is not None:
+            v = (
+                Recording.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Recording.from_wire, v, "Bookmark.recording")
+            )
+        obj.recording = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_recording = self.recording
+        if w_recording is not None:
+            out["recording"] = w_recording.to_wire()
+        elif "recording" not in absent:
+            out["recording"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class BookmarkStatus:
+    """Whether a recording is bookmarked.
+
+    Attributes:
+        bookmarked: bool
+
+    Spec: specs/basecamp4/bookmarks.yaml
+    """
+
+    bookmarked: bool | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "bookmarked": "bookmarked",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("bookmarked")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "BookmarkStatus.bookmarked")
+        obj.bookmarked = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_bookmarked = self.bookmarked
+        if w_bookmarked is not None or "bookmarked" not in absent:
+            out["bookmarked"] = w_bookmarked
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class Boost:
     """A short reaction left on a recording or event.
 
@@ -1812,6 +1977,198 @@ class Boost:
             out["recording"] = w_recording.to_wire()
         elif "recording" not in absent:
             out["recording"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class Calendar:
+    """A calendar that groups schedule entries.
+
+    Attributes:
+        id: int (read-only)
+        type: str (read-only)
+        name: str
+        color: str
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        url: str (read-only)
+        app_url: str (read-only)
+        schedule_url: str
+
+    Spec: specs/basecamp4/calendars.yaml
+    """
+
+    id: int | None = None
+    type: str | None = None
+    name: str | None = None
+    color: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    url: str | None = None
+    app_url: str | None = None
+    schedule_url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "type": "type",
+        "name": "name",
+        "color": "color",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "url": "url",
+        "app_url": "app_url",
+        "schedule_url": "schedule_url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Calendar.id")
+        obj.id = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Calendar.type")
+        obj.type = v
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Calendar.name")
+        obj.name = v
+        v = g("color")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Calendar.color")
+        obj.color = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Calendar.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Calendar.updated_at")
+        obj.updated_at = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Calendar.url")
+        obj.url = v
+        v = g("app_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Calendar.app_url")
+        obj.app_url = v
+        v = g("schedule_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Calendar.schedule_url")
+        obj.schedule_url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_color = self.color
+        if w_color is not None or "color" not in absent:
+            out["color"] = w_color
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_app_url = self.app_url
+        if w_app_url is not None or "app_url" not in absent:
+            out["app_url"] = w_app_url
+        w_schedule_url = self.schedule_url
+        if w_schedule_url is not None or "schedule_url" not in absent:
+            out["schedule_url"] = w_schedule_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class CalendarAttributes:
+    """The writable part of a calendar.
+
+    Attributes:
+        color: str
+
+    Spec: specs/basecamp4/calendars.yaml
+    """
+
+    color: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "color": "color",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("color")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CalendarAttributes.color")
+        obj.color = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_color = self.color
+        if w_color is not None or "color" not in absent:
+            out["color"] = w_color
         if self.extra:
             out.update(self.extra)
         return out
@@ -3340,6 +3697,240 @@ class CardTableStep:
 
 
 @attrs.define(slots=True, eq=True)
+class Wormhole:
+    """A card-table column that forwards cards to a column elsewhere.
+
+    Attributes:
+        id: int (read-only)
+        status: str (read-only)
+        visible_to_clients: bool (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        title: str
+        inherits_status: bool (read-only)
+        type: str (read-only)
+        url: str (read-only)
+        app_url: str (read-only)
+        bookmark_url: str (read-only)
+        parent: RecordingParent (read-only)
+        bucket: Bucket (read-only)
+        creator: Person (read-only)
+        color: str
+        linked: bool
+        destination_url: str
+
+    Spec: specs/basecamp4/card_table_wormholes.yaml
+    """
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    color: str | None = None
+    linked: bool | None = None
+    destination_url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "visible_to_clients": "visible_to_clients",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "title": "title",
+        "inherits_status": "inherits_status",
+        "type": "type",
+        "url": "url",
+        "app_url": "app_url",
+        "bookmark_url": "bookmark_url",
+        "parent": "parent",
+        "bucket": "bucket",
+        "creator": "creator",
+        "color": "color",
+        "linked": "linked",
+        "destination_url": "destination_url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Wormhole.id")
+        obj.id = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.status")
+        obj.status = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "Wormhole.visible_to_clients")
+        obj.visible_to_clients = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Wormhole.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Wormhole.updated_at")
+        obj.updated_at = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.title")
+        obj.title = v
+        v = g("inherits_status")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "Wormhole.inherits_status")
+        obj.inherits_status = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.type")
+        obj.type = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.url")
+        obj.url = v
+        v = g("app_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.app_url")
+        obj.app_url = v
+        v = g("bookmark_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.bookmark_url")
+        obj.bookmark_url = v
+        v = g("parent")
+        if v is not None:
+            v = (
+                RecordingParent.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(RecordingParent.from_wire, v, "Wormhole.parent")
+            )
+        obj.parent = v
+        v = g("bucket")
+        if v is not None:
+            v = (
+                Bucket.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Bucket.from_wire, v, "Wormhole.bucket")
+            )
+        obj.bucket = v
+        v = g("creator")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "Wormhole.creator")
+            )
+        obj.creator = v
+        v = g("color")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.color")
+        obj.color = v
+        v = g("linked")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "Wormhole.linked")
+        obj.linked = v
+        v = g("destination_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Wormhole.destination_url")
+        obj.destination_url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_inherits_status = self.inherits_status
+        if w_inherits_status is not None or "inherits_status" not in absent:
+            out["inherits_status"] = w_inherits_status
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_app_url = self.app_url
+        if w_app_url is not None or "app_url" not in absent:
+            out["app_url"] = w_app_url
+        w_bookmark_url = self.bookmark_url
+        if w_bookmark_url is not None or "bookmark_url" not in absent:
+            out["bookmark_url"] = w_bookmark_url
+        w_parent = self.parent
+        if w_parent is not None:
+            out["parent"] = w_parent.to_wire()
+        elif "parent" not in absent:
+            out["parent"] = None
+        w_bucket = self.bucket
+        if w_bucket is not None:
+            out["bucket"] = w_bucket.to_wire()
+        elif "bucket" not in absent:
+            out["bucket"] = None
+        w_creator = self.creator
+        if w_creator is not None:
+            out["creator"] = w_creator.to_wire()
+        elif "creator" not in absent:
+            out["creator"] = None
+        w_color = self.color
+        if w_color is not None or "color" not in absent:
+            out["color"] = w_color
+        w_linked = self.linked
+        if w_linked is not None or "linked" not in absent:
+            out["linked"] = w_linked
+        w_destination_url = self.destination_url
+        if w_destination_url is not None or "destination_url" not in absent:
+            out["destination_url"] = w_destination_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class CardTable:
     """A card table with its columns.
 
@@ -4779,6 +5370,572 @@ class ClientReply:
 
 
 @attrs.define(slots=True, eq=True)
+class RichTextAttachment:
+    """A file embedded in rich text (description or content).
+
+    Attributes:
+        id: int (read-only)
+        sgid: str
+        filename: str
+        content_type: str
+        byte_size: int
+        download_url: str
+        width: int
+        height: int
+        previewable: bool
+        preview_url: str
+        thumbnail_url: str
+
+    Spec: specs/basecamp4/cloud_files.yaml
+    """
+
+    id: int | None = None
+    sgid: str | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    download_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    previewable: bool | None = None
+    preview_url: str | None = None
+    thumbnail_url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "sgid": "sgid",
+        "filename": "filename",
+        "content_type": "content_type",
+        "byte_size": "byte_size",
+        "download_url": "download_url",
+        "width": "width",
+        "height": "height",
+        "previewable": "previewable",
+        "preview_url": "preview_url",
+        "thumbnail_url": "thumbnail_url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "RichTextAttachment.id")
+        obj.id = v
+        v = g("sgid")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RichTextAttachment.sgid")
+        obj.sgid = v
+        v = g("filename")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RichTextAttachment.filename")
+        obj.filename = v
+        v = g("content_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RichTextAttachment.content_type")
+        obj.content_type = v
+        v = g("byte_size")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "RichTextAttachment.byte_size")
+        obj.byte_size = v
+        v = g("download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RichTextAttachment.download_url")
+        obj.download_url = v
+        v = g("width")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "RichTextAttachment.width")
+        obj.width = v
+        v = g("height")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "RichTextAttachment.height")
+        obj.height = v
+        v = g("previewable")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "RichTextAttachment.previewable")
+        obj.previewable = v
+        v = g("preview_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RichTextAttachment.preview_url")
+        obj.preview_url = v
+        v = g("thumbnail_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RichTextAttachment.thumbnail_url")
+        obj.thumbnail_url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_sgid = self.sgid
+        if w_sgid is not None or "sgid" not in absent:
+            out["sgid"] = w_sgid
+        w_filename = self.filename
+        if w_filename is not None or "filename" not in absent:
+            out["filename"] = w_filename
+        w_content_type = self.content_type
+        if w_content_type is not None or "content_type" not in absent:
+            out["content_type"] = w_content_type
+        w_byte_size = self.byte_size
+        if w_byte_size is not None or "byte_size" not in absent:
+            out["byte_size"] = w_byte_size
+        w_download_url = self.download_url
+        if w_download_url is not None or "download_url" not in absent:
+            out["download_url"] = w_download_url
+        w_width = self.width
+        if w_width is not None or "width" not in absent:
+            out["width"] = w_width
+        w_height = self.height
+        if w_height is not None or "height" not in absent:
+            out["height"] = w_height
+        w_previewable = self.previewable
+        if w_previewable is not None or "previewable" not in absent:
+            out["previewable"] = w_previewable
+        w_preview_url = self.preview_url
+        if w_preview_url is not None or "preview_url" not in absent:
+            out["preview_url"] = w_preview_url
+        w_thumbnail_url = self.thumbnail_url
+        if w_thumbnail_url is not None or "thumbnail_url" not in absent:
+            out["thumbnail_url"] = w_thumbnail_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class CloudFile:
+    """A link to a file hosted by a cloud service, stored in a vault.
+
+    Attributes:
+        id: int (read-only)
+        status: str (read-only)
+        visible_to_clients: bool (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        title: str
+        inherits_status: bool (read-only)
+        type: str (read-only)
+        url: str (read-only)
+        app_url: str (read-only)
+        bookmark_url: str (read-only)
+        subscription_url: str (read-only)
+        comments_count: int (read-only)
+        comments_url: str (read-only)
+        position: int (read-only)
+        parent: RecordingParent (read-only)
+        bucket: Bucket (read-only)
+        creator: Person (read-only)
+        description: str
+        description_attachments: list[RichTextAttachment]
+        service: CloudFileService
+        boosts_count: int (read-only)
+        boosts_url: str (read-only)
+
+    Spec: specs/basecamp4/cloud_files.yaml
+    """
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    subscription_url: str | None = None
+    comments_count: int | None = None
+    comments_url: str | None = None
+    position: int | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    description: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    service: CloudFileService | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "visible_to_clients": "visible_to_clients",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "title": "title",
+        "inherits_status": "inherits_status",
+        "type": "type",
+        "url": "url",
+        "app_url": "app_url",
+        "bookmark_url": "bookmark_url",
+        "subscription_url": "subscription_url",
+        "comments_count": "comments_count",
+        "comments_url": "comments_url",
+        "position": "position",
+        "parent": "parent",
+        "bucket": "bucket",
+        "creator": "creator",
+        "description": "description",
+        "description_attachments": "description_attachments",
+        "service": "service",
+        "boosts_count": "boosts_count",
+        "boosts_url": "boosts_url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "CloudFile.id")
+        obj.id = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.status")
+        obj.status = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "CloudFile.visible_to_clients")
+        obj.visible_to_clients = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "CloudFile.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "CloudFile.updated_at")
+        obj.updated_at = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.title")
+        obj.title = v
+        v = g("inherits_status")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "CloudFile.inherits_status")
+        obj.inherits_status = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.type")
+        obj.type = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.url")
+        obj.url = v
+        v = g("app_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.app_url")
+        obj.app_url = v
+        v = g("bookmark_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.bookmark_url")
+        obj.bookmark_url = v
+        v = g("subscription_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.subscription_url")
+        obj.subscription_url = v
+        v = g("comments_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "CloudFile.comments_count")
+        obj.comments_count = v
+        v = g("comments_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.comments_url")
+        obj.comments_url = v
+        v = g("position")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "CloudFile.position")
+        obj.position = v
+        v = g("parent")
+        if v is not None:
+            v = (
+                RecordingParent.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(RecordingParent.from_wire, v, "CloudFile.parent")
+            )
+        obj.parent = v
+        v = g("bucket")
+        if v is not None:
+            v = (
+                Bucket.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Bucket.from_wire, v, "CloudFile.bucket")
+            )
+        obj.bucket = v
+        v = g("creator")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "CloudFile.creator")
+            )
+        obj.creator = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.description")
+        obj.description = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "CloudFile.description_attachments"
+                )
+                for x in _rt.expect_list(v, "CloudFile.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("service")
+        if v is not None:
+            v = (
+                CloudFileService.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(CloudFileService.from_wire, v, "CloudFile.service")
+            )
+        obj.service = v
+        v = g("boosts_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "CloudFile.boosts_count")
+        obj.boosts_count = v
+        v = g("boosts_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFile.boosts_url")
+        obj.boosts_url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_inherits_status = self.inherits_status
+        if w_inherits_status is not None or "inherits_status" not in absent:
+            out["inherits_status"] = w_inherits_status
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_app_url = self.app_url
+        if w_app_url is not None or "app_url" not in absent:
+            out["app_url"] = w_app_url
+        w_bookmark_url = self.bookmark_url
+        if w_bookmark_url is not None or "bookmark_url" not in absent:
+            out["bookmark_url"] = w_bookmark_url
+        w_subscription_url = self.subscription_url
+        if w_subscription_url is not None or "subscription_url" not in absent:
+            out["subscription_url"] = w_subscription_url
+        w_comments_count = self.comments_count
+        if w_comments_count is not None or "comments_count" not in absent:
+            out["comments_count"] = w_comments_count
+        w_comments_url = self.comments_url
+        if w_comments_url is not None or "comments_url" not in absent:
+            out["comments_url"] = w_comments_url
+        w_position = self.position
+        if w_position is not None or "position" not in absent:
+            out["position"] = w_position
+        w_parent = self.parent
+        if w_parent is not None:
+            out["parent"] = w_parent.to_wire()
+        elif "parent" not in absent:
+            out["parent"] = None
+        w_bucket = self.bucket
+        if w_bucket is not None:
+            out["bucket"] = w_bucket.to_wire()
+        elif "bucket" not in absent:
+            out["bucket"] = None
+        w_creator = self.creator
+        if w_creator is not None:
+            out["creator"] = w_creator.to_wire()
+        elif "creator" not in absent:
+            out["creator"] = None
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_service = self.service
+        if w_service is not None:
+            out["service"] = w_service.to_wire()
+        elif "service" not in absent:
+            out["service"] = None
+        w_boosts_count = self.boosts_count
+        if w_boosts_count is not None or "boosts_count" not in absent:
+            out["boosts_count"] = w_boosts_count
+        w_boosts_url = self.boosts_url
+        if w_boosts_url is not None or "boosts_url" not in absent:
+            out["boosts_url"] = w_boosts_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class CloudFileService:
+    """The cloud service a cloud file link points into.
+
+    Attributes:
+        name: str
+        example_url: str
+        code: str
+        valid_patterns: list[str]
+        supporting_text: str
+
+    Spec: specs/basecamp4/cloud_files.yaml
+    """
+
+    name: str | None = None
+    example_url: str | None = None
+    code: str | None = None
+    valid_patterns: list[str] | None = None
+    supporting_text: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "name": "name",
+        "example_url": "example_url",
+        "code": "code",
+        "valid_patterns": "valid_patterns",
+        "supporting_text": "supporting_text",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFileService.name")
+        obj.name = v
+        v = g("example_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFileService.example_url")
+        obj.example_url = v
+        v = g("code")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFileService.code")
+        obj.code = v
+        v = g("valid_patterns")
+        if v is not None:
+            v = [
+                x if x.__class__ is str else _rt.to_str(x, "CloudFileService.valid_patterns")
+                for x in _rt.expect_list(v, "CloudFileService.valid_patterns")
+            ]
+        obj.valid_patterns = v
+        v = g("supporting_text")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CloudFileService.supporting_text")
+        obj.supporting_text = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_example_url = self.example_url
+        if w_example_url is not None or "example_url" not in absent:
+            out["example_url"] = w_example_url
+        w_code = self.code
+        if w_code is not None or "code" not in absent:
+            out["code"] = w_code
+        w_valid_patterns = self.valid_patterns
+        if w_valid_patterns is not None:
+            out["valid_patterns"] = list(w_valid_patterns)
+        elif "valid_patterns" not in absent:
+            out["valid_patterns"] = None
+        w_supporting_text = self.supporting_text
+        if w_supporting_text is not None or "supporting_text" not in absent:
+            out["supporting_text"] = w_supporting_text
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class Comment:
     """A comment on a recording.
 
@@ -5287,6 +6444,164 @@ class Document:
 
 
 @attrs.define(slots=True, eq=True)
+class Draft:
+    """An unpublished message, document or other recording.
+
+    Attributes:
+        id: int (read-only)
+        app_url: str (read-only)
+        title: str
+        type: str (read-only)
+        bucket: Bucket (read-only)
+        parent: RecordingParent (read-only)
+        excerpt: str
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        scheduled_posting_at: datetime
+
+    Spec: specs/basecamp4/drafts.yaml
+    """
+
+    id: int | None = None
+    app_url: str | None = None
+    title: str | None = None
+    type: str | None = None
+    bucket: Bucket | None = None
+    parent: RecordingParent | None = None
+    excerpt: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    scheduled_posting_at: datetime | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "app_url": "app_url",
+        "title": "title",
+        "type": "type",
+        "bucket": "bucket",
+        "parent": "parent",
+        "excerpt": "excerpt",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "scheduled_posting_at": "scheduled_posting_at",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Draft.id")
+        obj.id = v
+        v = g("app_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Draft.app_url")
+        obj.app_url = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Draft.title")
+        obj.title = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Draft.type")
+        obj.type = v
+        v = g("bucket")
+        if v is not None:
+            v = (
+                Bucket.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Bucket.from_wire, v, "Draft.bucket")
+            )
+        obj.bucket = v
+        v = g("parent")
+        if v is not None:
+            v = (
+                RecordingParent.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(RecordingParent.from_wire, v, "Draft.parent")
+            )
+        obj.parent = v
+        v = g("excerpt")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Draft.excerpt")
+        obj.excerpt = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Draft.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Draft.updated_at")
+        obj.updated_at = v
+        v = g("scheduled_posting_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Draft.scheduled_posting_at")
+        obj.scheduled_posting_at = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_app_url = self.app_url
+        if w_app_url is not None or "app_url" not in absent:
+            out["app_url"] = w_app_url
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_bucket = self.bucket
+        if w_bucket is not None:
+            out["bucket"] = w_bucket.to_wire()
+        elif "bucket" not in absent:
+            out["bucket"] = None
+        w_parent = self.parent
+        if w_parent is not None:
+            out["parent"] = w_parent.to_wire()
+        elif "parent" not in absent:
+            out["parent"] = None
+        w_excerpt = self.excerpt
+        if w_excerpt is not None or "excerpt" not in absent:
+            out["excerpt"] = w_excerpt
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_scheduled_posting_at = self.scheduled_posting_at
+        if w_scheduled_posting_at is not None or "scheduled_posting_at" not in absent:
+            out["scheduled_posting_at"] = w_scheduled_posting_at
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class Event:
     """One change made to a recording, with who made it and when.
 
@@ -5500,6 +6815,925 @@ class EventDetails:
             out["notified_recipient_ids"] = list(w_notified_recipient_ids)
         elif "notified_recipient_ids" not in absent:
             out["notified_recipient_ids"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class BucketCardsGroup:
+    """The cards of one project in an Everything feed.
+
+    Attributes:
+        bucket: Bucket (read-only)
+        cards: list[CardTableCard]
+
+    Spec: specs/basecamp4/everything.yaml
+    """
+
+    bucket: Bucket | None = None
+    cards: list[CardTableCard] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "bucket": "bucket",
+        "cards": "cards",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("bucket")
+        if v is not None:
+            v = (
+                Bucket.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Bucket.from_wire, v, "BucketCardsGroup.bucket")
+            )
+        obj.bucket = v
+        v = g("cards")
+        if v is not None:
+            v = [
+                CardTableCard.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(CardTableCard.from_wire, x, "BucketCardsGroup.cards")
+                for x in _rt.expect_list(v, "BucketCardsGroup.cards")
+            ]
+        obj.cards = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_bucket = self.bucket
+        if w_bucket is not None:
+            out["bucket"] = w_bucket.to_wire()
+        elif "bucket" not in absent:
+            out["bucket"] = None
+        w_cards = self.cards
+        if w_cards is not None:
+            out["cards"] = [x.to_wire() for x in w_cards]
+        elif "cards" not in absent:
+            out["cards"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class BucketTodosGroup:
+    """The to-dos of one project in an Everything feed.
+
+    Attributes:
+        bucket: Bucket (read-only)
+        todos: list[Todo]
+
+    Spec: specs/basecamp4/everything.yaml
+    """
+
+    bucket: Bucket | None = None
+    todos: list[Todo] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "bucket": "bucket",
+        "todos": "todos",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("bucket")
+        if v is not None:
+            v = (
+                Bucket.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Bucket.from_wire, v, "BucketTodosGroup.bucket")
+            )
+        obj.bucket = v
+        v = g("todos")
+        if v is not None:
+            v = [
+                Todo.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(Todo.from_wire, x, "BucketTodosGroup.todos")
+                for x in _rt.expect_list(v, "BucketTodosGroup.todos")
+            ]
+        obj.todos = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_bucket = self.bucket
+        if w_bucket is not None:
+            out["bucket"] = w_bucket.to_wire()
+        elif "bucket" not in absent:
+            out["bucket"] = None
+        w_todos = self.todos
+        if w_todos is not None:
+            out["todos"] = [x.to_wire() for x in w_todos]
+        elif "todos" not in absent:
+            out["todos"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class EverythingFile:
+    """A file in the account-wide files feed (an upload or a rich-text attachment).
+
+    Attributes:
+        id: int (read-only)
+        status: str (read-only)
+        visible_to_clients: bool (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        title: str
+        inherits_status: bool (read-only)
+        type: str (read-only)
+        url: str (read-only)
+        app_url: str (read-only)
+        bookmark_url: str (read-only)
+        subscription_url: str (read-only)
+        comments_count: int (read-only)
+        comments_url: str (read-only)
+        boosts_count: int (read-only)
+        boosts_url: str (read-only)
+        position: int (read-only)
+        parent: RecordingParent (read-only)
+        bucket: Bucket (read-only)
+        creator: Person (read-only)
+        attachable_sgid: str
+        content_type: str
+        byte_size: int
+        filename: str
+        download_url: str
+        app_download_url: str
+        width: int
+        height: int
+        description: str
+        description_attachments: list[RichTextAttachment]
+        content: str
+        content_attachments: list[RichTextAttachment]
+
+    Spec: specs/basecamp4/everything.yaml
+    """
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    subscription_url: str | None = None
+    comments_count: int | None = None
+    comments_url: str | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+    position: int | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    attachable_sgid: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    filename: str | None = None
+    download_url: str | None = None
+    app_download_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    description: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "visible_to_clients": "visible_to_clients",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "title": "title",
+        "inherits_status": "inherits_status",
+        "type": "type",
+        "url": "url",
+        "app_url": "app_url",
+        "bookmark_url": "bookmark_url",
+        "subscription_url": "subscription_url",
+        "comments_count": "comments_count",
+        "comments_url": "comments_url",
+        "boosts_count": "boosts_count",
+        "boosts_url": "boosts_url",
+        "position": "position",
+        "parent": "parent",
+        "bucket": "bucket",
+        "creator": "creator",
+        "attachable_sgid": "attachable_sgid",
+        "content_type": "content_type",
+        "byte_size": "byte_size",
+        "filename": "filename",
+        "download_url": "download_url",
+        "app_download_url": "app_download_url",
+        "width": "width",
+        "height": "height",
+        "description": "description",
+        "description_attachments": "description_attachments",
+        "content": "content",
+        "content_attachments": "content_attachments",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "EverythingFile.id")
+        obj.id = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.status")
+        obj.status = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "EverythingFile.visible_to_clients")
+        obj.visible_to_clients = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "EverythingFile.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "EverythingFile.updated_at")
+        obj.updated_at = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.title")
+        obj.title = v
+        v = g("inherits_status")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "EverythingFile.inherits_status")
+        obj.inherits_status = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.type")
+        obj.type = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.url")
+        obj.url = v
+        v = g("app_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.app_url")
+        obj.app_url = v
+        v = g("bookmark_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.bookmark_url")
+        obj.bookmark_url = v
+        v = g("subscription_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.subscription_url")
+        obj.subscription_url = v
+        v = g("comments_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "EverythingFile.comments_count")
+        obj.comments_count = v
+        v = g("comments_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.comments_url")
+        obj.comments_url = v
+        v = g("boosts_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "EverythingFile.boosts_count")
+        obj.boosts_count = v
+        v = g("boosts_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.boosts_url")
+        obj.boosts_url = v
+        v = g("position")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "EverythingFile.position")
+        obj.position = v
+        v = g("parent")
+        if v is not None:
+            v = (
+                RecordingParent.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(RecordingParent.from_wire, v, "EverythingFile.parent")
+            )
+        obj.parent = v
+        v = g("bucket")
+        if v is not None:
+            v = (
+                Bucket.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Bucket.from_wire, v, "EverythingFile.bucket")
+            )
+        obj.bucket = v
+        v = g("creator")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "EverythingFile.creator")
+            )
+        obj.creator = v
+        v = g("attachable_sgid")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.attachable_sgid")
+        obj.attachable_sgid = v
+        v = g("content_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.content_type")
+        obj.content_type = v
+        v = g("byte_size")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "EverythingFile.byte_size")
+        obj.byte_size = v
+        v = g("filename")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.filename")
+        obj.filename = v
+        v = g("download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.download_url")
+        obj.download_url = v
+        v = g("app_download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.app_download_url")
+        obj.app_download_url = v
+        v = g("width")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "EverythingFile.width")
+        obj.width = v
+        v = g("height")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "EverythingFile.height")
+        obj.height = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.description")
+        obj.description = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "EverythingFile.description_attachments"
+                )
+                for x in _rt.expect_list(v, "EverythingFile.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("content")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "EverythingFile.content")
+        obj.content = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "EverythingFile.content_attachments"
+                )
+                for x in _rt.expect_list(v, "EverythingFile.content_attachments")
+            ]
+        obj.content_attachments = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_inherits_status = self.inherits_status
+        if w_inherits_status is not None or "inherits_status" not in absent:
+            out["inherits_status"] = w_inherits_status
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_app_url = self.app_url
+        if w_app_url is not None or "app_url" not in absent:
+            out["app_url"] = w_app_url
+        w_bookmark_url = self.bookmark_url
+        if w_bookmark_url is not None or "bookmark_url" not in absent:
+            out["bookmark_url"] = w_bookmark_url
+        w_subscription_url = self.subscription_url
+        if w_subscription_url is not None or "subscription_url" not in absent:
+            out["subscription_url"] = w_subscription_url
+        w_comments_count = self.comments_count
+        if w_comments_count is not None or "comments_count" not in absent:
+            out["comments_count"] = w_comments_count
+        w_comments_url = self.comments_url
+        if w_comments_url is not None or "comments_url" not in absent:
+            out["comments_url"] = w_comments_url
+        w_boosts_count = self.boosts_count
+        if w_boosts_count is not None or "boosts_count" not in absent:
+            out["boosts_count"] = w_boosts_count
+        w_boosts_url = self.boosts_url
+        if w_boosts_url is not None or "boosts_url" not in absent:
+            out["boosts_url"] = w_boosts_url
+        w_position = self.position
+        if w_position is not None or "position" not in absent:
+            out["position"] = w_position
+        w_parent = self.parent
+        if w_parent is not None:
+            out["parent"] = w_parent.to_wire()
+        elif "parent" not in absent:
+            out["parent"] = None
+        w_bucket = self.bucket
+        if w_bucket is not None:
+            out["bucket"] = w_bucket.to_wire()
+        elif "bucket" not in absent:
+            out["bucket"] = None
+        w_creator = self.creator
+        if w_creator is not None:
+            out["creator"] = w_creator.to_wire()
+        elif "creator" not in absent:
+            out["creator"] = None
+        w_attachable_sgid = self.attachable_sgid
+        if w_attachable_sgid is not None or "attachable_sgid" not in absent:
+            out["attachable_sgid"] = w_attachable_sgid
+        w_content_type = self.content_type
+        if w_content_type is not None or "content_type" not in absent:
+            out["content_type"] = w_content_type
+        w_byte_size = self.byte_size
+        if w_byte_size is not None or "byte_size" not in absent:
+            out["byte_size"] = w_byte_size
+        w_filename = self.filename
+        if w_filename is not None or "filename" not in absent:
+            out["filename"] = w_filename
+        w_download_url = self.download_url
+        if w_download_url is not None or "download_url" not in absent:
+            out["download_url"] = w_download_url
+        w_app_download_url = self.app_download_url
+        if w_app_download_url is not None or "app_download_url" not in absent:
+            out["app_download_url"] = w_app_download_url
+        w_width = self.width
+        if w_width is not None or "width" not in absent:
+            out["width"] = w_width
+        w_height = self.height
+        if w_height is not None or "height" not in absent:
+            out["height"] = w_height
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_content = self.content
+        if w_content is not None or "content" not in absent:
+            out["content"] = w_content
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class Folder:
+    """A folder of projects.
+
+    Attributes:
+        id: int (read-only)
+        name: str
+        type: str (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        bucket_ids: list[int]
+        is_emoji_only_name: bool
+        star_url: str
+        gauges_url: str
+        color: str
+        image_url: str
+        url: str (read-only)
+
+    Spec: specs/basecamp4/folders.yaml
+    """
+
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    bucket_ids: list[int] | None = None
+    is_emoji_only_name: bool | None = None
+    star_url: str | None = None
+    gauges_url: str | None = None
+    color: str | None = None
+    image_url: str | None = None
+    url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "name": "name",
+        "type": "type",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "bucket_ids": "bucket_ids",
+        "is_emoji_only_name": "is_emoji_only_name",
+        "star_url": "star_url",
+        "gauges_url": "gauges_url",
+        "color": "color",
+        "image_url": "image_url",
+        "url": "url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Folder.id")
+        obj.id = v
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Folder.name")
+        obj.name = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Folder.type")
+        obj.type = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Folder.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "Folder.updated_at")
+        obj.updated_at = v
+        v = g("bucket_ids")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "Folder.bucket_ids")
+                for x in _rt.expect_list(v, "Folder.bucket_ids")
+            ]
+        obj.bucket_ids = v
+        v = g("is_emoji_only_name")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "Folder.is_emoji_only_name")
+        obj.is_emoji_only_name = v
+        v = g("star_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Folder.star_url")
+        obj.star_url = v
+        v = g("gauges_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Folder.gauges_url")
+        obj.gauges_url = v
+        v = g("color")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Folder.color")
+        obj.color = v
+        v = g("image_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Folder.image_url")
+        obj.image_url = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Folder.url")
+        obj.url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_bucket_ids = self.bucket_ids
+        if w_bucket_ids is not None:
+            out["bucket_ids"] = list(w_bucket_ids)
+        elif "bucket_ids" not in absent:
+            out["bucket_ids"] = None
+        w_is_emoji_only_name = self.is_emoji_only_name
+        if w_is_emoji_only_name is not None or "is_emoji_only_name" not in absent:
+            out["is_emoji_only_name"] = w_is_emoji_only_name
+        w_star_url = self.star_url
+        if w_star_url is not None or "star_url" not in absent:
+            out["star_url"] = w_star_url
+        w_gauges_url = self.gauges_url
+        if w_gauges_url is not None or "gauges_url" not in absent:
+            out["gauges_url"] = w_gauges_url
+        w_color = self.color
+        if w_color is not None or "color" not in absent:
+            out["color"] = w_color
+        w_image_url = self.image_url
+        if w_image_url is not None or "image_url" not in absent:
+            out["image_url"] = w_image_url
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class FolderWithProjects:
+    """A folder together with the projects filed in it.
+
+    Attributes:
+        id: int (read-only)
+        name: str
+        type: str (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        bucket_ids: list[int]
+        is_emoji_only_name: bool
+        star_url: str
+        gauges_url: str
+        color: str
+        image_url: str
+        url: str (read-only)
+        projects: list[Project]
+
+    Spec: specs/basecamp4/folders.yaml
+    """
+
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    bucket_ids: list[int] | None = None
+    is_emoji_only_name: bool | None = None
+    star_url: str | None = None
+    gauges_url: str | None = None
+    color: str | None = None
+    image_url: str | None = None
+    url: str | None = None
+    projects: list[Project] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "name": "name",
+        "type": "type",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "bucket_ids": "bucket_ids",
+        "is_emoji_only_name": "is_emoji_only_name",
+        "star_url": "star_url",
+        "gauges_url": "gauges_url",
+        "color": "color",
+        "image_url": "image_url",
+        "url": "url",
+        "projects": "projects",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "FolderWithProjects.id")
+        obj.id = v
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "FolderWithProjects.name")
+        obj.name = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "FolderWithProjects.type")
+        obj.type = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "FolderWithProjects.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "FolderWithProjects.updated_at")
+        obj.updated_at = v
+        v = g("bucket_ids")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "FolderWithProjects.bucket_ids")
+                for x in _rt.expect_list(v, "FolderWithProjects.bucket_ids")
+            ]
+        obj.bucket_ids = v
+        v = g("is_emoji_only_name")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "FolderWithProjects.is_emoji_only_name")
+        obj.is_emoji_only_name = v
+        v = g("star_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "FolderWithProjects.star_url")
+        obj.star_url = v
+        v = g("gauges_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "FolderWithProjects.gauges_url")
+        obj.gauges_url = v
+        v = g("color")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "FolderWithProjects.color")
+        obj.color = v
+        v = g("image_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "FolderWithProjects.image_url")
+        obj.image_url = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "FolderWithProjects.url")
+        obj.url = v
+        v = g("projects")
+        if v is not None:
+            v = [
+                Project.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(Project.from_wire, x, "FolderWithProjects.projects")
+                for x in _rt.expect_list(v, "FolderWithProjects.projects")
+            ]
+        obj.projects = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_bucket_ids = self.bucket_ids
+        if w_bucket_ids is not None:
+            out["bucket_ids"] = list(w_bucket_ids)
+        elif "bucket_ids" not in absent:
+            out["bucket_ids"] = None
+        w_is_emoji_only_name = self.is_emoji_only_name
+        if w_is_emoji_only_name is not None or "is_emoji_only_name" not in absent:
+            out["is_emoji_only_name"] = w_is_emoji_only_name
+        w_star_url = self.star_url
+        if w_star_url is not None or "star_url" not in absent:
+            out["star_url"] = w_star_url
+        w_gauges_url = self.gauges_url
+        if w_gauges_url is not None or "gauges_url" not in absent:
+            out["gauges_url"] = w_gauges_url
+        w_color = self.color
+        if w_color is not None or "color" not in absent:
+            out["color"] = w_color
+        w_image_url = self.image_url
+        if w_image_url is not None or "image_url" not in absent:
+            out["image_url"] = w_image_url
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_projects = self.projects
+        if w_projects is not None:
+            out["projects"] = [x.to_wire() for x in w_projects]
+        elif "projects" not in absent:
+            out["projects"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -6484,6 +8718,309 @@ class GaugeToggleParams:
         w_enabled = self.enabled
         if w_enabled is not None or "enabled" not in absent:
             out["enabled"] = w_enabled
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class GoogleDocument:
+    """A Google Docs / Sheets / Slides file linked into a vault.
+
+    Attributes:
+        id: int (read-only)
+        status: str (read-only)
+        visible_to_clients: bool (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        title: str
+        inherits_status: bool (read-only)
+        type: str (read-only)
+        url: str (read-only)
+        app_url: str (read-only)
+        bookmark_url: str (read-only)
+        subscription_url: str (read-only)
+        comments_count: int (read-only)
+        comments_url: str (read-only)
+        position: int (read-only)
+        parent: RecordingParent (read-only)
+        bucket: Bucket (read-only)
+        creator: Person (read-only)
+        description: str
+        description_attachments: list[RichTextAttachment]
+        document_type: str
+        boosts_count: int (read-only)
+        boosts_url: str (read-only)
+
+    Spec: specs/basecamp4/google_documents.yaml
+    """
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    subscription_url: str | None = None
+    comments_count: int | None = None
+    comments_url: str | None = None
+    position: int | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    description: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    document_type: str | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "visible_to_clients": "visible_to_clients",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "title": "title",
+        "inherits_status": "inherits_status",
+        "type": "type",
+        "url": "url",
+        "app_url": "app_url",
+        "bookmark_url": "bookmark_url",
+        "subscription_url": "subscription_url",
+        "comments_count": "comments_count",
+        "comments_url": "comments_url",
+        "position": "position",
+        "parent": "parent",
+        "bucket": "bucket",
+        "creator": "creator",
+        "description": "description",
+        "description_attachments": "description_attachments",
+        "document_type": "document_type",
+        "boosts_count": "boosts_count",
+        "boosts_url": "boosts_url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "GoogleDocument.id")
+        obj.id = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.status")
+        obj.status = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "GoogleDocument.visible_to_clients")
+        obj.visible_to_clients = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "GoogleDocument.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "GoogleDocument.updated_at")
+        obj.updated_at = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.title")
+        obj.title = v
+        v = g("inherits_status")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "GoogleDocument.inherits_status")
+        obj.inherits_status = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.type")
+        obj.type = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.url")
+        obj.url = v
+        v = g("app_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.app_url")
+        obj.app_url = v
+        v = g("bookmark_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.bookmark_url")
+        obj.bookmark_url = v
+        v = g("subscription_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.subscription_url")
+        obj.subscription_url = v
+        v = g("comments_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "GoogleDocument.comments_count")
+        obj.comments_count = v
+        v = g("comments_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.comments_url")
+        obj.comments_url = v
+        v = g("position")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "GoogleDocument.position")
+        obj.position = v
+        v = g("parent")
+        if v is not None:
+            v = (
+                RecordingParent.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(RecordingParent.from_wire, v, "GoogleDocument.parent")
+            )
+        obj.parent = v
+        v = g("bucket")
+        if v is not None:
+            v = (
+                Bucket.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Bucket.from_wire, v, "GoogleDocument.bucket")
+            )
+        obj.bucket = v
+        v = g("creator")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "GoogleDocument.creator")
+            )
+        obj.creator = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.description")
+        obj.description = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "GoogleDocument.description_attachments"
+                )
+                for x in _rt.expect_list(v, "GoogleDocument.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("document_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.document_type")
+        obj.document_type = v
+        v = g("boosts_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "GoogleDocument.boosts_count")
+        obj.boosts_count = v
+        v = g("boosts_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "GoogleDocument.boosts_url")
+        obj.boosts_url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_inherits_status = self.inherits_status
+        if w_inherits_status is not None or "inherits_status" not in absent:
+            out["inherits_status"] = w_inherits_status
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_app_url = self.app_url
+        if w_app_url is not None or "app_url" not in absent:
+            out["app_url"] = w_app_url
+        w_bookmark_url = self.bookmark_url
+        if w_bookmark_url is not None or "bookmark_url" not in absent:
+            out["bookmark_url"] = w_bookmark_url
+        w_subscription_url = self.subscription_url
+        if w_subscription_url is not None or "subscription_url" not in absent:
+            out["subscription_url"] = w_subscription_url
+        w_comments_count = self.comments_count
+        if w_comments_count is not None or "comments_count" not in absent:
+            out["comments_count"] = w_comments_count
+        w_comments_url = self.comments_url
+        if w_comments_url is not None or "comments_url" not in absent:
+            out["comments_url"] = w_comments_url
+        w_position = self.position
+        if w_position is not None or "position" not in absent:
+            out["position"] = w_position
+        w_parent = self.parent
+        if w_parent is not None:
+            out["parent"] = w_parent.to_wire()
+        elif "parent" not in absent:
+            out["parent"] = None
+        w_bucket = self.bucket
+        if w_bucket is not None:
+            out["bucket"] = w_bucket.to_wire()
+        elif "bucket" not in absent:
+            out["bucket"] = None
+        w_creator = self.creator
+        if w_creator is not None:
+            out["creator"] = w_creator.to_wire()
+        elif "creator" not in absent:
+            out["creator"] = None
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_document_type = self.document_type
+        if w_document_type is not None or "document_type" not in absent:
+            out["document_type"] = w_document_type
+        w_boosts_count = self.boosts_count
+        if w_boosts_count is not None or "boosts_count" not in absent:
+            out["boosts_count"] = w_boosts_count
+        w_boosts_url = self.boosts_url
+        if w_boosts_url is not None or "boosts_url" not in absent:
+            out["boosts_url"] = w_boosts_url
         if self.extra:
             out.update(self.extra)
         return out
@@ -8131,6 +10668,195 @@ class MyAssignment:
             out["children"] = [x.to_wire() for x in w_children]
         elif "children" not in absent:
             out["children"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class MyNote:
+    """The private notepad of the current user.
+
+    Attributes:
+        id: int (read-only)
+        type: str (read-only)
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        content: str
+        content_attachments: list[RichTextAttachment]
+        url: str (read-only)
+        app_url: str (read-only)
+
+    Spec: specs/basecamp4/my_notes.yaml
+    """
+
+    id: int | None = None
+    type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    url: str | None = None
+    app_url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "type": "type",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "content": "content",
+        "content_attachments": "content_attachments",
+        "url": "url",
+        "app_url": "app_url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "MyNote.id")
+        obj.id = v
+        v = g("type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "MyNote.type")
+        obj.type = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "MyNote.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "MyNote.updated_at")
+        obj.updated_at = v
+        v = g("content")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "MyNote.content")
+        obj.content = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "MyNote.content_attachments")
+                for x in _rt.expect_list(v, "MyNote.content_attachments")
+            ]
+        obj.content_attachments = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "MyNote.url")
+        obj.url = v
+        v = g("app_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "MyNote.app_url")
+        obj.app_url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_type = self.type
+        if w_type is not None or "type" not in absent:
+            out["type"] = w_type
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_content = self.content
+        if w_content is not None or "content" not in absent:
+            out["content"] = w_content
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_app_url = self.app_url
+        if w_app_url is not None or "app_url" not in absent:
+            out["app_url"] = w_app_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class MyNoteAttributes:
+    """The writable part of the notepad.
+
+    Attributes:
+        content: str
+
+    Spec: specs/basecamp4/my_notes.yaml
+    """
+
+    content: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "content": "content",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("content")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "MyNoteAttributes.content")
+        obj.content = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_content = self.content
+        if w_content is not None or "content" not in absent:
+            out["content"] = w_content
         if self.extra:
             out.update(self.extra)
         return out
@@ -16781,6 +19507,68 @@ class _BoostsCreateForEventBody:
 
 
 @attrs.define(slots=True, eq=True)
+class _CalendarsUpdateBody:
+    """Body of calendars.update
+
+    Attributes:
+        calendar: CalendarAttributes
+
+    Spec: specs/basecamp4/calendars.yaml
+    """
+
+    calendar: CalendarAttributes | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "calendar": "calendar",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("calendar")
+        if v is not None:
+            v = (
+                CalendarAttributes.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(CalendarAttributes.from_wire, v, "_CalendarsUpdateBody.calendar")
+            )
+        obj.calendar = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_calendar = self.calendar
+        if w_calendar is not None:
+            out["calendar"] = w_calendar.to_wire()
+        elif "calendar" not in absent:
+            out["calendar"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class _CampfiresCreateLineBody:
     """Body of campfires.create_line
 
@@ -16841,6 +19629,62 @@ class _CampfiresCreateLineBody:
         w_content_type = self.content_type
         if w_content_type is not None or "content_type" not in absent:
             out["content_type"] = w_content_type
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _CampfiresUpdateLineBody:
+    """Body of campfires.update_line
+
+    Attributes:
+        content: str
+
+    Spec: specs/basecamp4/campfires.yaml
+    """
+
+    content: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "content": "content",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("content")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CampfiresUpdateLineBody.content")
+        obj.content = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_content = self.content
+        if w_content is not None or "content" not in absent:
+            out["content"] = w_content
         if self.extra:
             out.update(self.extra)
         return out
@@ -17658,6 +20502,118 @@ class _CardTableStepsRepositionBody:
 
 
 @attrs.define(slots=True, eq=True)
+class _CardTableWormholesCreateBody:
+    """Body of card_table_wormholes.create
+
+    Attributes:
+        destination_recording_id: int
+
+    Spec: specs/basecamp4/card_table_wormholes.yaml
+    """
+
+    destination_recording_id: int | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "destination_recording_id": "destination_recording_id",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("destination_recording_id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "_CardTableWormholesCreateBody.destination_recording_id")
+        obj.destination_recording_id = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_destination_recording_id = self.destination_recording_id
+        if w_destination_recording_id is not None or "destination_recording_id" not in absent:
+            out["destination_recording_id"] = w_destination_recording_id
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _CardTableWormholesUpdateBody:
+    """Body of card_table_wormholes.update
+
+    Attributes:
+        destination_recording_id: int
+
+    Spec: specs/basecamp4/card_table_wormholes.yaml
+    """
+
+    destination_recording_id: int | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "destination_recording_id": "destination_recording_id",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("destination_recording_id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "_CardTableWormholesUpdateBody.destination_recording_id")
+        obj.destination_recording_id = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_destination_recording_id = self.destination_recording_id
+        if w_destination_recording_id is not None or "destination_recording_id" not in absent:
+            out["destination_recording_id"] = w_destination_recording_id
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class _CardTablesMoveCardBody:
     """Body of card_tables.move_card
 
@@ -17978,6 +20934,218 @@ class _ClientVisibilityUpdateBody:
 
 
 @attrs.define(slots=True, eq=True)
+class _CloudFilesCreateBody:
+    """Body of cloud_files.create
+
+    Attributes:
+        url: str
+        service: str
+        title: str
+        description: str
+        subscriptions: list[int]
+        visible_to_clients: bool
+
+    Spec: specs/basecamp4/cloud_files.yaml
+    """
+
+    url: str | None = None
+    service: str | None = None
+    title: str | None = None
+    description: str | None = None
+    subscriptions: list[int] | None = None
+    visible_to_clients: bool | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "url": "url",
+        "service": "service",
+        "title": "title",
+        "description": "description",
+        "subscriptions": "subscriptions",
+        "visible_to_clients": "visible_to_clients",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesCreateBody.url")
+        obj.url = v
+        v = g("service")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesCreateBody.service")
+        obj.service = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesCreateBody.title")
+        obj.title = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesCreateBody.description")
+        obj.description = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "_CloudFilesCreateBody.subscriptions")
+                for x in _rt.expect_list(v, "_CloudFilesCreateBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_CloudFilesCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_service = self.service
+        if w_service is not None or "service" not in absent:
+            out["service"] = w_service
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _CloudFilesUpdateBody:
+    """Body of cloud_files.update
+
+    Attributes:
+        url: str
+        service: str
+        title: str
+        description: str
+        subscriptions: list[int]
+
+    Spec: specs/basecamp4/cloud_files.yaml
+    """
+
+    url: str | None = None
+    service: str | None = None
+    title: str | None = None
+    description: str | None = None
+    subscriptions: list[int] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "url": "url",
+        "service": "service",
+        "title": "title",
+        "description": "description",
+        "subscriptions": "subscriptions",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesUpdateBody.url")
+        obj.url = v
+        v = g("service")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesUpdateBody.service")
+        obj.service = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesUpdateBody.title")
+        obj.title = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_CloudFilesUpdateBody.description")
+        obj.description = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "_CloudFilesUpdateBody.subscriptions")
+                for x in _rt.expect_list(v, "_CloudFilesUpdateBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_service = self.service
+        if w_service is not None or "service" not in absent:
+            out["service"] = w_service
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class _CommentsCreateBody:
     """Body of comments.create
 
@@ -18232,6 +21400,133 @@ class _DocumentsUpdateBody:
 
 
 @attrs.define(slots=True, eq=True)
+class _FoldersCreateBody:
+    """Body of folders.create
+
+    Attributes:
+        name: str
+        project_ids: list[int]
+
+    Spec: specs/basecamp4/folders.yaml
+    """
+
+    name: str | None = None
+    project_ids: list[int] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "name": "name",
+        "project_ids": "project_ids",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_FoldersCreateBody.name")
+        obj.name = v
+        v = g("project_ids")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "_FoldersCreateBody.project_ids")
+                for x in _rt.expect_list(v, "_FoldersCreateBody.project_ids")
+            ]
+        obj.project_ids = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_project_ids = self.project_ids
+        if w_project_ids is not None:
+            out["project_ids"] = list(w_project_ids)
+        elif "project_ids" not in absent:
+            out["project_ids"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _FoldersUpdateBody:
+    """Body of folders.update
+
+    Attributes:
+        name: str
+
+    Spec: specs/basecamp4/folders.yaml
+    """
+
+    name: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "name": "name",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_FoldersUpdateBody.name")
+        obj.name = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class _GaugesCreateNeedleBody:
     """Body of gauges.create_needle
 
@@ -18441,6 +21736,242 @@ class _GaugesToggleBody:
             out["gauge"] = w_gauge.to_wire()
         elif "gauge" not in absent:
             out["gauge"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _GoogleDocumentsCreateBody:
+    """Body of google_documents.create
+
+    Attributes:
+        url: str
+        document_type: str
+        title: str
+        description: str
+        status: str
+        subscriptions: list[int]
+        visible_to_clients: bool
+
+    Spec: specs/basecamp4/google_documents.yaml
+    """
+
+    url: str | None = None
+    document_type: str | None = None
+    title: str | None = None
+    description: str | None = None
+    status: str | None = None
+    subscriptions: list[int] | None = None
+    visible_to_clients: bool | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "url": "url",
+        "document_type": "document_type",
+        "title": "title",
+        "description": "description",
+        "status": "status",
+        "subscriptions": "subscriptions",
+        "visible_to_clients": "visible_to_clients",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsCreateBody.url")
+        obj.url = v
+        v = g("document_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsCreateBody.document_type")
+        obj.document_type = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsCreateBody.title")
+        obj.title = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsCreateBody.description")
+        obj.description = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsCreateBody.status")
+        obj.status = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x
+                if x.__class__ is int
+                else _rt.to_int(x, "_GoogleDocumentsCreateBody.subscriptions")
+                for x in _rt.expect_list(v, "_GoogleDocumentsCreateBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_GoogleDocumentsCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_document_type = self.document_type
+        if w_document_type is not None or "document_type" not in absent:
+            out["document_type"] = w_document_type
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _GoogleDocumentsUpdateBody:
+    """Body of google_documents.update
+
+    Attributes:
+        url: str
+        document_type: str
+        title: str
+        description: str
+        status: str
+        subscriptions: list[int]
+
+    Spec: specs/basecamp4/google_documents.yaml
+    """
+
+    url: str | None = None
+    document_type: str | None = None
+    title: str | None = None
+    description: str | None = None
+    status: str | None = None
+    subscriptions: list[int] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "url": "url",
+        "document_type": "document_type",
+        "title": "title",
+        "description": "description",
+        "status": "status",
+        "subscriptions": "subscriptions",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsUpdateBody.url")
+        obj.url = v
+        v = g("document_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsUpdateBody.document_type")
+        obj.document_type = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsUpdateBody.title")
+        obj.title = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsUpdateBody.description")
+        obj.description = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_GoogleDocumentsUpdateBody.status")
+        obj.status = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x
+                if x.__class__ is int
+                else _rt.to_int(x, "_GoogleDocumentsUpdateBody.subscriptions")
+                for x in _rt.expect_list(v, "_GoogleDocumentsUpdateBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_document_type = self.document_type
+        if w_document_type is not None or "document_type" not in absent:
+            out["document_type"] = w_document_type
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -18966,6 +22497,68 @@ class _MessagesUpdateBody:
 
 
 @attrs.define(slots=True, eq=True)
+class _MyNotesUpdateBody:
+    """Body of my_notes.update
+
+    Attributes:
+        note: MyNoteAttributes
+
+    Spec: specs/basecamp4/my_notes.yaml
+    """
+
+    note: MyNoteAttributes | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "note": "note",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("note")
+        if v is not None:
+            v = (
+                MyNoteAttributes.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(MyNoteAttributes.from_wire, v, "_MyNotesUpdateBody.note")
+            )
+        obj.note = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_note = self.note
+        if w_note is not None:
+            out["note"] = w_note.to_wire()
+        elif "note" not in absent:
+            out["note"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class _MyNotificationsMarkAsReadBody:
     """Body of my_notifications.mark_as_read
 
@@ -19372,6 +22965,128 @@ class _PeopleUpdateMyPreferencesBody:
             out["person"] = w_person.to_wire()
         elif "person" not in absent:
             out["person"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _PrioritiesAddBody:
+    """Body of priorities.add
+
+    Attributes:
+        id: int
+
+    Spec: specs/basecamp4/priorities.yaml
+    """
+
+    id: int | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "_PrioritiesAddBody.id")
+        obj.id = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _PrioritiesMoveBody:
+    """Body of priorities.move
+
+    Attributes:
+        source_id: int
+        position: int
+
+    Spec: specs/basecamp4/priorities.yaml
+    """
+
+    source_id: int | None = None
+    position: int | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "source_id": "source_id",
+        "position": "position",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("source_id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "_PrioritiesMoveBody.source_id")
+        obj.source_id = v
+        v = g("position")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "_PrioritiesMoveBody.position")
+        obj.position = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_source_id = self.source_id
+        if w_source_id is not None or "source_id" not in absent:
+            out["source_id"] = w_source_id
+        w_position = self.position
+        if w_position is not None or "position" not in absent:
+            out["position"] = w_position
         if self.extra:
             out.update(self.extra)
         return out
@@ -20868,6 +24583,62 @@ class _TodolistsUpdateBody:
 
 
 @attrs.define(slots=True, eq=True)
+class _TodolistsRepositionBody:
+    """Body of todolists.reposition
+
+    Attributes:
+        position: int
+
+    Spec: specs/basecamp4/todolists.yaml
+    """
+
+    position: int | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "position": "position",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("position")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "_TodolistsRepositionBody.position")
+        obj.position = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_position = self.position
+        if w_position is not None or "position" not in absent:
+            out["position"] = w_position
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class _TodosCreateBody:
     """Body of todos.create
 
@@ -21184,6 +24955,134 @@ class _TodosRepositionBody:
         w_parent_id = self.parent_id
         if w_parent_id is not None or "parent_id" not in absent:
             out["parent_id"] = w_parent_id
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class _TodosCreateInTodosetBody:
+    """Body of todos.create_in_todoset
+
+    Attributes:
+        content: str
+        description: str
+        assignee_ids: list[int]
+        completion_subscriber_ids: list[int]
+        notify: bool
+        due_on: date
+        starts_on: date
+
+    Spec: specs/basecamp4/todos.yaml
+    """
+
+    content: str | None = None
+    description: str | None = None
+    assignee_ids: list[int] | None = None
+    completion_subscriber_ids: list[int] | None = None
+    notify: bool | None = None
+    due_on: date | None = None
+    starts_on: date | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "content": "content",
+        "description": "description",
+        "assignee_ids": "assignee_ids",
+        "completion_subscriber_ids": "completion_subscriber_ids",
+        "notify": "notify",
+        "due_on": "due_on",
+        "starts_on": "starts_on",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("content")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_TodosCreateInTodosetBody.content")
+        obj.content = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_TodosCreateInTodosetBody.description")
+        obj.description = v
+        v = g("assignee_ids")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "_TodosCreateInTodosetBody.assignee_ids")
+                for x in _rt.expect_list(v, "_TodosCreateInTodosetBody.assignee_ids")
+            ]
+        obj.assignee_ids = v
+        v = g("completion_subscriber_ids")
+        if v is not None:
+            v = [
+                x
+                if x.__class__ is int
+                else _rt.to_int(x, "_TodosCreateInTodosetBody.completion_subscriber_ids")
+                for x in _rt.expect_list(v, "_TodosCreateInTodosetBody.completion_subscriber_ids")
+            ]
+        obj.completion_subscriber_ids = v
+        v = g("notify")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_TodosCreateInTodosetBody.notify")
+        obj.notify = v
+        v = g("due_on")
+        if v.__class__ is not date and v is not None:
+            v = _rt.to_date(v, "_TodosCreateInTodosetBody.due_on")
+        obj.due_on = v
+        v = g("starts_on")
+        if v.__class__ is not date and v is not None:
+            v = _rt.to_date(v, "_TodosCreateInTodosetBody.starts_on")
+        obj.starts_on = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_content = self.content
+        if w_content is not None or "content" not in absent:
+            out["content"] = w_content
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_assignee_ids = self.assignee_ids
+        if w_assignee_ids is not None:
+            out["assignee_ids"] = list(w_assignee_ids)
+        elif "assignee_ids" not in absent:
+            out["assignee_ids"] = None
+        w_completion_subscriber_ids = self.completion_subscriber_ids
+        if w_completion_subscriber_ids is not None:
+            out["completion_subscriber_ids"] = list(w_completion_subscriber_ids)
+        elif "completion_subscriber_ids" not in absent:
+            out["completion_subscriber_ids"] = None
+        w_notify = self.notify
+        if w_notify is not None or "notify" not in absent:
+            out["notify"] = w_notify
+        w_due_on = self.due_on
+        if w_due_on is not None or "due_on" not in absent:
+            out["due_on"] = w_due_on
+        w_starts_on = self.starts_on
+        if w_starts_on is not None or "starts_on" not in absent:
+            out["starts_on"] = w_starts_on
         if self.extra:
             out.update(self.extra)
         return out
@@ -21510,6 +25409,109 @@ class _UploadsUpdateBody:
 
 
 @attrs.define(slots=True, eq=True)
+class _UploadsCreateVersionBody:
+    """Body of uploads.create_version
+
+    Attributes:
+        attachable_sgid: str
+        base_name: str
+        description: str
+        notify: str
+        subscriptions: list[int]
+
+    Spec: specs/basecamp4/uploads.yaml
+    """
+
+    attachable_sgid: str | None = None
+    base_name: str | None = None
+    description: str | None = None
+    notify: str | None = None
+    subscriptions: list[int] | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "attachable_sgid": "attachable_sgid",
+        "base_name": "base_name",
+        "description": "description",
+        "notify": "notify",
+        "subscriptions": "subscriptions",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("attachable_sgid")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_UploadsCreateVersionBody.attachable_sgid")
+        obj.attachable_sgid = v
+        v = g("base_name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_UploadsCreateVersionBody.base_name")
+        obj.base_name = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_UploadsCreateVersionBody.description")
+        obj.description = v
+        v = g("notify")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_UploadsCreateVersionBody.notify")
+        obj.notify = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x
+                if x.__class__ is int
+                else _rt.to_int(x, "_UploadsCreateVersionBody.subscriptions")
+                for x in _rt.expect_list(v, "_UploadsCreateVersionBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_attachable_sgid = self.attachable_sgid
+        if w_attachable_sgid is not None or "attachable_sgid" not in absent:
+            out["attachable_sgid"] = w_attachable_sgid
+        w_base_name = self.base_name
+        if w_base_name is not None or "base_name" not in absent:
+            out["base_name"] = w_base_name
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_notify = self.notify
+        if w_notify is not None or "notify" not in absent:
+            out["notify"] = w_notify
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class _VaultsCreateBody:
     """Body of vaults.create
 
@@ -21789,13 +25791,18 @@ for _model in (
     AuthorizationIdentity,
     AuthorizationAccount,
     AuthorizationToken,
+    Bookmark,
+    BookmarkStatus,
     Boost,
+    Calendar,
+    CalendarAttributes,
     Campfire,
     CampfireLine,
     CampfireLineAttachment,
     CardTableCard,
     CardTableColumn,
     CardTableStep,
+    Wormhole,
     CardTable,
     Chatbot,
     ChatbotCommand,
@@ -21803,16 +25810,26 @@ for _model in (
     ClientApprovalResponse,
     ClientCorrespondence,
     ClientReply,
+    RichTextAttachment,
+    CloudFile,
+    CloudFileService,
     Comment,
     Document,
+    Draft,
     Event,
     EventDetails,
+    BucketCardsGroup,
+    BucketTodosGroup,
+    EverythingFile,
+    Folder,
+    FolderWithProjects,
     InboxForward,
     Gauge,
     GaugeNeedle,
     GaugeNeedleCreateParams,
     GaugeNeedleUpdateParams,
     GaugeToggleParams,
+    GoogleDocument,
     HillChart,
     HillChartDot,
     InboxReply,
@@ -21823,6 +25840,8 @@ for _model in (
     Message,
     MyAssignments,
     MyAssignment,
+    MyNote,
+    MyNoteAttributes,
     MyReadings,
     MyNotification,
     OutOfOffice,

@@ -241,3 +241,29 @@ class CampfiresResource(Resource):
         _path = f"/chats/{_p_chat_id}/lines/{_p_id}.json"
         _request = Request("DELETE", _path, ())
         await self._session.request(_request)
+
+    async def update_line(
+        self,
+        campfire_id: int,
+        line_id: int,
+        *,
+        content: str,
+    ) -> None:
+        """PUT /chats/{campfire_id}/lines/{line_id}.json
+
+        Edit the text of a chat line.
+
+        Args:
+            campfire_id: Path parameter campfire_id.
+            line_id: Path parameter line_id.
+            content: Body field content.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateCampfireLine
+        """
+        _p_campfire_id = _rt.path_param(campfire_id, "campfire_id")
+        _p_line_id = _rt.path_param(line_id, "line_id")
+        _path = f"/chats/{_p_campfire_id}/lines/{_p_line_id}.json"
+        _record = _rt.build(_m._CampfiresUpdateLineBody, {"content": content})
+        _body = _record.to_wire()
+        _request = Request("PUT", _path, (), body=_body)
+        await self._session.request(_request)

@@ -110,22 +110,22 @@ class CardTableStepsResource(Resource):
 
     async def set_completion(
         self,
-        step_id: int,
+        id: int,
         *,
         completion: Literal["on", "off"],
     ) -> _m.CardTableStep:
-        """PUT /card_tables/steps/{step_id}/completions.json
+        """PUT /card_tables/steps/{id}/completions.json
 
         Mark a step completed ("on") or not completed ("off").
 
         Args:
-            step_id: Path parameter step_id.
+            id: Path parameter id.
             completion: "on" completes the step, "off" reopens it.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_steps.md#change-step-completion-status
         """
-        _p_step_id = _rt.path_param(step_id, "step_id")
-        _path = f"/card_tables/steps/{_p_step_id}/completions.json"
+        _p_id = _rt.path_param(id, "id")
+        _path = f"/card_tables/steps/{_p_id}/completions.json"
         _record = _rt.build(_m._CardTableStepsSetCompletionBody, {"completion": completion})
         _body = _record.to_wire()
         _request = Request("PUT", _path, (), body=_body)
@@ -158,3 +158,22 @@ class CardTableStepsResource(Resource):
         _body = _record.to_wire()
         _request = Request("POST", _path, (), body=_body)
         await self._session.request(_request)
+
+    async def get(
+        self,
+        id: int,
+    ) -> _m.CardTableStep:
+        """GET /card_tables/steps/{id}.json
+
+        Fetch one card step by id.
+
+        Args:
+            id: Path parameter id.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetCardStep
+        """
+        _p_id = _rt.path_param(id, "id")
+        _path = f"/card_tables/steps/{_p_id}.json"
+        _request = Request("GET", _path, ())
+        _response = await self._session.request(_request)
+        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableStep.from_wire)

@@ -162,3 +162,39 @@ class ProjectsResource(Resource):
         _path = f"/projects/{_p_id}.json"
         _request = Request("DELETE", _path, ())
         await self._session.request(_request)
+
+    async def archive(
+        self,
+        project_id: int,
+    ) -> None:
+        """PUT /projects/{project_id}/status/archived.json
+
+        Archive a project.
+
+        Args:
+            project_id: Path parameter project_id.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#ArchiveProject
+        """
+        _p_project_id = _rt.path_param(project_id, "project_id")
+        _path = f"/projects/{_p_project_id}/status/archived.json"
+        _request = Request("PUT", _path, ())
+        await self._session.request(_request)
+
+    async def unarchive(
+        self,
+        project_id: int,
+    ) -> None:
+        """PUT /projects/{project_id}/status/active.json
+
+        Bring an archived project back to active.
+
+        Args:
+            project_id: Path parameter project_id.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UnarchiveProject
+        """
+        _p_project_id = _rt.path_param(project_id, "project_id")
+        _path = f"/projects/{_p_project_id}/status/active.json"
+        _request = Request("PUT", _path, ())
+        await self._session.request(_request)

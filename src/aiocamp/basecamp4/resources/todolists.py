@@ -138,3 +138,26 @@ class TodolistsResource(Resource):
         _request = Request("PUT", _path, (), body=_body)
         _response = await self._session.request(_request)
         return _rt.decode_result(_response, _rt.expect_object, _m.Todolist.from_wire)
+
+    async def reposition(
+        self,
+        todolist_id: int,
+        *,
+        position: int,
+    ) -> None:
+        """PUT /todosets/todolists/{todolist_id}/position.json
+
+        Move a to-do list to another position in its to-do set.
+
+        Args:
+            todolist_id: Path parameter todolist_id.
+            position: Body field position.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#RepositionTodolist
+        """
+        _p_todolist_id = _rt.path_param(todolist_id, "todolist_id")
+        _path = f"/todosets/todolists/{_p_todolist_id}/position.json"
+        _record = _rt.build(_m._TodolistsRepositionBody, {"position": position})
+        _body = _record.to_wire()
+        _request = Request("PUT", _path, (), body=_body)
+        await self._session.request(_request)

@@ -244,3 +244,53 @@ class TodosResource(Resource):
         _body = _record.to_wire()
         _request = Request("PUT", _path, (), body=_body)
         await self._session.request(_request)
+
+    async def create_in_todoset(
+        self,
+        bucket_id: int,
+        todoset_id: int,
+        *,
+        content: str,
+        description: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        completion_subscriber_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        notify: bool | _rt.UnsetType | None = _rt.UNSET,
+        due_on: date | _rt.UnsetType | None = _rt.UNSET,
+        starts_on: date | _rt.UnsetType | None = _rt.UNSET,
+    ) -> _m.Todo:
+        """POST /buckets/{bucket_id}/todosets/{todoset_id}/todos.json
+
+        Add a to-do directly to a to-do set, outside any list.
+
+        Args:
+            bucket_id: Path parameter bucket_id.
+            todoset_id: Path parameter todoset_id.
+            content: Body field content.
+            description: Body field description.
+            assignee_ids: Body field assignee_ids.
+            completion_subscriber_ids: Body field completion_subscriber_ids.
+            notify: Body field notify.
+            due_on: Body field due_on.
+            starts_on: Body field starts_on.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateTodosetTodo
+        """
+        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
+        _p_todoset_id = _rt.path_param(todoset_id, "todoset_id")
+        _path = f"/buckets/{_p_bucket_id}/todosets/{_p_todoset_id}/todos.json"
+        _record = _rt.build(
+            _m._TodosCreateInTodosetBody,
+            {
+                "content": content,
+                "description": description,
+                "assignee_ids": assignee_ids,
+                "completion_subscriber_ids": completion_subscriber_ids,
+                "notify": notify,
+                "due_on": due_on,
+                "starts_on": starts_on,
+            },
+        )
+        _body = _record.to_wire()
+        _request = Request("POST", _path, (), body=_body)
+        _response = await self._session.request(_request)
+        return _rt.decode_result(_response, _rt.expect_object, _m.Todo.from_wire)

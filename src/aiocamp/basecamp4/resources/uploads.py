@@ -176,3 +176,44 @@ class UploadsResource(Resource):
         _request = Request("PUT", _path, (), body=_body)
         _response = await self._session.request(_request)
         return _rt.decode_result(_response, _rt.expect_object, _m.Upload.from_wire)
+
+    async def create_version(
+        self,
+        upload_id: int,
+        *,
+        attachable_sgid: str,
+        base_name: str | _rt.UnsetType | None = _rt.UNSET,
+        description: str | _rt.UnsetType | None = _rt.UNSET,
+        notify: str | _rt.UnsetType | None = _rt.UNSET,
+        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+    ) -> _m.Upload:
+        """POST /uploads/{upload_id}/versions.json
+
+        Replace an upload's file with a new version.
+
+        Args:
+            upload_id: Path parameter upload_id.
+            attachable_sgid: Body field attachable_sgid.
+            base_name: Body field base_name.
+            description: Body field description.
+            notify: Body field notify.
+            subscriptions: Body field subscriptions.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateUploadVersion
+        """
+        _p_upload_id = _rt.path_param(upload_id, "upload_id")
+        _path = f"/uploads/{_p_upload_id}/versions.json"
+        _record = _rt.build(
+            _m._UploadsCreateVersionBody,
+            {
+                "attachable_sgid": attachable_sgid,
+                "base_name": base_name,
+                "description": description,
+                "notify": notify,
+                "subscriptions": subscriptions,
+            },
+        )
+        _body = _record.to_wire()
+        _request = Request("POST", _path, (), body=_body)
+        _response = await self._session.request(_request)
+        return _rt.decode_result(_response, _rt.expect_object, _m.Upload.from_wire)
