@@ -26,6 +26,12 @@ __all__ = [
     "PersonCompany",
     "Bucket",
     "RecordingParent",
+    "AccountLogo",
+    "CardColumnOnHold",
+    "RecordingCategory",
+    "DoorService",
+    "SearchResultAttachment",
+    "UploadVersionFile",
     "Account",
     "AccountLimits",
     "AccountSubscription",
@@ -173,6 +179,7 @@ class Person:
         can_access_timesheet: bool
         can_access_hill_charts: bool
         out_of_office: Present while the person is out of office (people.md#get-person) (read-only)
+        tagline: str (read-only)
 
     Spec: specs/basecamp4/_common.yaml
     """
@@ -200,6 +207,7 @@ class Person:
     can_access_timesheet: bool | None = None
     can_access_hill_charts: bool | None = None
     out_of_office: OutOfOfficeDates | None = None
+    tagline: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -227,6 +235,7 @@ class Person:
         "can_access_timesheet": "can_access_timesheet",
         "can_access_hill_charts": "can_access_hill_charts",
         "out_of_office": "out_of_office",
+        "tagline": "tagline",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -337,6 +346,10 @@ class Person:
                 else _rt.to_model(OutOfOfficeDates.from_wire, v, "Person.out_of_office")
             )
         obj.out_of_office = v
+        v = g("tagline")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Person.tagline")
+        obj.tagline = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -428,6 +441,9 @@ class Person:
             out["out_of_office"] = w_out_of_office.to_wire()
         elif "out_of_office" not in absent:
             out["out_of_office"] = None
+        w_tagline = self.tagline
+        if w_tagline is not None or "tagline" not in absent:
+            out["tagline"] = w_tagline
         if self.extra:
             out.update(self.extra)
         return out
@@ -692,6 +708,647 @@ class RecordingParent:
 
 
 @attrs.define(slots=True, eq=True)
+class AccountLogo:
+    """The account logo image.
+
+    Attributes:
+        url: str (read-only)
+
+    Spec: specs/basecamp4/_common.yaml
+    """
+
+    url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "url": "url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "AccountLogo.url")
+        obj.url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class CardColumnOnHold:
+    """The "on hold" section of a card-table column.
+
+    Attributes:
+        id: int (read-only)
+        status: str (read-only)
+        inherits_status: bool (read-only)
+        title: str
+        created_at: datetime (read-only)
+        updated_at: datetime (read-only)
+        cards_count: int
+        cards_url: str
+
+    Spec: specs/basecamp4/_common.yaml
+    """
+
+    id: int | None = None
+    status: str | None = None
+    inherits_status: bool | None = None
+    title: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    cards_count: int | None = None
+    cards_url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "inherits_status": "inherits_status",
+        "title": "title",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "cards_count": "cards_count",
+        "cards_url": "cards_url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "CardColumnOnHold.id")
+        obj.id = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CardColumnOnHold.status")
+        obj.status = v
+        v = g("inherits_status")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "CardColumnOnHold.inherits_status")
+        obj.inherits_status = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CardColumnOnHold.title")
+        obj.title = v
+        v = g("created_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "CardColumnOnHold.created_at")
+        obj.created_at = v
+        v = g("updated_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "CardColumnOnHold.updated_at")
+        obj.updated_at = v
+        v = g("cards_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "CardColumnOnHold.cards_count")
+        obj.cards_count = v
+        v = g("cards_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "CardColumnOnHold.cards_url")
+        obj.cards_url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_inherits_status = self.inherits_status
+        if w_inherits_status is not None or "inherits_status" not in absent:
+            out["inherits_status"] = w_inherits_status
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_created_at = self.created_at
+        if w_created_at is not None or "created_at" not in absent:
+            out["created_at"] = w_created_at
+        w_updated_at = self.updated_at
+        if w_updated_at is not None or "updated_at" not in absent:
+            out["updated_at"] = w_updated_at
+        w_cards_count = self.cards_count
+        if w_cards_count is not None or "cards_count" not in absent:
+            out["cards_count"] = w_cards_count
+        w_cards_url = self.cards_url
+        if w_cards_url is not None or "cards_url" not in absent:
+            out["cards_url"] = w_cards_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class RecordingCategory:
+    """A message category (type) as embedded in a recording.
+
+    Attributes:
+        id: int (read-only)
+        name: str
+        icon: str
+
+    Spec: specs/basecamp4/_common.yaml
+    """
+
+    id: int | None = None
+    name: str | None = None
+    icon: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "name": "name",
+        "icon": "icon",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "RecordingCategory.id")
+        obj.id = v
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RecordingCategory.name")
+        obj.name = v
+        v = g("icon")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "RecordingCategory.icon")
+        obj.icon = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_icon = self.icon
+        if w_icon is not None or "icon" not in absent:
+            out["icon"] = w_icon
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class DoorService:
+    """The outside service a cloud-file or door link points into.
+
+    Attributes:
+        name: str
+        example_url: str
+        code: str
+        valid_patterns: list[str]
+        supporting_text: str
+
+    Spec: specs/basecamp4/_common.yaml
+    """
+
+    name: str | None = None
+    example_url: str | None = None
+    code: str | None = None
+    valid_patterns: list[str] | None = None
+    supporting_text: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "name": "name",
+        "example_url": "example_url",
+        "code": "code",
+        "valid_patterns": "valid_patterns",
+        "supporting_text": "supporting_text",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "DoorService.name")
+        obj.name = v
+        v = g("example_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "DoorService.example_url")
+        obj.example_url = v
+        v = g("code")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "DoorService.code")
+        obj.code = v
+        v = g("valid_patterns")
+        if v is not None:
+            v = [
+                x if x.__class__ is str else _rt.to_str(x, "DoorService.valid_patterns")
+                for x in _rt.expect_list(v, "DoorService.valid_patterns")
+            ]
+        obj.valid_patterns = v
+        v = g("supporting_text")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "DoorService.supporting_text")
+        obj.supporting_text = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_example_url = self.example_url
+        if w_example_url is not None or "example_url" not in absent:
+            out["example_url"] = w_example_url
+        w_code = self.code
+        if w_code is not None or "code" not in absent:
+            out["code"] = w_code
+        w_valid_patterns = self.valid_patterns
+        if w_valid_patterns is not None:
+            out["valid_patterns"] = list(w_valid_patterns)
+        elif "valid_patterns" not in absent:
+            out["valid_patterns"] = None
+        w_supporting_text = self.supporting_text
+        if w_supporting_text is not None or "supporting_text" not in absent:
+            out["supporting_text"] = w_supporting_text
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class SearchResultAttachment:
+    """A file attached to a search result.
+
+    Attributes:
+        filename: str
+        content_type: str
+        byte_size: int
+        download_url: str
+        id: int (read-only)
+        sgid: str
+        previewable: bool
+        preview_url: str
+        thumbnail_url: str
+        width: int
+        height: int
+        title: str
+        url: str (read-only)
+
+    Spec: specs/basecamp4/_common.yaml
+    """
+
+    filename: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    download_url: str | None = None
+    id: int | None = None
+    sgid: str | None = None
+    previewable: bool | None = None
+    preview_url: str | None = None
+    thumbnail_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    title: str | None = None
+    url: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "filename": "filename",
+        "content_type": "content_type",
+        "byte_size": "byte_size",
+        "download_url": "download_url",
+        "id": "id",
+        "sgid": "sgid",
+        "previewable": "previewable",
+        "preview_url": "preview_url",
+        "thumbnail_url": "thumbnail_url",
+        "width": "width",
+        "height": "height",
+        "title": "title",
+        "url": "url",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("filename")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.filename")
+        obj.filename = v
+        v = g("content_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.content_type")
+        obj.content_type = v
+        v = g("byte_size")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResultAttachment.byte_size")
+        obj.byte_size = v
+        v = g("download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.download_url")
+        obj.download_url = v
+        v = g("id")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResultAttachment.id")
+        obj.id = v
+        v = g("sgid")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.sgid")
+        obj.sgid = v
+        v = g("previewable")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "SearchResultAttachment.previewable")
+        obj.previewable = v
+        v = g("preview_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.preview_url")
+        obj.preview_url = v
+        v = g("thumbnail_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.thumbnail_url")
+        obj.thumbnail_url = v
+        v = g("width")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResultAttachment.width")
+        obj.width = v
+        v = g("height")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResultAttachment.height")
+        obj.height = v
+        v = g("title")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.title")
+        obj.title = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResultAttachment.url")
+        obj.url = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_filename = self.filename
+        if w_filename is not None or "filename" not in absent:
+            out["filename"] = w_filename
+        w_content_type = self.content_type
+        if w_content_type is not None or "content_type" not in absent:
+            out["content_type"] = w_content_type
+        w_byte_size = self.byte_size
+        if w_byte_size is not None or "byte_size" not in absent:
+            out["byte_size"] = w_byte_size
+        w_download_url = self.download_url
+        if w_download_url is not None or "download_url" not in absent:
+            out["download_url"] = w_download_url
+        w_id = self.id
+        if w_id is not None or "id" not in absent:
+            out["id"] = w_id
+        w_sgid = self.sgid
+        if w_sgid is not None or "sgid" not in absent:
+            out["sgid"] = w_sgid
+        w_previewable = self.previewable
+        if w_previewable is not None or "previewable" not in absent:
+            out["previewable"] = w_previewable
+        w_preview_url = self.preview_url
+        if w_preview_url is not None or "preview_url" not in absent:
+            out["preview_url"] = w_preview_url
+        w_thumbnail_url = self.thumbnail_url
+        if w_thumbnail_url is not None or "thumbnail_url" not in absent:
+            out["thumbnail_url"] = w_thumbnail_url
+        w_width = self.width
+        if w_width is not None or "width" not in absent:
+            out["width"] = w_width
+        w_height = self.height
+        if w_height is not None or "height" not in absent:
+            out["height"] = w_height
+        w_title = self.title
+        if w_title is not None or "title" not in absent:
+            out["title"] = w_title
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
+class UploadVersionFile:
+    """The file of one upload version.
+
+    Attributes:
+        content_type: str
+        byte_size: int
+        filename: str
+        download_url: str
+        app_download_url: str
+        current: bool
+
+    Spec: specs/basecamp4/_common.yaml
+    """
+
+    content_type: str | None = None
+    byte_size: int | None = None
+    filename: str | None = None
+    download_url: str | None = None
+    app_download_url: str | None = None
+    current: bool | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
+
+    WIRE_NAMES: ClassVar[dict[str, str]] = {
+        "content_type": "content_type",
+        "byte_size": "byte_size",
+        "filename": "filename",
+        "download_url": "download_url",
+        "app_download_url": "app_download_url",
+        "current": "current",
+    }
+    _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Self:
+        """Decode one record from plain wire data (a decoded JSON object or XML element)."""
+        g = data.get
+        # No validators or converters run in __init__, so set the slots directly: much
+        # faster than a keyword call with every field.
+        obj = _new(cls)
+        v = g("content_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "UploadVersionFile.content_type")
+        obj.content_type = v
+        v = g("byte_size")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "UploadVersionFile.byte_size")
+        obj.byte_size = v
+        v = g("filename")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "UploadVersionFile.filename")
+        obj.filename = v
+        v = g("download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "UploadVersionFile.download_url")
+        obj.download_url = v
+        v = g("app_download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "UploadVersionFile.app_download_url")
+        obj.app_download_url = v
+        v = g("current")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "UploadVersionFile.current")
+        obj.current = v
+        known = cls._KNOWN
+        if len(data) == len(known) and data.keys() >= known:
+            obj.extra = {}
+            obj._absent = _NOTHING_ABSENT
+        else:
+            keys = data.keys()
+            unknown = keys - known
+            obj.extra = {k: data[k] for k in unknown} if unknown else {}
+            obj._absent = known - keys
+        return obj
+
+    def to_wire(self) -> dict[str, Any]:
+        """Encode back to wire data; fields absent from the decoded record stay absent.
+
+        A model built in code (not decoded) sends only the fields that are not None.
+        """
+        out: dict[str, Any] = {}
+        absent = self._KNOWN if self._absent is None else self._absent
+        w_content_type = self.content_type
+        if w_content_type is not None or "content_type" not in absent:
+            out["content_type"] = w_content_type
+        w_byte_size = self.byte_size
+        if w_byte_size is not None or "byte_size" not in absent:
+            out["byte_size"] = w_byte_size
+        w_filename = self.filename
+        if w_filename is not None or "filename" not in absent:
+            out["filename"] = w_filename
+        w_download_url = self.download_url
+        if w_download_url is not None or "download_url" not in absent:
+            out["download_url"] = w_download_url
+        w_app_download_url = self.app_download_url
+        if w_app_download_url is not None or "app_download_url" not in absent:
+            out["app_download_url"] = w_app_download_url
+        w_current = self.current
+        if w_current is not None or "current" not in absent:
+            out["current"] = w_current
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+@attrs.define(slots=True, eq=True)
 class Account:
     """The account the current access token belongs to.
 
@@ -709,6 +1366,7 @@ class Account:
         limits: AccountLimits (read-only)
         subscription: AccountSubscription (read-only)
         settings: AccountSettings (read-only)
+        logo: AccountLogo (read-only)
 
     Spec: specs/basecamp4/account.yaml
     """
@@ -726,6 +1384,7 @@ class Account:
     limits: AccountLimits | None = None
     subscription: AccountSubscription | None = None
     settings: AccountSettings | None = None
+    logo: AccountLogo | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -743,6 +1402,7 @@ class Account:
         "limits": "limits",
         "subscription": "subscription",
         "settings": "settings",
+        "logo": "logo",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -817,6 +1477,14 @@ class Account:
                 else _rt.to_model(AccountSettings.from_wire, v, "Account.settings")
             )
         obj.settings = v
+        v = g("logo")
+        if v is not None:
+            v = (
+                AccountLogo.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(AccountLogo.from_wire, v, "Account.logo")
+            )
+        obj.logo = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -880,6 +1548,11 @@ class Account:
             out["settings"] = w_settings.to_wire()
         elif "settings" not in absent:
             out["settings"] = None
+        w_logo = self.logo
+        if w_logo is not None:
+            out["logo"] = w_logo.to_wire()
+        elif "logo" not in absent:
+            out["logo"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -2803,6 +3476,9 @@ class CardTableCard:
         boosts_count: int (read-only)
         boosts_url: str (read-only)
         steps: list[CardTableStep] (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
+        completed_at: datetime (read-only)
+        completer: Person (read-only)
 
     Spec: specs/basecamp4/card_table_cards.yaml
     """
@@ -2836,6 +3512,9 @@ class CardTableCard:
     boosts_count: int | None = None
     boosts_url: str | None = None
     steps: list[CardTableStep] | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    completed_at: datetime | None = None
+    completer: Person | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -2869,6 +3548,9 @@ class CardTableCard:
         "boosts_count": "boosts_count",
         "boosts_url": "boosts_url",
         "steps": "steps",
+        "description_attachments": "description_attachments",
+        "completed_at": "completed_at",
+        "completer": "completer",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -3022,6 +3704,29 @@ class CardTableCard:
                 for x in _rt.expect_list(v, "CardTableCard.steps")
             ]
         obj.steps = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "CardTableCard.description_attachments"
+                )
+                for x in _rt.expect_list(v, "CardTableCard.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("completed_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "CardTableCard.completed_at")
+        obj.completed_at = v
+        v = g("completer")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "CardTableCard.completer")
+            )
+        obj.completer = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -3139,6 +3844,19 @@ class CardTableCard:
             out["steps"] = [x.to_wire() for x in w_steps]
         elif "steps" not in absent:
             out["steps"] = None
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_completed_at = self.completed_at
+        if w_completed_at is not None or "completed_at" not in absent:
+            out["completed_at"] = w_completed_at
+        w_completer = self.completer
+        if w_completer is not None:
+            out["completer"] = w_completer.to_wire()
+        elif "completer" not in absent:
+            out["completer"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -3171,6 +3889,8 @@ class CardTableColumn:
         comment_count: int (read-only)
         cards_url: str (read-only)
         position: int (read-only)
+        comments_count: int (read-only)
+        on_hold: CardColumnOnHold (read-only)
 
     Spec: specs/basecamp4/card_table_columns.yaml
     """
@@ -3197,6 +3917,8 @@ class CardTableColumn:
     comment_count: int | None = None
     cards_url: str | None = None
     position: int | None = None
+    comments_count: int | None = None
+    on_hold: CardColumnOnHold | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -3223,6 +3945,8 @@ class CardTableColumn:
         "comment_count": "comment_count",
         "cards_url": "cards_url",
         "position": "position",
+        "comments_count": "comments_count",
+        "on_hold": "on_hold",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -3338,6 +4062,18 @@ class CardTableColumn:
         if v.__class__ is not int and v is not None:
             v = _rt.to_int(v, "CardTableColumn.position")
         obj.position = v
+        v = g("comments_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "CardTableColumn.comments_count")
+        obj.comments_count = v
+        v = g("on_hold")
+        if v is not None:
+            v = (
+                CardColumnOnHold.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(CardColumnOnHold.from_wire, v, "CardTableColumn.on_hold")
+            )
+        obj.on_hold = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -3430,6 +4166,14 @@ class CardTableColumn:
         w_position = self.position
         if w_position is not None or "position" not in absent:
             out["position"] = w_position
+        w_comments_count = self.comments_count
+        if w_comments_count is not None or "comments_count" not in absent:
+            out["comments_count"] = w_comments_count
+        w_on_hold = self.on_hold
+        if w_on_hold is not None:
+            out["on_hold"] = w_on_hold.to_wire()
+        elif "on_hold" not in absent:
+            out["on_hold"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -3459,6 +4203,8 @@ class CardTableStep:
         due_on: date
         assignees: list[Person] (read-only)
         completion_url: str (read-only)
+        completed_at: datetime (read-only)
+        completer: Person (read-only)
 
     Spec: specs/basecamp4/card_table_steps.yaml
     """
@@ -3482,6 +4228,8 @@ class CardTableStep:
     due_on: date | None = None
     assignees: list[Person] | None = None
     completion_url: str | None = None
+    completed_at: datetime | None = None
+    completer: Person | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -3505,6 +4253,8 @@ class CardTableStep:
         "due_on": "due_on",
         "assignees": "assignees",
         "completion_url": "completion_url",
+        "completed_at": "completed_at",
+        "completer": "completer",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -3608,6 +4358,18 @@ class CardTableStep:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "CardTableStep.completion_url")
         obj.completion_url = v
+        v = g("completed_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "CardTableStep.completed_at")
+        obj.completed_at = v
+        v = g("completer")
+        if v is not None:
+            v = (
+                Person.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(Person.from_wire, v, "CardTableStep.completer")
+            )
+        obj.completer = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -3691,6 +4453,14 @@ class CardTableStep:
         w_completion_url = self.completion_url
         if w_completion_url is not None or "completion_url" not in absent:
             out["completion_url"] = w_completion_url
+        w_completed_at = self.completed_at
+        if w_completed_at is not None or "completed_at" not in absent:
+            out["completed_at"] = w_completed_at
+        w_completer = self.completer
+        if w_completer is not None:
+            out["completer"] = w_completer.to_wire()
+        elif "completer" not in absent:
+            out["completer"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -3952,6 +4722,7 @@ class CardTable:
         subscribers: list[Person] (read-only)
         public_link_url: str (read-only)
         lists: list[CardTableColumn] (read-only)
+        wormholes: list[Wormhole] (read-only)
 
     Spec: specs/basecamp4/card_tables.yaml
     """
@@ -3973,6 +4744,7 @@ class CardTable:
     subscribers: list[Person] | None = None
     public_link_url: str | None = None
     lists: list[CardTableColumn] | None = None
+    wormholes: list[Wormhole] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -3994,6 +4766,7 @@ class CardTable:
         "subscribers": "subscribers",
         "public_link_url": "public_link_url",
         "lists": "lists",
+        "wormholes": "wormholes",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -4090,6 +4863,15 @@ class CardTable:
                 for x in _rt.expect_list(v, "CardTable.lists")
             ]
         obj.lists = v
+        v = g("wormholes")
+        if v is not None:
+            v = [
+                Wormhole.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(Wormhole.from_wire, x, "CardTable.wormholes")
+                for x in _rt.expect_list(v, "CardTable.wormholes")
+            ]
+        obj.wormholes = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -4167,6 +4949,11 @@ class CardTable:
             out["lists"] = [x.to_wire() for x in w_lists]
         elif "lists" not in absent:
             out["lists"] = None
+        w_wormholes = self.wormholes
+        if w_wormholes is not None:
+            out["wormholes"] = [x.to_wire() for x in w_wormholes]
+        elif "wormholes" not in absent:
+            out["wormholes"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -4408,6 +5195,7 @@ class ClientApproval:
         approval_status: str (read-only)
         approver: Person (read-only)
         responses: list[ClientApprovalResponse] (read-only)
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/client_approvals.yaml
     """
@@ -4435,6 +5223,7 @@ class ClientApproval:
     approval_status: str | None = None
     approver: Person | None = None
     responses: list[ClientApprovalResponse] | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -4462,6 +5251,7 @@ class ClientApproval:
         "approval_status": "approval_status",
         "approver": "approver",
         "responses": "responses",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -4585,6 +5375,17 @@ class ClientApproval:
                 for x in _rt.expect_list(v, "ClientApproval.responses")
             ]
         obj.responses = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "ClientApproval.content_attachments"
+                )
+                for x in _rt.expect_list(v, "ClientApproval.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -4682,6 +5483,11 @@ class ClientApproval:
             out["responses"] = [x.to_wire() for x in w_responses]
         elif "responses" not in absent:
             out["responses"] = None
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -4925,6 +5731,7 @@ class ClientCorrespondence:
         subject: str (read-only)
         replies_count: int (read-only)
         replies_url: str (read-only)
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/client_correspondences.yaml
     """
@@ -4948,6 +5755,7 @@ class ClientCorrespondence:
     subject: str | None = None
     replies_count: int | None = None
     replies_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -4971,6 +5779,7 @@ class ClientCorrespondence:
         "subject": "subject",
         "replies_count": "replies_count",
         "replies_url": "replies_url",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -5069,6 +5878,17 @@ class ClientCorrespondence:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "ClientCorrespondence.replies_url")
         obj.replies_url = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "ClientCorrespondence.content_attachments"
+                )
+                for x in _rt.expect_list(v, "ClientCorrespondence.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -5150,6 +5970,11 @@ class ClientCorrespondence:
         w_replies_url = self.replies_url
         if w_replies_url is not None or "replies_url" not in absent:
             out["replies_url"] = w_replies_url
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -5175,6 +6000,7 @@ class ClientReply:
         bucket: Bucket (read-only)
         creator: Person (read-only)
         content: str (read-only)
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/client_replies.yaml
     """
@@ -5194,6 +6020,7 @@ class ClientReply:
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -5213,6 +6040,7 @@ class ClientReply:
         "bucket": "bucket",
         "creator": "creator",
         "content": "content",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -5295,6 +6123,17 @@ class ClientReply:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "ClientReply.content")
         obj.content = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "ClientReply.content_attachments"
+                )
+                for x in _rt.expect_list(v, "ClientReply.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -5364,6 +6203,11 @@ class ClientReply:
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -5957,6 +6801,7 @@ class Comment:
         bucket: Bucket (read-only)
         creator: Person (read-only)
         content: str
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/comments.yaml
     """
@@ -5978,6 +6823,7 @@ class Comment:
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -5999,6 +6845,7 @@ class Comment:
         "bucket": "bucket",
         "creator": "creator",
         "content": "content",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -6089,6 +6936,15 @@ class Comment:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "Comment.content")
         obj.content = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "Comment.content_attachments")
+                for x in _rt.expect_list(v, "Comment.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -6164,6 +7020,11 @@ class Comment:
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -6195,6 +7056,7 @@ class Document:
         bucket: Bucket (read-only)
         creator: Person (read-only)
         content: str
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/documents.yaml
     """
@@ -6220,6 +7082,7 @@ class Document:
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -6245,6 +7108,7 @@ class Document:
         "bucket": "bucket",
         "creator": "creator",
         "content": "content",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -6351,6 +7215,15 @@ class Document:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "Document.content")
         obj.content = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "Document.content_attachments")
+                for x in _rt.expect_list(v, "Document.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -6438,6 +7311,11 @@ class Document:
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -7764,6 +8642,7 @@ class InboxForward:
         from_: Sender of the forwarded email (read-only)
         replies_count: int (read-only)
         replies_url: str (read-only)
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/forwards.yaml
     """
@@ -7788,6 +8667,7 @@ class InboxForward:
     from_: str | None = None
     replies_count: int | None = None
     replies_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -7812,6 +8692,7 @@ class InboxForward:
         "from_": "from",
         "replies_count": "replies_count",
         "replies_url": "replies_url",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -7914,6 +8795,17 @@ class InboxForward:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "InboxForward.replies_url")
         obj.replies_url = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "InboxForward.content_attachments"
+                )
+                for x in _rt.expect_list(v, "InboxForward.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -7998,6 +8890,11 @@ class InboxForward:
         w_replies_url = self.replies_url
         if w_replies_url is not None or "replies_url" not in absent:
             out["replies_url"] = w_replies_url
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -8026,6 +8923,7 @@ class Gauge:
         last_needle_color: str (read-only)
         last_needle_position: int (read-only)
         previous_needle_position: int (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/gauges.yaml
     """
@@ -8048,6 +8946,7 @@ class Gauge:
     last_needle_color: str | None = None
     last_needle_position: int | None = None
     previous_needle_position: int | None = None
+    description_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -8070,6 +8969,7 @@ class Gauge:
         "last_needle_color": "last_needle_color",
         "last_needle_position": "last_needle_position",
         "previous_needle_position": "previous_needle_position",
+        "description_attachments": "description_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -8160,6 +9060,15 @@ class Gauge:
         if v.__class__ is not int and v is not None:
             v = _rt.to_int(v, "Gauge.previous_needle_position")
         obj.previous_needle_position = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "Gauge.description_attachments")
+                for x in _rt.expect_list(v, "Gauge.description_attachments")
+            ]
+        obj.description_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -8236,6 +9145,11 @@ class Gauge:
         w_previous_needle_position = self.previous_needle_position
         if w_previous_needle_position is not None or "previous_needle_position" not in absent:
             out["previous_needle_position"] = w_previous_needle_position
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -8269,6 +9183,7 @@ class GaugeNeedle:
         color: green, yellow or red
         position: Needle position from 0 to 100
         comment_count: int (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/gauges.yaml
     """
@@ -8296,6 +9211,7 @@ class GaugeNeedle:
     color: str | None = None
     position: int | None = None
     comment_count: int | None = None
+    description_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -8323,6 +9239,7 @@ class GaugeNeedle:
         "color": "color",
         "position": "position",
         "comment_count": "comment_count",
+        "description_attachments": "description_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -8437,6 +9354,17 @@ class GaugeNeedle:
         if v.__class__ is not int and v is not None:
             v = _rt.to_int(v, "GaugeNeedle.comment_count")
         obj.comment_count = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "GaugeNeedle.description_attachments"
+                )
+                for x in _rt.expect_list(v, "GaugeNeedle.description_attachments")
+            ]
+        obj.description_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -8530,6 +9458,11 @@ class GaugeNeedle:
         w_comment_count = self.comment_count
         if w_comment_count is not None or "comment_count" not in absent:
             out["comment_count"] = w_comment_count
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -9036,6 +9969,7 @@ class HillChart:
         updated_at: datetime (read-only)
         app_update_url: str (read-only)
         dots: list[HillChartDot] (read-only)
+        app_versions_url: str (read-only)
 
     Spec: specs/basecamp4/hill_charts.yaml
     """
@@ -9045,6 +9979,7 @@ class HillChart:
     updated_at: datetime | None = None
     app_update_url: str | None = None
     dots: list[HillChartDot] | None = None
+    app_versions_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -9054,6 +9989,7 @@ class HillChart:
         "updated_at": "updated_at",
         "app_update_url": "app_update_url",
         "dots": "dots",
+        "app_versions_url": "app_versions_url",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -9089,6 +10025,10 @@ class HillChart:
                 for x in _rt.expect_list(v, "HillChart.dots")
             ]
         obj.dots = v
+        v = g("app_versions_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "HillChart.app_versions_url")
+        obj.app_versions_url = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -9124,6 +10064,9 @@ class HillChart:
             out["dots"] = [x.to_wire() for x in w_dots]
         elif "dots" not in absent:
             out["dots"] = None
+        w_app_versions_url = self.app_versions_url
+        if w_app_versions_url is not None or "app_versions_url" not in absent:
+            out["app_versions_url"] = w_app_versions_url
         if self.extra:
             out.update(self.extra)
         return out
@@ -9257,6 +10200,7 @@ class InboxReply:
         bucket: Bucket (read-only)
         creator: Person (read-only)
         content: str (read-only)
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/inbox_replies.yaml
     """
@@ -9278,6 +10222,7 @@ class InboxReply:
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -9299,6 +10244,7 @@ class InboxReply:
         "bucket": "bucket",
         "creator": "creator",
         "content": "content",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -9389,6 +10335,15 @@ class InboxReply:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "InboxReply.content")
         obj.content = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "InboxReply.content_attachments")
+                for x in _rt.expect_list(v, "InboxReply.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -9464,6 +10419,11 @@ class InboxReply:
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -10133,6 +11093,8 @@ class Message:
         creator: Person (read-only)
         content: Body as rich text (HTML)
         subject: str
+        content_attachments: list[RichTextAttachment] (read-only)
+        category: MessageType
 
     Spec: specs/basecamp4/messages.yaml
     """
@@ -10158,6 +11120,8 @@ class Message:
     creator: Person | None = None
     content: str | None = None
     subject: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    category: MessageType | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -10183,6 +11147,8 @@ class Message:
         "creator": "creator",
         "content": "content",
         "subject": "subject",
+        "content_attachments": "content_attachments",
+        "category": "category",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -10289,6 +11255,23 @@ class Message:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "Message.subject")
         obj.subject = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "Message.content_attachments")
+                for x in _rt.expect_list(v, "Message.content_attachments")
+            ]
+        obj.content_attachments = v
+        v = g("category")
+        if v is not None:
+            v = (
+                MessageType.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(MessageType.from_wire, v, "Message.category")
+            )
+        obj.category = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -10376,6 +11359,16 @@ class Message:
         w_subject = self.subject
         if w_subject is not None or "subject" not in absent:
             out["subject"] = w_subject
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
+        w_category = self.category
+        if w_category is not None:
+            out["category"] = w_category.to_wire()
+        elif "category" not in absent:
+            out["category"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -10870,6 +11863,10 @@ class MyReadings:
         unreads: list[MyNotification] (read-only)
         reads: list[MyNotification] (read-only)
         memories: list[MyNotification] (read-only)
+        bubble_ups_count: int (read-only)
+        scheduled_bubble_ups_count: int (read-only)
+        bubble_ups: list[MyNotification] (read-only)
+        scheduled_bubble_ups: list[MyNotification] (read-only)
 
     Spec: specs/basecamp4/my_notifications.yaml
     """
@@ -10877,6 +11874,10 @@ class MyReadings:
     unreads: list[MyNotification] | None = None
     reads: list[MyNotification] | None = None
     memories: list[MyNotification] | None = None
+    bubble_ups_count: int | None = None
+    scheduled_bubble_ups_count: int | None = None
+    bubble_ups: list[MyNotification] | None = None
+    scheduled_bubble_ups: list[MyNotification] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -10884,6 +11885,10 @@ class MyReadings:
         "unreads": "unreads",
         "reads": "reads",
         "memories": "memories",
+        "bubble_ups_count": "bubble_ups_count",
+        "scheduled_bubble_ups_count": "scheduled_bubble_ups_count",
+        "bubble_ups": "bubble_ups",
+        "scheduled_bubble_ups": "scheduled_bubble_ups",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -10921,6 +11926,32 @@ class MyReadings:
                 for x in _rt.expect_list(v, "MyReadings.memories")
             ]
         obj.memories = v
+        v = g("bubble_ups_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "MyReadings.bubble_ups_count")
+        obj.bubble_ups_count = v
+        v = g("scheduled_bubble_ups_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "MyReadings.scheduled_bubble_ups_count")
+        obj.scheduled_bubble_ups_count = v
+        v = g("bubble_ups")
+        if v is not None:
+            v = [
+                MyNotification.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(MyNotification.from_wire, x, "MyReadings.bubble_ups")
+                for x in _rt.expect_list(v, "MyReadings.bubble_ups")
+            ]
+        obj.bubble_ups = v
+        v = g("scheduled_bubble_ups")
+        if v is not None:
+            v = [
+                MyNotification.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(MyNotification.from_wire, x, "MyReadings.scheduled_bubble_ups")
+                for x in _rt.expect_list(v, "MyReadings.scheduled_bubble_ups")
+            ]
+        obj.scheduled_bubble_ups = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -10954,6 +11985,22 @@ class MyReadings:
             out["memories"] = [x.to_wire() for x in w_memories]
         elif "memories" not in absent:
             out["memories"] = None
+        w_bubble_ups_count = self.bubble_ups_count
+        if w_bubble_ups_count is not None or "bubble_ups_count" not in absent:
+            out["bubble_ups_count"] = w_bubble_ups_count
+        w_scheduled_bubble_ups_count = self.scheduled_bubble_ups_count
+        if w_scheduled_bubble_ups_count is not None or "scheduled_bubble_ups_count" not in absent:
+            out["scheduled_bubble_ups_count"] = w_scheduled_bubble_ups_count
+        w_bubble_ups = self.bubble_ups
+        if w_bubble_ups is not None:
+            out["bubble_ups"] = [x.to_wire() for x in w_bubble_ups]
+        elif "bubble_ups" not in absent:
+            out["bubble_ups"] = None
+        w_scheduled_bubble_ups = self.scheduled_bubble_ups
+        if w_scheduled_bubble_ups is not None:
+            out["scheduled_bubble_ups"] = [x.to_wire() for x in w_scheduled_bubble_ups]
+        elif "scheduled_bubble_ups" not in absent:
+            out["scheduled_bubble_ups"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -10988,6 +12035,8 @@ class MyNotification:
         participants: Pings only - the other people in the ping (read-only)
         named: Pings only - whether the ping has a custom name (read-only)
         image_url: Pings only - custom image of the ping (read-only)
+        bubble_up_url: str (read-only)
+        bubble_up_at: datetime (read-only)
 
     Spec: specs/basecamp4/my_notifications.yaml
     """
@@ -11016,6 +12065,8 @@ class MyNotification:
     participants: list[Person] | None = None
     named: bool | None = None
     image_url: str | None = None
+    bubble_up_url: str | None = None
+    bubble_up_at: datetime | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -11044,6 +12095,8 @@ class MyNotification:
         "participants": "participants",
         "named": "named",
         "image_url": "image_url",
+        "bubble_up_url": "bubble_up_url",
+        "bubble_up_at": "bubble_up_at",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -11159,6 +12212,14 @@ class MyNotification:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "MyNotification.image_url")
         obj.image_url = v
+        v = g("bubble_up_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "MyNotification.bubble_up_url")
+        obj.bubble_up_url = v
+        v = g("bubble_up_at")
+        if v.__class__ is not datetime and v is not None:
+            v = _rt.to_datetime(v, "MyNotification.bubble_up_at")
+        obj.bubble_up_at = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -11255,6 +12316,12 @@ class MyNotification:
         w_image_url = self.image_url
         if w_image_url is not None or "image_url" not in absent:
             out["image_url"] = w_image_url
+        w_bubble_up_url = self.bubble_up_url
+        if w_bubble_up_url is not None or "bubble_up_url" not in absent:
+            out["bubble_up_url"] = w_bubble_up_url
+        w_bubble_up_at = self.bubble_up_at
+        if w_bubble_up_at is not None or "bubble_up_at" not in absent:
+            out["bubble_up_at"] = w_bubble_up_at
         if self.extra:
             out.update(self.extra)
         return out
@@ -11270,6 +12337,7 @@ class OutOfOffice:
         ongoing: bool (read-only)
         start_date: date
         end_date: date
+        back_on_date: str
 
     Spec: specs/basecamp4/out_of_office.yaml
     """
@@ -11279,6 +12347,7 @@ class OutOfOffice:
     ongoing: bool | None = None
     start_date: date | None = None
     end_date: date | None = None
+    back_on_date: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -11288,6 +12357,7 @@ class OutOfOffice:
         "ongoing": "ongoing",
         "start_date": "start_date",
         "end_date": "end_date",
+        "back_on_date": "back_on_date",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -11322,6 +12392,10 @@ class OutOfOffice:
         if v.__class__ is not date and v is not None:
             v = _rt.to_date(v, "OutOfOffice.end_date")
         obj.end_date = v
+        v = g("back_on_date")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "OutOfOffice.back_on_date")
+        obj.back_on_date = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -11357,6 +12431,9 @@ class OutOfOffice:
         w_end_date = self.end_date
         if w_end_date is not None or "end_date" not in absent:
             out["end_date"] = w_end_date
+        w_back_on_date = self.back_on_date
+        if w_back_on_date is not None or "back_on_date" not in absent:
+            out["back_on_date"] = w_back_on_date
         if self.extra:
             out.update(self.extra)
         return out
@@ -11791,6 +12868,8 @@ class Project:
         clientside: ProjectClientside (read-only)
         dock: list[DockTool] (read-only)
         bookmarked: bool (read-only)
+        start_date: str
+        end_date: str
 
     Spec: specs/basecamp4/projects.yaml
     """
@@ -11815,6 +12894,8 @@ class Project:
     clientside: ProjectClientside | None = None
     dock: list[DockTool] | None = None
     bookmarked: bool | None = None
+    start_date: str | None = None
+    end_date: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -11839,6 +12920,8 @@ class Project:
         "clientside": "clientside",
         "dock": "dock",
         "bookmarked": "bookmarked",
+        "start_date": "start_date",
+        "end_date": "end_date",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -11942,6 +13025,14 @@ class Project:
         if v.__class__ is not bool and v is not None:
             v = _rt.to_bool(v, "Project.bookmarked")
         obj.bookmarked = v
+        v = g("start_date")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Project.start_date")
+        obj.start_date = v
+        v = g("end_date")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Project.end_date")
+        obj.end_date = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -12026,6 +13117,12 @@ class Project:
         w_bookmarked = self.bookmarked
         if w_bookmarked is not None or "bookmarked" not in absent:
             out["bookmarked"] = w_bookmarked
+        w_start_date = self.start_date
+        if w_start_date is not None or "start_date" not in absent:
+            out["start_date"] = w_start_date
+        w_end_date = self.end_date
+        if w_end_date is not None or "end_date" not in absent:
+            out["end_date"] = w_end_date
         if self.extra:
             out.update(self.extra)
         return out
@@ -12305,6 +13402,7 @@ class QuestionAnswer:
         creator: Person (read-only)
         content: Answer as rich text (HTML)
         group_on: Day the answer is grouped under
+        content_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/question_answers.yaml
     """
@@ -12330,6 +13428,7 @@ class QuestionAnswer:
     creator: Person | None = None
     content: str | None = None
     group_on: date | None = None
+    content_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -12355,6 +13454,7 @@ class QuestionAnswer:
         "creator": "creator",
         "content": "content",
         "group_on": "group_on",
+        "content_attachments": "content_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -12461,6 +13561,17 @@ class QuestionAnswer:
         if v.__class__ is not date and v is not None:
             v = _rt.to_date(v, "QuestionAnswer.group_on")
         obj.group_on = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "QuestionAnswer.content_attachments"
+                )
+                for x in _rt.expect_list(v, "QuestionAnswer.content_attachments")
+            ]
+        obj.content_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -12548,6 +13659,11 @@ class QuestionAnswer:
         w_group_on = self.group_on
         if w_group_on is not None or "group_on" not in absent:
             out["group_on"] = w_group_on
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -13639,6 +14755,17 @@ class Recording:
         bucket: Bucket (read-only)
         creator: Person (read-only)
         content: Rich-text (HTML) body, where the type has one (read-only)
+        bubble_up_url: str (read-only)
+        content_attachments: list[RichTextAttachment] (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
+        subject: str
+        category: RecordingCategory
+        group_on: date
+        from_: str
+        replies_count: int (read-only)
+        replies_url: str (read-only)
+        description: str
+        service: DoorService
 
     Spec: specs/basecamp4/recordings.yaml
     """
@@ -13664,6 +14791,17 @@ class Recording:
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    bubble_up_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    subject: str | None = None
+    category: RecordingCategory | None = None
+    group_on: date | None = None
+    from_: str | None = None
+    replies_count: int | None = None
+    replies_url: str | None = None
+    description: str | None = None
+    service: DoorService | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -13689,6 +14827,17 @@ class Recording:
         "bucket": "bucket",
         "creator": "creator",
         "content": "content",
+        "bubble_up_url": "bubble_up_url",
+        "content_attachments": "content_attachments",
+        "description_attachments": "description_attachments",
+        "subject": "subject",
+        "category": "category",
+        "group_on": "group_on",
+        "from_": "from",
+        "replies_count": "replies_count",
+        "replies_url": "replies_url",
+        "description": "description",
+        "service": "service",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -13795,6 +14944,70 @@ class Recording:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "Recording.content")
         obj.content = v
+        v = g("bubble_up_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Recording.bubble_up_url")
+        obj.bubble_up_url = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "Recording.content_attachments")
+                for x in _rt.expect_list(v, "Recording.content_attachments")
+            ]
+        obj.content_attachments = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "Recording.description_attachments"
+                )
+                for x in _rt.expect_list(v, "Recording.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("subject")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Recording.subject")
+        obj.subject = v
+        v = g("category")
+        if v is not None:
+            v = (
+                RecordingCategory.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(RecordingCategory.from_wire, v, "Recording.category")
+            )
+        obj.category = v
+        v = g("group_on")
+        if v.__class__ is not date and v is not None:
+            v = _rt.to_date(v, "Recording.group_on")
+        obj.group_on = v
+        v = g("from")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Recording.from_")
+        obj.from_ = v
+        v = g("replies_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Recording.replies_count")
+        obj.replies_count = v
+        v = g("replies_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Recording.replies_url")
+        obj.replies_url = v
+        v = g("description")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Recording.description")
+        obj.description = v
+        v = g("service")
+        if v is not None:
+            v = (
+                DoorService.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(DoorService.from_wire, v, "Recording.service")
+            )
+        obj.service = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -13882,6 +15095,47 @@ class Recording:
         w_content = self.content
         if w_content is not None or "content" not in absent:
             out["content"] = w_content
+        w_bubble_up_url = self.bubble_up_url
+        if w_bubble_up_url is not None or "bubble_up_url" not in absent:
+            out["bubble_up_url"] = w_bubble_up_url
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_subject = self.subject
+        if w_subject is not None or "subject" not in absent:
+            out["subject"] = w_subject
+        w_category = self.category
+        if w_category is not None:
+            out["category"] = w_category.to_wire()
+        elif "category" not in absent:
+            out["category"] = None
+        w_group_on = self.group_on
+        if w_group_on is not None or "group_on" not in absent:
+            out["group_on"] = w_group_on
+        w_from_ = self.from_
+        if w_from_ is not None or "from" not in absent:
+            out["from"] = w_from_
+        w_replies_count = self.replies_count
+        if w_replies_count is not None or "replies_count" not in absent:
+            out["replies_count"] = w_replies_count
+        w_replies_url = self.replies_url
+        if w_replies_url is not None or "replies_url" not in absent:
+            out["replies_url"] = w_replies_url
+        w_description = self.description
+        if w_description is not None or "description" not in absent:
+            out["description"] = w_description
+        w_service = self.service
+        if w_service is not None:
+            out["service"] = w_service.to_wire()
+        elif "service" not in absent:
+            out["service"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -14347,6 +15601,9 @@ class ScheduleEntry:
         ends_at: datetime
         participants: Set through participant_ids (read-only)
         recurrence_schedule: Recurring entries only (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
+        join_url: str (read-only)
+        highlighted: bool
 
     Spec: specs/basecamp4/schedule_entries.yaml
     """
@@ -14377,6 +15634,9 @@ class ScheduleEntry:
     ends_at: datetime | None = None
     participants: list[Person] | None = None
     recurrence_schedule: ScheduleEntryRecurrence | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    join_url: str | None = None
+    highlighted: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -14407,6 +15667,9 @@ class ScheduleEntry:
         "ends_at": "ends_at",
         "participants": "participants",
         "recurrence_schedule": "recurrence_schedule",
+        "description_attachments": "description_attachments",
+        "join_url": "join_url",
+        "highlighted": "highlighted",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -14544,6 +15807,25 @@ class ScheduleEntry:
                 )
             )
         obj.recurrence_schedule = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "ScheduleEntry.description_attachments"
+                )
+                for x in _rt.expect_list(v, "ScheduleEntry.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("join_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "ScheduleEntry.join_url")
+        obj.join_url = v
+        v = g("highlighted")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "ScheduleEntry.highlighted")
+        obj.highlighted = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -14650,6 +15932,17 @@ class ScheduleEntry:
             out["recurrence_schedule"] = w_recurrence_schedule.to_wire()
         elif "recurrence_schedule" not in absent:
             out["recurrence_schedule"] = None
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_join_url = self.join_url
+        if w_join_url is not None or "join_url" not in absent:
+            out["join_url"] = w_join_url
+        w_highlighted = self.highlighted
+        if w_highlighted is not None or "highlighted" not in absent:
+            out["highlighted"] = w_highlighted
         if self.extra:
             out.update(self.extra)
         return out
@@ -15297,6 +16590,29 @@ class SearchResult:
         content: str (read-only)
         plain_text_content: Matched text: HTML with hits wrapped in <em>; escape before display (read-only)
         plain_text_description: str (read-only)
+        bubble_up_url: str (read-only)
+        content_attachments: list[RichTextAttachment] (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
+        attachments: list[SearchResultAttachment] (read-only)
+        subject: str
+        language: str
+        image_url: str (read-only)
+        sound_url: str (read-only)
+        subscribers: list[Person] (read-only)
+        cards_count: int (read-only)
+        comment_count: int (read-only)
+        cards_url: str (read-only)
+        on_hold: CardColumnOnHold (read-only)
+        filename: str
+        content_type: str
+        byte_size: int
+        previewable: bool
+        width: int
+        height: int
+        preview_url: str (read-only)
+        thumbnail_url: str (read-only)
+        download_url: str (read-only)
+        app_download_url: str (read-only)
 
     Spec: specs/basecamp4/search.yaml
     """
@@ -15333,6 +16649,29 @@ class SearchResult:
     content: str | None = None
     plain_text_content: str | None = None
     plain_text_description: str | None = None
+    bubble_up_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    attachments: list[SearchResultAttachment] | None = None
+    subject: str | None = None
+    language: str | None = None
+    image_url: str | None = None
+    sound_url: str | None = None
+    subscribers: list[Person] | None = None
+    cards_count: int | None = None
+    comment_count: int | None = None
+    cards_url: str | None = None
+    on_hold: CardColumnOnHold | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    previewable: bool | None = None
+    width: int | None = None
+    height: int | None = None
+    preview_url: str | None = None
+    thumbnail_url: str | None = None
+    download_url: str | None = None
+    app_download_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -15369,6 +16708,29 @@ class SearchResult:
         "content": "content",
         "plain_text_content": "plain_text_content",
         "plain_text_description": "plain_text_description",
+        "bubble_up_url": "bubble_up_url",
+        "content_attachments": "content_attachments",
+        "description_attachments": "description_attachments",
+        "attachments": "attachments",
+        "subject": "subject",
+        "language": "language",
+        "image_url": "image_url",
+        "sound_url": "sound_url",
+        "subscribers": "subscribers",
+        "cards_count": "cards_count",
+        "comment_count": "comment_count",
+        "cards_url": "cards_url",
+        "on_hold": "on_hold",
+        "filename": "filename",
+        "content_type": "content_type",
+        "byte_size": "byte_size",
+        "previewable": "previewable",
+        "width": "width",
+        "height": "height",
+        "preview_url": "preview_url",
+        "thumbnail_url": "thumbnail_url",
+        "download_url": "download_url",
+        "app_download_url": "app_download_url",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -15519,6 +16881,126 @@ class SearchResult:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "SearchResult.plain_text_description")
         obj.plain_text_description = v
+        v = g("bubble_up_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.bubble_up_url")
+        obj.bubble_up_url = v
+        v = g("content_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "SearchResult.content_attachments"
+                )
+                for x in _rt.expect_list(v, "SearchResult.content_attachments")
+            ]
+        obj.content_attachments = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "SearchResult.description_attachments"
+                )
+                for x in _rt.expect_list(v, "SearchResult.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("attachments")
+        if v is not None:
+            v = [
+                SearchResultAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(SearchResultAttachment.from_wire, x, "SearchResult.attachments")
+                for x in _rt.expect_list(v, "SearchResult.attachments")
+            ]
+        obj.attachments = v
+        v = g("subject")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.subject")
+        obj.subject = v
+        v = g("language")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.language")
+        obj.language = v
+        v = g("image_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.image_url")
+        obj.image_url = v
+        v = g("sound_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.sound_url")
+        obj.sound_url = v
+        v = g("subscribers")
+        if v is not None:
+            v = [
+                Person.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(Person.from_wire, x, "SearchResult.subscribers")
+                for x in _rt.expect_list(v, "SearchResult.subscribers")
+            ]
+        obj.subscribers = v
+        v = g("cards_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResult.cards_count")
+        obj.cards_count = v
+        v = g("comment_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResult.comment_count")
+        obj.comment_count = v
+        v = g("cards_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.cards_url")
+        obj.cards_url = v
+        v = g("on_hold")
+        if v is not None:
+            v = (
+                CardColumnOnHold.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(CardColumnOnHold.from_wire, v, "SearchResult.on_hold")
+            )
+        obj.on_hold = v
+        v = g("filename")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.filename")
+        obj.filename = v
+        v = g("content_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.content_type")
+        obj.content_type = v
+        v = g("byte_size")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResult.byte_size")
+        obj.byte_size = v
+        v = g("previewable")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "SearchResult.previewable")
+        obj.previewable = v
+        v = g("width")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResult.width")
+        obj.width = v
+        v = g("height")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "SearchResult.height")
+        obj.height = v
+        v = g("preview_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.preview_url")
+        obj.preview_url = v
+        v = g("thumbnail_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.thumbnail_url")
+        obj.thumbnail_url = v
+        v = g("download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.download_url")
+        obj.download_url = v
+        v = g("app_download_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "SearchResult.app_download_url")
+        obj.app_download_url = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -15639,6 +17121,85 @@ class SearchResult:
         w_plain_text_description = self.plain_text_description
         if w_plain_text_description is not None or "plain_text_description" not in absent:
             out["plain_text_description"] = w_plain_text_description
+        w_bubble_up_url = self.bubble_up_url
+        if w_bubble_up_url is not None or "bubble_up_url" not in absent:
+            out["bubble_up_url"] = w_bubble_up_url
+        w_content_attachments = self.content_attachments
+        if w_content_attachments is not None:
+            out["content_attachments"] = [x.to_wire() for x in w_content_attachments]
+        elif "content_attachments" not in absent:
+            out["content_attachments"] = None
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_attachments = self.attachments
+        if w_attachments is not None:
+            out["attachments"] = [x.to_wire() for x in w_attachments]
+        elif "attachments" not in absent:
+            out["attachments"] = None
+        w_subject = self.subject
+        if w_subject is not None or "subject" not in absent:
+            out["subject"] = w_subject
+        w_language = self.language
+        if w_language is not None or "language" not in absent:
+            out["language"] = w_language
+        w_image_url = self.image_url
+        if w_image_url is not None or "image_url" not in absent:
+            out["image_url"] = w_image_url
+        w_sound_url = self.sound_url
+        if w_sound_url is not None or "sound_url" not in absent:
+            out["sound_url"] = w_sound_url
+        w_subscribers = self.subscribers
+        if w_subscribers is not None:
+            out["subscribers"] = [x.to_wire() for x in w_subscribers]
+        elif "subscribers" not in absent:
+            out["subscribers"] = None
+        w_cards_count = self.cards_count
+        if w_cards_count is not None or "cards_count" not in absent:
+            out["cards_count"] = w_cards_count
+        w_comment_count = self.comment_count
+        if w_comment_count is not None or "comment_count" not in absent:
+            out["comment_count"] = w_comment_count
+        w_cards_url = self.cards_url
+        if w_cards_url is not None or "cards_url" not in absent:
+            out["cards_url"] = w_cards_url
+        w_on_hold = self.on_hold
+        if w_on_hold is not None:
+            out["on_hold"] = w_on_hold.to_wire()
+        elif "on_hold" not in absent:
+            out["on_hold"] = None
+        w_filename = self.filename
+        if w_filename is not None or "filename" not in absent:
+            out["filename"] = w_filename
+        w_content_type = self.content_type
+        if w_content_type is not None or "content_type" not in absent:
+            out["content_type"] = w_content_type
+        w_byte_size = self.byte_size
+        if w_byte_size is not None or "byte_size" not in absent:
+            out["byte_size"] = w_byte_size
+        w_previewable = self.previewable
+        if w_previewable is not None or "previewable" not in absent:
+            out["previewable"] = w_previewable
+        w_width = self.width
+        if w_width is not None or "width" not in absent:
+            out["width"] = w_width
+        w_height = self.height
+        if w_height is not None or "height" not in absent:
+            out["height"] = w_height
+        w_preview_url = self.preview_url
+        if w_preview_url is not None or "preview_url" not in absent:
+            out["preview_url"] = w_preview_url
+        w_thumbnail_url = self.thumbnail_url
+        if w_thumbnail_url is not None or "thumbnail_url" not in absent:
+            out["thumbnail_url"] = w_thumbnail_url
+        w_download_url = self.download_url
+        if w_download_url is not None or "download_url" not in absent:
+            out["download_url"] = w_download_url
+        w_app_download_url = self.app_download_url
+        if w_app_download_url is not None or "app_download_url" not in absent:
+            out["app_download_url"] = w_app_download_url
         if self.extra:
             out.update(self.extra)
         return out
@@ -16612,6 +18173,8 @@ class Todolist:
         todos_url: str (read-only)
         app_todos_url: str (read-only)
         comments_app_url: str (read-only)
+        bubble_up_url: str (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/todolists.yaml
     """
@@ -16646,6 +18209,8 @@ class Todolist:
     todos_url: str | None = None
     app_todos_url: str | None = None
     comments_app_url: str | None = None
+    bubble_up_url: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -16680,6 +18245,8 @@ class Todolist:
         "todos_url": "todos_url",
         "app_todos_url": "app_todos_url",
         "comments_app_url": "comments_app_url",
+        "bubble_up_url": "bubble_up_url",
+        "description_attachments": "description_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -16822,6 +18389,21 @@ class Todolist:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "Todolist.comments_app_url")
         obj.comments_app_url = v
+        v = g("bubble_up_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Todolist.bubble_up_url")
+        obj.bubble_up_url = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(
+                    RichTextAttachment.from_wire, x, "Todolist.description_attachments"
+                )
+                for x in _rt.expect_list(v, "Todolist.description_attachments")
+            ]
+        obj.description_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -16936,6 +18518,14 @@ class Todolist:
         w_comments_app_url = self.comments_app_url
         if w_comments_app_url is not None or "comments_app_url" not in absent:
             out["comments_app_url"] = w_comments_app_url
+        w_bubble_up_url = self.bubble_up_url
+        if w_bubble_up_url is not None or "bubble_up_url" not in absent:
+            out["bubble_up_url"] = w_bubble_up_url
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -16975,6 +18565,8 @@ class Todo:
         assignees: Set through assignee_ids (read-only)
         completion_subscribers: Set through completion_subscriber_ids (read-only)
         completion_url: str (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
+        steps: list[CardTableStep] (read-only)
 
     Spec: specs/basecamp4/todos.yaml
     """
@@ -17008,6 +18600,8 @@ class Todo:
     assignees: list[Person] | None = None
     completion_subscribers: list[Person] | None = None
     completion_url: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    steps: list[CardTableStep] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -17041,6 +18635,8 @@ class Todo:
         "assignees": "assignees",
         "completion_subscribers": "completion_subscribers",
         "completion_url": "completion_url",
+        "description_attachments": "description_attachments",
+        "steps": "steps",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -17193,6 +18789,24 @@ class Todo:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "Todo.completion_url")
         obj.completion_url = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "Todo.description_attachments")
+                for x in _rt.expect_list(v, "Todo.description_attachments")
+            ]
+        obj.description_attachments = v
+        v = g("steps")
+        if v is not None:
+            v = [
+                CardTableStep.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(CardTableStep.from_wire, x, "Todo.steps")
+                for x in _rt.expect_list(v, "Todo.steps")
+            ]
+        obj.steps = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -17310,6 +18924,16 @@ class Todo:
         w_completion_url = self.completion_url
         if w_completion_url is not None or "completion_url" not in absent:
             out["completion_url"] = w_completion_url
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
+        w_steps = self.steps
+        if w_steps is not None:
+            out["steps"] = [x.to_wire() for x in w_steps]
+        elif "steps" not in absent:
+            out["steps"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -17413,6 +19037,11 @@ class Todoset:
         todolists: list[TodosetTodolist] (read-only)
         todolists_url: str (read-only)
         app_todoslists_url: str (read-only)
+        app_todolists_url: str (read-only)
+        todos_count: int (read-only)
+        completed_loose_todos_count: int (read-only)
+        todos_url: str (read-only)
+        app_todos_url: str (read-only)
 
     Spec: specs/basecamp4/todosets.yaml
     """
@@ -17438,6 +19067,11 @@ class Todoset:
     todolists: list[TodosetTodolist] | None = None
     todolists_url: str | None = None
     app_todoslists_url: str | None = None
+    app_todolists_url: str | None = None
+    todos_count: int | None = None
+    completed_loose_todos_count: int | None = None
+    todos_url: str | None = None
+    app_todos_url: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -17463,6 +19097,11 @@ class Todoset:
         "todolists": "todolists",
         "todolists_url": "todolists_url",
         "app_todoslists_url": "app_todoslists_url",
+        "app_todolists_url": "app_todolists_url",
+        "todos_count": "todos_count",
+        "completed_loose_todos_count": "completed_loose_todos_count",
+        "todos_url": "todos_url",
+        "app_todos_url": "app_todos_url",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -17570,6 +19209,26 @@ class Todoset:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "Todoset.app_todoslists_url")
         obj.app_todoslists_url = v
+        v = g("app_todolists_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Todoset.app_todolists_url")
+        obj.app_todolists_url = v
+        v = g("todos_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Todoset.todos_count")
+        obj.todos_count = v
+        v = g("completed_loose_todos_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "Todoset.completed_loose_todos_count")
+        obj.completed_loose_todos_count = v
+        v = g("todos_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Todoset.todos_url")
+        obj.todos_url = v
+        v = g("app_todos_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Todoset.app_todos_url")
+        obj.app_todos_url = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -17657,6 +19316,21 @@ class Todoset:
         w_app_todoslists_url = self.app_todoslists_url
         if w_app_todoslists_url is not None or "app_todoslists_url" not in absent:
             out["app_todoslists_url"] = w_app_todoslists_url
+        w_app_todolists_url = self.app_todolists_url
+        if w_app_todolists_url is not None or "app_todolists_url" not in absent:
+            out["app_todolists_url"] = w_app_todolists_url
+        w_todos_count = self.todos_count
+        if w_todos_count is not None or "todos_count" not in absent:
+            out["todos_count"] = w_todos_count
+        w_completed_loose_todos_count = self.completed_loose_todos_count
+        if w_completed_loose_todos_count is not None or "completed_loose_todos_count" not in absent:
+            out["completed_loose_todos_count"] = w_completed_loose_todos_count
+        w_todos_url = self.todos_url
+        if w_todos_url is not None or "todos_url" not in absent:
+            out["todos_url"] = w_todos_url
+        w_app_todos_url = self.app_todos_url
+        if w_app_todos_url is not None or "app_todos_url" not in absent:
+            out["app_todos_url"] = w_app_todos_url
         if self.extra:
             out.update(self.extra)
         return out
@@ -17798,6 +19472,9 @@ class Tool:
         position: Place in the dock (read-only)
         bucket: Bucket (read-only)
         creator: Person (read-only)
+        parent: RecordingParent
+        name: str
+        enabled: bool
 
     Spec: specs/basecamp4/tools.yaml
     """
@@ -17817,6 +19494,9 @@ class Tool:
     position: int | None = None
     bucket: Bucket | None = None
     creator: Person | None = None
+    parent: RecordingParent | None = None
+    name: str | None = None
+    enabled: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -17836,6 +19516,9 @@ class Tool:
         "position": "position",
         "bucket": "bucket",
         "creator": "creator",
+        "parent": "parent",
+        "name": "name",
+        "enabled": "enabled",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -17914,6 +19597,22 @@ class Tool:
                 else _rt.to_model(Person.from_wire, v, "Tool.creator")
             )
         obj.creator = v
+        v = g("parent")
+        if v is not None:
+            v = (
+                RecordingParent.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(RecordingParent.from_wire, v, "Tool.parent")
+            )
+        obj.parent = v
+        v = g("name")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "Tool.name")
+        obj.name = v
+        v = g("enabled")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "Tool.enabled")
+        obj.enabled = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -17981,6 +19680,17 @@ class Tool:
             out["creator"] = w_creator.to_wire()
         elif "creator" not in absent:
             out["creator"] = None
+        w_parent = self.parent
+        if w_parent is not None:
+            out["parent"] = w_parent.to_wire()
+        elif "parent" not in absent:
+            out["parent"] = None
+        w_name = self.name
+        if w_name is not None or "name" not in absent:
+            out["name"] = w_name
+        w_enabled = self.enabled
+        if w_enabled is not None or "enabled" not in absent:
+            out["enabled"] = w_enabled
         if self.extra:
             out.update(self.extra)
         return out
@@ -18019,6 +19729,7 @@ class Upload:
         app_download_url: str (read-only)
         width: Images only (read-only)
         height: Images only (read-only)
+        description_attachments: list[RichTextAttachment] (read-only)
 
     Spec: specs/basecamp4/uploads.yaml
     """
@@ -18051,6 +19762,7 @@ class Upload:
     app_download_url: str | None = None
     width: int | None = None
     height: int | None = None
+    description_attachments: list[RichTextAttachment] | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -18083,6 +19795,7 @@ class Upload:
         "app_download_url": "app_download_url",
         "width": "width",
         "height": "height",
+        "description_attachments": "description_attachments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -18217,6 +19930,15 @@ class Upload:
         if v.__class__ is not int and v is not None:
             v = _rt.to_int(v, "Upload.height")
         obj.height = v
+        v = g("description_attachments")
+        if v is not None:
+            v = [
+                RichTextAttachment.from_wire(x)
+                if x.__class__ is dict
+                else _rt.to_model(RichTextAttachment.from_wire, x, "Upload.description_attachments")
+                for x in _rt.expect_list(v, "Upload.description_attachments")
+            ]
+        obj.description_attachments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -18325,6 +20047,11 @@ class Upload:
         w_height = self.height
         if w_height is not None or "height" not in absent:
             out["height"] = w_height
+        w_description_attachments = self.description_attachments
+        if w_description_attachments is not None:
+            out["description_attachments"] = [x.to_wire() for x in w_description_attachments]
+        elif "description_attachments" not in absent:
+            out["description_attachments"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -18341,6 +20068,9 @@ class UploadVersion:
         details: Any (read-only)
         created_at: datetime (read-only)
         creator: Person (read-only)
+        boosts_count: int (read-only)
+        boosts_url: str (read-only)
+        upload: UploadVersionFile (read-only)
 
     Spec: specs/basecamp4/uploads.yaml
     """
@@ -18351,6 +20081,9 @@ class UploadVersion:
     details: Any | None = None
     created_at: datetime | None = None
     creator: Person | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+    upload: UploadVersionFile | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -18361,6 +20094,9 @@ class UploadVersion:
         "details": "details",
         "created_at": "created_at",
         "creator": "creator",
+        "boosts_count": "boosts_count",
+        "boosts_url": "boosts_url",
+        "upload": "upload",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -18397,6 +20133,22 @@ class UploadVersion:
                 else _rt.to_model(Person.from_wire, v, "UploadVersion.creator")
             )
         obj.creator = v
+        v = g("boosts_count")
+        if v.__class__ is not int and v is not None:
+            v = _rt.to_int(v, "UploadVersion.boosts_count")
+        obj.boosts_count = v
+        v = g("boosts_url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "UploadVersion.boosts_url")
+        obj.boosts_url = v
+        v = g("upload")
+        if v is not None:
+            v = (
+                UploadVersionFile.from_wire(v)
+                if v.__class__ is dict
+                else _rt.to_model(UploadVersionFile.from_wire, v, "UploadVersion.upload")
+            )
+        obj.upload = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -18435,6 +20187,17 @@ class UploadVersion:
             out["creator"] = w_creator.to_wire()
         elif "creator" not in absent:
             out["creator"] = None
+        w_boosts_count = self.boosts_count
+        if w_boosts_count is not None or "boosts_count" not in absent:
+            out["boosts_count"] = w_boosts_count
+        w_boosts_url = self.boosts_url
+        if w_boosts_url is not None or "boosts_url" not in absent:
+            out["boosts_url"] = w_boosts_url
+        w_upload = self.upload
+        if w_upload is not None:
+            out["upload"] = w_upload.to_wire()
+        elif "upload" not in absent:
+            out["upload"] = None
         if self.extra:
             out.update(self.extra)
         return out
@@ -21265,6 +23028,8 @@ class _DocumentsCreateBody:
         title: Document title.
         content: Document body as rich text HTML.
         status: Set to active to publish right away.
+        subscriptions: list[int]
+        visible_to_clients: bool
 
     Spec: specs/basecamp4/documents.yaml
     """
@@ -21272,6 +23037,8 @@ class _DocumentsCreateBody:
     title: str | None = None
     content: str | None = None
     status: str | None = None
+    subscriptions: list[int] | None = None
+    visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -21279,6 +23046,8 @@ class _DocumentsCreateBody:
         "title": "title",
         "content": "content",
         "status": "status",
+        "subscriptions": "subscriptions",
+        "visible_to_clients": "visible_to_clients",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -21301,6 +23070,17 @@ class _DocumentsCreateBody:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "_DocumentsCreateBody.status")
         obj.status = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "_DocumentsCreateBody.subscriptions")
+                for x in _rt.expect_list(v, "_DocumentsCreateBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_DocumentsCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -21328,6 +23108,14 @@ class _DocumentsCreateBody:
         w_status = self.status
         if w_status is not None or "status" not in absent:
             out["status"] = w_status
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
         if self.extra:
             out.update(self.extra)
         return out
@@ -22329,6 +24117,7 @@ class _MessagesCreateBody:
         content: Body as rich text (HTML)
         category_id: Message type to apply
         subscriptions: People to notify and subscribe; everyone on the project when omitted
+        visible_to_clients: bool
 
     Spec: specs/basecamp4/messages.yaml
     """
@@ -22338,6 +24127,7 @@ class _MessagesCreateBody:
     content: str | None = None
     category_id: int | None = None
     subscriptions: list[int] | None = None
+    visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -22347,6 +24137,7 @@ class _MessagesCreateBody:
         "content": "content",
         "category_id": "category_id",
         "subscriptions": "subscriptions",
+        "visible_to_clients": "visible_to_clients",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -22380,6 +24171,10 @@ class _MessagesCreateBody:
                 for x in _rt.expect_list(v, "_MessagesCreateBody.subscriptions")
             ]
         obj.subscriptions = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_MessagesCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -22415,6 +24210,9 @@ class _MessagesCreateBody:
             out["subscriptions"] = list(w_subscriptions)
         elif "subscriptions" not in absent:
             out["subscriptions"] = None
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
         if self.extra:
             out.update(self.extra)
         return out
@@ -22428,6 +24226,7 @@ class _MessagesUpdateBody:
         subject: Message title
         content: Body as rich text (HTML)
         category_id: Message type to apply
+        status: str
 
     Spec: specs/basecamp4/messages.yaml
     """
@@ -22435,6 +24234,7 @@ class _MessagesUpdateBody:
     subject: str | None = None
     content: str | None = None
     category_id: int | None = None
+    status: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -22442,6 +24242,7 @@ class _MessagesUpdateBody:
         "subject": "subject",
         "content": "content",
         "category_id": "category_id",
+        "status": "status",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -22464,6 +24265,10 @@ class _MessagesUpdateBody:
         if v.__class__ is not int and v is not None:
             v = _rt.to_int(v, "_MessagesUpdateBody.category_id")
         obj.category_id = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_MessagesUpdateBody.status")
+        obj.status = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -22491,6 +24296,9 @@ class _MessagesUpdateBody:
         w_category_id = self.category_id
         if w_category_id is not None or "category_id" not in absent:
             out["category_id"] = w_category_id
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
         if self.extra:
             out.update(self.extra)
         return out
@@ -23388,16 +25196,19 @@ class _QuestionsCreateBody:
 
     Attributes:
         question: Title and schedule of the question
+        visible_to_clients: Client visibility at creation, a sibling of question (api-gaps/visible-to-clients-on-creates.md)
 
     Spec: specs/basecamp4/questions.yaml
     """
 
     question: QuestionParams | None = None
+    visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "question": "question",
+        "visible_to_clients": "visible_to_clients",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -23416,6 +25227,10 @@ class _QuestionsCreateBody:
                 else _rt.to_model(QuestionParams.from_wire, v, "_QuestionsCreateBody.question")
             )
         obj.question = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_QuestionsCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -23439,6 +25254,9 @@ class _QuestionsCreateBody:
             out["question"] = w_question.to_wire()
         elif "question" not in absent:
             out["question"] = None
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
         if self.extra:
             out.update(self.extra)
         return out
@@ -23584,6 +25402,11 @@ class _ScheduleEntriesCreateBody:
         participant_ids: People taking part
         all_day: Hold the whole day(s) instead of a time range
         notify: Notify the participants
+        url: str
+        highlighted: bool
+        status: str
+        subscriptions: list[int]
+        visible_to_clients: bool
 
     Spec: specs/basecamp4/schedule_entries.yaml
     """
@@ -23595,6 +25418,11 @@ class _ScheduleEntriesCreateBody:
     participant_ids: list[int] | None = None
     all_day: bool | None = None
     notify: bool | None = None
+    url: str | None = None
+    highlighted: bool | None = None
+    status: str | None = None
+    subscriptions: list[int] | None = None
+    visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -23606,6 +25434,11 @@ class _ScheduleEntriesCreateBody:
         "participant_ids": "participant_ids",
         "all_day": "all_day",
         "notify": "notify",
+        "url": "url",
+        "highlighted": "highlighted",
+        "status": "status",
+        "subscriptions": "subscriptions",
+        "visible_to_clients": "visible_to_clients",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -23649,6 +25482,31 @@ class _ScheduleEntriesCreateBody:
         if v.__class__ is not bool and v is not None:
             v = _rt.to_bool(v, "_ScheduleEntriesCreateBody.notify")
         obj.notify = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_ScheduleEntriesCreateBody.url")
+        obj.url = v
+        v = g("highlighted")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_ScheduleEntriesCreateBody.highlighted")
+        obj.highlighted = v
+        v = g("status")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_ScheduleEntriesCreateBody.status")
+        obj.status = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x
+                if x.__class__ is int
+                else _rt.to_int(x, "_ScheduleEntriesCreateBody.subscriptions")
+                for x in _rt.expect_list(v, "_ScheduleEntriesCreateBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_ScheduleEntriesCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -23690,6 +25548,23 @@ class _ScheduleEntriesCreateBody:
         w_notify = self.notify
         if w_notify is not None or "notify" not in absent:
             out["notify"] = w_notify
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_highlighted = self.highlighted
+        if w_highlighted is not None or "highlighted" not in absent:
+            out["highlighted"] = w_highlighted
+        w_status = self.status
+        if w_status is not None or "status" not in absent:
+            out["status"] = w_status
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
         if self.extra:
             out.update(self.extra)
         return out
@@ -23707,6 +25582,8 @@ class _ScheduleEntriesUpdateBody:
         participant_ids: People taking part
         all_day: Hold the whole day(s) instead of a time range
         notify: Notify the participants
+        url: str
+        highlighted: bool
 
     Spec: specs/basecamp4/schedule_entries.yaml
     """
@@ -23718,6 +25595,8 @@ class _ScheduleEntriesUpdateBody:
     participant_ids: list[int] | None = None
     all_day: bool | None = None
     notify: bool | None = None
+    url: str | None = None
+    highlighted: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -23729,6 +25608,8 @@ class _ScheduleEntriesUpdateBody:
         "participant_ids": "participant_ids",
         "all_day": "all_day",
         "notify": "notify",
+        "url": "url",
+        "highlighted": "highlighted",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -23772,6 +25653,14 @@ class _ScheduleEntriesUpdateBody:
         if v.__class__ is not bool and v is not None:
             v = _rt.to_bool(v, "_ScheduleEntriesUpdateBody.notify")
         obj.notify = v
+        v = g("url")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_ScheduleEntriesUpdateBody.url")
+        obj.url = v
+        v = g("highlighted")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_ScheduleEntriesUpdateBody.highlighted")
+        obj.highlighted = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -23813,6 +25702,12 @@ class _ScheduleEntriesUpdateBody:
         w_notify = self.notify
         if w_notify is not None or "notify" not in absent:
             out["notify"] = w_notify
+        w_url = self.url
+        if w_url is not None or "url" not in absent:
+            out["url"] = w_url
+        w_highlighted = self.highlighted
+        if w_highlighted is not None or "highlighted" not in absent:
+            out["highlighted"] = w_highlighted
         if self.extra:
             out.update(self.extra)
         return out
@@ -23824,16 +25719,19 @@ class _SchedulesUpdateBody:
 
     Attributes:
         schedule: Wraps the one required setting, include_due_assignments
+        include_due_assignments: bool
 
     Spec: specs/basecamp4/schedules.yaml
     """
 
     schedule: ScheduleSettings | None = None
+    include_due_assignments: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "schedule": "schedule",
+        "include_due_assignments": "include_due_assignments",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -23852,6 +25750,10 @@ class _SchedulesUpdateBody:
                 else _rt.to_model(ScheduleSettings.from_wire, v, "_SchedulesUpdateBody.schedule")
             )
         obj.schedule = v
+        v = g("include_due_assignments")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_SchedulesUpdateBody.include_due_assignments")
+        obj.include_due_assignments = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -23875,6 +25777,9 @@ class _SchedulesUpdateBody:
             out["schedule"] = w_schedule.to_wire()
         elif "schedule" not in absent:
             out["schedule"] = None
+        w_include_due_assignments = self.include_due_assignments
+        if w_include_due_assignments is not None or "include_due_assignments" not in absent:
+            out["include_due_assignments"] = w_include_due_assignments
         if self.extra:
             out.update(self.extra)
         return out
@@ -24457,18 +26362,21 @@ class _TodolistsCreateBody:
     Attributes:
         name: str
         description: Rich-text (HTML) notes
+        visible_to_clients: bool
 
     Spec: specs/basecamp4/todolists.yaml
     """
 
     name: str | None = None
     description: str | None = None
+    visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "name": "name",
         "description": "description",
+        "visible_to_clients": "visible_to_clients",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -24487,6 +26395,10 @@ class _TodolistsCreateBody:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "_TodolistsCreateBody.description")
         obj.description = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_TodolistsCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -24511,6 +26423,9 @@ class _TodolistsCreateBody:
         w_description = self.description
         if w_description is not None or "description" not in absent:
             out["description"] = w_description
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
         if self.extra:
             out.update(self.extra)
         return out
@@ -25093,20 +27008,23 @@ class _ToolsCreateBody:
     """Body of tools.create
 
     Attributes:
-        source_recording_id: Tool to clone; decides the new tool's kind
-        title: Name of the new tool
+        tool_type: Kind of tool to create
+        title: Name of the new tool (the kind's default name when omitted)
+        visible_to_clients: Client visibility at creation (chats and card tables only; api-gaps/dock-tool-visible-to-clients.md)
 
     Spec: specs/basecamp4/tools.yaml
     """
 
-    source_recording_id: int | None = None
+    tool_type: str | None = None
     title: str | None = None
+    visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
-        "source_recording_id": "source_recording_id",
+        "tool_type": "tool_type",
         "title": "title",
+        "visible_to_clients": "visible_to_clients",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -25117,14 +27035,18 @@ class _ToolsCreateBody:
         # No validators or converters run in __init__, so set the slots directly: much
         # faster than a keyword call with every field.
         obj = _new(cls)
-        v = g("source_recording_id")
-        if v.__class__ is not int and v is not None:
-            v = _rt.to_int(v, "_ToolsCreateBody.source_recording_id")
-        obj.source_recording_id = v
+        v = g("tool_type")
+        if v.__class__ is not str and v is not None:
+            v = _rt.to_str(v, "_ToolsCreateBody.tool_type")
+        obj.tool_type = v
         v = g("title")
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "_ToolsCreateBody.title")
         obj.title = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_ToolsCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -25143,12 +27065,15 @@ class _ToolsCreateBody:
         """
         out: dict[str, Any] = {}
         absent = self._KNOWN if self._absent is None else self._absent
-        w_source_recording_id = self.source_recording_id
-        if w_source_recording_id is not None or "source_recording_id" not in absent:
-            out["source_recording_id"] = w_source_recording_id
+        w_tool_type = self.tool_type
+        if w_tool_type is not None or "tool_type" not in absent:
+            out["tool_type"] = w_tool_type
         w_title = self.title
         if w_title is not None or "title" not in absent:
             out["title"] = w_title
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
         if self.extra:
             out.update(self.extra)
         return out
@@ -25274,6 +27199,8 @@ class _UploadsCreateBody:
         attachable_sgid: From the attachments endpoint
         description: Rich-text (HTML) notes
         base_name: New file name without the extension, e.g. "pizza"
+        subscriptions: list[int]
+        visible_to_clients: bool
 
     Spec: specs/basecamp4/uploads.yaml
     """
@@ -25281,6 +27208,8 @@ class _UploadsCreateBody:
     attachable_sgid: str | None = None
     description: str | None = None
     base_name: str | None = None
+    subscriptions: list[int] | None = None
+    visible_to_clients: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
@@ -25288,6 +27217,8 @@ class _UploadsCreateBody:
         "attachable_sgid": "attachable_sgid",
         "description": "description",
         "base_name": "base_name",
+        "subscriptions": "subscriptions",
+        "visible_to_clients": "visible_to_clients",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -25310,6 +27241,17 @@ class _UploadsCreateBody:
         if v.__class__ is not str and v is not None:
             v = _rt.to_str(v, "_UploadsCreateBody.base_name")
         obj.base_name = v
+        v = g("subscriptions")
+        if v is not None:
+            v = [
+                x if x.__class__ is int else _rt.to_int(x, "_UploadsCreateBody.subscriptions")
+                for x in _rt.expect_list(v, "_UploadsCreateBody.subscriptions")
+            ]
+        obj.subscriptions = v
+        v = g("visible_to_clients")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_UploadsCreateBody.visible_to_clients")
+        obj.visible_to_clients = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -25337,6 +27279,14 @@ class _UploadsCreateBody:
         w_base_name = self.base_name
         if w_base_name is not None or "base_name" not in absent:
             out["base_name"] = w_base_name
+        w_subscriptions = self.subscriptions
+        if w_subscriptions is not None:
+            out["subscriptions"] = list(w_subscriptions)
+        elif "subscriptions" not in absent:
+            out["subscriptions"] = None
+        w_visible_to_clients = self.visible_to_clients
+        if w_visible_to_clients is not None or "visible_to_clients" not in absent:
+            out["visible_to_clients"] = w_visible_to_clients
         if self.extra:
             out.update(self.extra)
         return out
@@ -25630,18 +27580,21 @@ class _WebhooksCreateBody:
     Attributes:
         payload_url: HTTPS URL to call
         types: Recording types to fire for, e.g. Todo, Todolist (default: all)
+        active: bool
 
     Spec: specs/basecamp4/webhooks.yaml
     """
 
     payload_url: str | None = None
     types: list[str] | None = None
+    active: bool | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     _absent: frozenset[str] | None = attrs.field(default=None, eq=False, repr=False, alias="absent")
 
     WIRE_NAMES: ClassVar[dict[str, str]] = {
         "payload_url": "payload_url",
         "types": "types",
+        "active": "active",
     }
     _KNOWN: ClassVar[frozenset[str]] = frozenset(WIRE_NAMES.values())
 
@@ -25663,6 +27616,10 @@ class _WebhooksCreateBody:
                 for x in _rt.expect_list(v, "_WebhooksCreateBody.types")
             ]
         obj.types = v
+        v = g("active")
+        if v.__class__ is not bool and v is not None:
+            v = _rt.to_bool(v, "_WebhooksCreateBody.active")
+        obj.active = v
         known = cls._KNOWN
         if len(data) == len(known) and data.keys() >= known:
             obj.extra = {}
@@ -25689,6 +27646,9 @@ class _WebhooksCreateBody:
             out["types"] = list(w_types)
         elif "types" not in absent:
             out["types"] = None
+        w_active = self.active
+        if w_active is not None or "active" not in absent:
+            out["active"] = w_active
         if self.extra:
             out.update(self.extra)
         return out
@@ -25782,6 +27742,12 @@ for _model in (
     PersonCompany,
     Bucket,
     RecordingParent,
+    AccountLogo,
+    CardColumnOnHold,
+    RecordingCategory,
+    DoorService,
+    SearchResultAttachment,
+    UploadVersionFile,
     Account,
     AccountLimits,
     AccountSubscription,

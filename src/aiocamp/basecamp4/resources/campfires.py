@@ -84,6 +84,8 @@ class CampfiresResource(Resource):
         self,
         chat_id: int,
         *,
+        sort: Literal["created_at", "updated_at"] | _rt.UnsetType | None = _rt.UNSET,
+        direction: Literal["asc", "desc"] | _rt.UnsetType | None = _rt.UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.CampfireLine]:
@@ -93,6 +95,8 @@ class CampfiresResource(Resource):
 
         Args:
             chat_id: Path parameter chat_id.
+            sort: Field to order by (basecamp4-openapi: ListCampfireLines)
+            direction: Sort order
             max_pages: Stop after this many pages.
             max_items: Stop after this many records.
 
@@ -100,7 +104,10 @@ class CampfiresResource(Resource):
         """
         _p_chat_id = _rt.path_param(chat_id, "chat_id")
         _path = f"/chats/{_p_chat_id}/lines.json"
-        _request = Request("GET", _path, ())
+        _query: builtins.list[tuple[str, str]] = []
+        _rt.add_query(_query, "sort", sort)
+        _rt.add_query(_query, "direction", direction)
+        _request = Request("GET", _path, tuple(_query))
         return PageIterator(
             self._session,
             _request,
@@ -165,6 +172,8 @@ class CampfiresResource(Resource):
         self,
         chat_id: int,
         *,
+        sort: Literal["created_at", "updated_at"] | _rt.UnsetType | None = _rt.UNSET,
+        direction: Literal["asc", "desc"] | _rt.UnsetType | None = _rt.UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.CampfireLine]:
@@ -174,6 +183,8 @@ class CampfiresResource(Resource):
 
         Args:
             chat_id: Path parameter chat_id.
+            sort: Field to order by (basecamp4-openapi: ListCampfireLines)
+            direction: Sort order
             max_pages: Stop after this many pages.
             max_items: Stop after this many records.
 
@@ -181,7 +192,10 @@ class CampfiresResource(Resource):
         """
         _p_chat_id = _rt.path_param(chat_id, "chat_id")
         _path = f"/chats/{_p_chat_id}/uploads.json"
-        _request = Request("GET", _path, ())
+        _query: builtins.list[tuple[str, str]] = []
+        _rt.add_query(_query, "sort", sort)
+        _rt.add_query(_query, "direction", direction)
+        _request = Request("GET", _path, tuple(_query))
         return PageIterator(
             self._session,
             _request,

@@ -90,6 +90,8 @@ class DocumentsResource(Resource):
         title: str,
         content: str,
         status: str | _rt.UnsetType | None = _rt.UNSET,
+        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Document:
         """POST /vaults/{vault_id}/documents.json
 
@@ -100,13 +102,22 @@ class DocumentsResource(Resource):
             title: Document title.
             content: Document body as rich text HTML.
             status: Set to active to publish right away.
+            subscriptions: Body field subscriptions.
+            visible_to_clients: Body field visible_to_clients.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md#create-a-document
         """
         _p_vault_id = _rt.path_param(vault_id, "vault_id")
         _path = f"/vaults/{_p_vault_id}/documents.json"
         _record = _rt.build(
-            _m._DocumentsCreateBody, {"title": title, "content": content, "status": status}
+            _m._DocumentsCreateBody,
+            {
+                "title": title,
+                "content": content,
+                "status": status,
+                "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
+            },
         )
         _body = _record.to_wire()
         _request = Request("POST", _path, (), body=_body)

@@ -99,6 +99,7 @@ class MessagesResource(Resource):
         content: str | _rt.UnsetType | None = _rt.UNSET,
         category_id: int | _rt.UnsetType | None = _rt.UNSET,
         subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Message:
         """POST /message_boards/{message_board_id}/messages.json
 
@@ -111,6 +112,7 @@ class MessagesResource(Resource):
             content: Body as rich text (HTML)
             category_id: Message type to apply
             subscriptions: People to notify and subscribe; everyone on the project when omitted
+            visible_to_clients: Body field visible_to_clients.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#create-a-message
         """
@@ -124,6 +126,7 @@ class MessagesResource(Resource):
                 "content": content,
                 "category_id": category_id,
                 "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
             },
         )
         _body = _record.to_wire()
@@ -138,6 +141,7 @@ class MessagesResource(Resource):
         subject: str | _rt.UnsetType | None = _rt.UNSET,
         content: str | _rt.UnsetType | None = _rt.UNSET,
         category_id: int | _rt.UnsetType | None = _rt.UNSET,
+        status: str | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Message:
         """PUT /messages/{id}.json
 
@@ -148,6 +152,7 @@ class MessagesResource(Resource):
             subject: Message title
             content: Body as rich text (HTML)
             category_id: Message type to apply
+            status: Body field status.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#update-a-message
         """
@@ -155,7 +160,7 @@ class MessagesResource(Resource):
         _path = f"/messages/{_p_id}.json"
         _record = _rt.build(
             _m._MessagesUpdateBody,
-            {"subject": subject, "content": content, "category_id": category_id},
+            {"subject": subject, "content": content, "category_id": category_id, "status": status},
         )
         _body = _record.to_wire()
         _request = Request("PUT", _path, (), body=_body)

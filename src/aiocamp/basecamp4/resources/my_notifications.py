@@ -36,6 +36,7 @@ class MyNotificationsResource(Resource):
         self,
         *,
         page: int | _rt.UnsetType | None = _rt.UNSET,
+        limit_bubble_ups: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.MyReadings:
         """GET /my/readings.json
 
@@ -43,12 +44,14 @@ class MyNotificationsResource(Resource):
 
         Args:
             page: Page of read items to return (default 1)
+            limit_bubble_ups: true: at most 2 current bubble-ups and no scheduled ones
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_notifications.md#get-notifications
         """
         _path = "/my/readings.json"
         _query: builtins.list[tuple[str, str]] = []
         _rt.add_query(_query, "page", page)
+        _rt.add_query(_query, "limit_bubble_ups", limit_bubble_ups)
         _request = Request("GET", _path, tuple(_query))
         _response = await self._session.request(_request)
         return _rt.decode_result(_response, _rt.expect_object, _m.MyReadings.from_wire)

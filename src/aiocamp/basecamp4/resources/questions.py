@@ -88,6 +88,7 @@ class QuestionsResource(Resource):
         questionnaire_id: int,
         *,
         question: _m.QuestionParams,
+        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Question:
         """POST /questionnaires/{questionnaire_id}/questions.json
 
@@ -96,12 +97,16 @@ class QuestionsResource(Resource):
         Args:
             questionnaire_id: Path parameter questionnaire_id.
             question: Title and schedule of the question
+            visible_to_clients: Client visibility at creation, a sibling of question (api-gaps/visible-to-clients-on-creates.md)
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#create-a-question
         """
         _p_questionnaire_id = _rt.path_param(questionnaire_id, "questionnaire_id")
         _path = f"/questionnaires/{_p_questionnaire_id}/questions.json"
-        _record = _rt.build(_m._QuestionsCreateBody, {"question": question})
+        _record = _rt.build(
+            _m._QuestionsCreateBody,
+            {"question": question, "visible_to_clients": visible_to_clients},
+        )
         _body = _record.to_wire()
         _request = Request("POST", _path, (), body=_body)
         _response = await self._session.request(_request)

@@ -120,6 +120,11 @@ class ScheduleEntriesResource(Resource):
         participant_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
         all_day: bool | _rt.UnsetType | None = _rt.UNSET,
         notify: bool | _rt.UnsetType | None = _rt.UNSET,
+        url: str | _rt.UnsetType | None = _rt.UNSET,
+        highlighted: bool | _rt.UnsetType | None = _rt.UNSET,
+        status: str | _rt.UnsetType | None = _rt.UNSET,
+        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.ScheduleEntry:
         """POST /schedules/{schedule_id}/entries.json
 
@@ -134,6 +139,11 @@ class ScheduleEntriesResource(Resource):
             participant_ids: People taking part
             all_day: Hold the whole day(s) instead of a time range
             notify: Notify the participants
+            url: Body field url.
+            highlighted: Body field highlighted.
+            status: Body field status.
+            subscriptions: Body field subscriptions.
+            visible_to_clients: Body field visible_to_clients.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#create-a-schedule-entry
         """
@@ -149,6 +159,11 @@ class ScheduleEntriesResource(Resource):
                 "participant_ids": participant_ids,
                 "all_day": all_day,
                 "notify": notify,
+                "url": url,
+                "highlighted": highlighted,
+                "status": status,
+                "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
             },
         )
         _body = _record.to_wire()
@@ -167,6 +182,8 @@ class ScheduleEntriesResource(Resource):
         participant_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
         all_day: bool | _rt.UnsetType | None = _rt.UNSET,
         notify: bool | _rt.UnsetType | None = _rt.UNSET,
+        url: str | _rt.UnsetType | None = _rt.UNSET,
+        highlighted: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.ScheduleEntry:
         """PUT /schedule_entries/{id}.json
 
@@ -181,6 +198,8 @@ class ScheduleEntriesResource(Resource):
             participant_ids: People taking part
             all_day: Hold the whole day(s) instead of a time range
             notify: Notify the participants
+            url: Body field url.
+            highlighted: Body field highlighted.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#update-a-schedule-entry
         """
@@ -196,6 +215,8 @@ class ScheduleEntriesResource(Resource):
                 "participant_ids": participant_ids,
                 "all_day": all_day,
                 "notify": notify,
+                "url": url,
+                "highlighted": highlighted,
             },
         )
         _body = _record.to_wire()

@@ -56,6 +56,7 @@ class SchedulesResource(Resource):
         id: int,
         *,
         schedule: _m.ScheduleSettings,
+        include_due_assignments: bool,
     ) -> _m.Schedule:
         """PUT /schedules/{id}.json
 
@@ -64,12 +65,16 @@ class SchedulesResource(Resource):
         Args:
             id: Path parameter id.
             schedule: Wraps the one required setting, include_due_assignments
+            include_due_assignments: Body field include_due_assignments.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedules.md#update-a-schedule
         """
         _p_id = _rt.path_param(id, "id")
         _path = f"/schedules/{_p_id}.json"
-        _record = _rt.build(_m._SchedulesUpdateBody, {"schedule": schedule})
+        _record = _rt.build(
+            _m._SchedulesUpdateBody,
+            {"schedule": schedule, "include_due_assignments": include_due_assignments},
+        )
         _body = _record.to_wire()
         _request = Request("PUT", _path, (), body=_body)
         _response = await self._session.request(_request)

@@ -58,6 +58,13 @@ class SearchResource(Resource):
         exclude_chat: int | _rt.UnsetType | None = _rt.UNSET,
         page: int | _rt.UnsetType | None = _rt.UNSET,
         per_page: int | _rt.UnsetType | None = _rt.UNSET,
+        type_names: builtins.list[str] | _rt.UnsetType | None = _rt.UNSET,
+        bucket_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        creator_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        since: Literal["last_7_days", "last_30_days", "last_90_days", "last_12_months", "forever"]
+        | _rt.UnsetType
+        | None = _rt.UNSET,
+        sort: Literal["best_match", "recency"] | _rt.UnsetType | None = _rt.UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.SearchResult]:
@@ -74,6 +81,11 @@ class SearchResource(Resource):
             exclude_chat: 1 to leave chat results out
             page: Page number (default: 1)
             per_page: Results per page (default: 50)
+            type_names: Query parameter type_names[].
+            bucket_ids: Query parameter bucket_ids[].
+            creator_ids: Query parameter creator_ids[].
+            since: How far back to search
+            sort: Order of the results
             max_pages: Stop after this many pages.
             max_items: Stop after this many records.
 
@@ -89,6 +101,11 @@ class SearchResource(Resource):
         _rt.add_query(_query, "exclude_chat", exclude_chat)
         _rt.add_query(_query, "page", page)
         _rt.add_query(_query, "per_page", per_page)
+        _rt.add_query(_query, "type_names[]", type_names)
+        _rt.add_query(_query, "bucket_ids[]", bucket_ids)
+        _rt.add_query(_query, "creator_ids[]", creator_ids)
+        _rt.add_query(_query, "since", since)
+        _rt.add_query(_query, "sort", sort)
         _request = Request("GET", _path, tuple(_query))
         return PageIterator(
             self._session,

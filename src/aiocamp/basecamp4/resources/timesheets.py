@@ -40,6 +40,8 @@ class TimesheetsResource(Resource):
         end_date: date | _rt.UnsetType | None = _rt.UNSET,
         person_id: int | _rt.UnsetType | None = _rt.UNSET,
         bucket_id: int | _rt.UnsetType | None = _rt.UNSET,
+        from_: str | _rt.UnsetType | None = _rt.UNSET,
+        to: str | _rt.UnsetType | None = _rt.UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimesheetEntry]:
@@ -52,6 +54,8 @@ class TimesheetsResource(Resource):
             end_date: Requires start_date
             person_id: Only this person (default: everyone)
             bucket_id: Only this project (default: all)
+            from_: First day of the report (ISO 8601 date)
+            to: Last day of the report (ISO 8601 date)
             max_pages: Stop after this many pages.
             max_items: Stop after this many records.
 
@@ -63,6 +67,8 @@ class TimesheetsResource(Resource):
         _rt.add_query(_query, "end_date", end_date)
         _rt.add_query(_query, "person_id", person_id)
         _rt.add_query(_query, "bucket_id", bucket_id)
+        _rt.add_query(_query, "from", from_)
+        _rt.add_query(_query, "to", to)
         _request = Request("GET", _path, tuple(_query))
         return PageIterator(
             self._session,
@@ -78,6 +84,9 @@ class TimesheetsResource(Resource):
         self,
         project_id: int,
         *,
+        from_: str | _rt.UnsetType | None = _rt.UNSET,
+        to: str | _rt.UnsetType | None = _rt.UNSET,
+        person_id: int | _rt.UnsetType | None = _rt.UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimesheetEntry]:
@@ -87,6 +96,9 @@ class TimesheetsResource(Resource):
 
         Args:
             project_id: Path parameter project_id.
+            from_: First day of the report (ISO 8601 date)
+            to: Last day of the report (ISO 8601 date)
+            person_id: Only this person's entries
             max_pages: Stop after this many pages.
             max_items: Stop after this many records.
 
@@ -94,7 +106,11 @@ class TimesheetsResource(Resource):
         """
         _p_project_id = _rt.path_param(project_id, "project_id")
         _path = f"/projects/{_p_project_id}/timesheet.json"
-        _request = Request("GET", _path, ())
+        _query: builtins.list[tuple[str, str]] = []
+        _rt.add_query(_query, "from", from_)
+        _rt.add_query(_query, "to", to)
+        _rt.add_query(_query, "person_id", person_id)
+        _request = Request("GET", _path, tuple(_query))
         return PageIterator(
             self._session,
             _request,
@@ -109,6 +125,9 @@ class TimesheetsResource(Resource):
         self,
         recording_id: int,
         *,
+        from_: str | _rt.UnsetType | None = _rt.UNSET,
+        to: str | _rt.UnsetType | None = _rt.UNSET,
+        person_id: int | _rt.UnsetType | None = _rt.UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimesheetEntry]:
@@ -118,6 +137,9 @@ class TimesheetsResource(Resource):
 
         Args:
             recording_id: Path parameter recording_id.
+            from_: First day of the report (ISO 8601 date)
+            to: Last day of the report (ISO 8601 date)
+            person_id: Only this person's entries
             max_pages: Stop after this many pages.
             max_items: Stop after this many records.
 
@@ -125,7 +147,11 @@ class TimesheetsResource(Resource):
         """
         _p_recording_id = _rt.path_param(recording_id, "recording_id")
         _path = f"/recordings/{_p_recording_id}/timesheet.json"
-        _request = Request("GET", _path, ())
+        _query: builtins.list[tuple[str, str]] = []
+        _rt.add_query(_query, "from", from_)
+        _rt.add_query(_query, "to", to)
+        _rt.add_query(_query, "person_id", person_id)
+        _request = Request("GET", _path, tuple(_query))
         return PageIterator(
             self._session,
             _request,

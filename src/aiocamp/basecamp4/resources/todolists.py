@@ -93,6 +93,7 @@ class TodolistsResource(Resource):
         *,
         name: str,
         description: str | _rt.UnsetType | None = _rt.UNSET,
+        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Todolist:
         """POST /todosets/{todoset_id}/todolists.json
 
@@ -102,12 +103,16 @@ class TodolistsResource(Resource):
             todoset_id: Path parameter todoset_id.
             name: Body field name.
             description: Rich-text (HTML) notes
+            visible_to_clients: Body field visible_to_clients.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md#create-a-to-do-list
         """
         _p_todoset_id = _rt.path_param(todoset_id, "todoset_id")
         _path = f"/todosets/{_p_todoset_id}/todolists.json"
-        _record = _rt.build(_m._TodolistsCreateBody, {"name": name, "description": description})
+        _record = _rt.build(
+            _m._TodolistsCreateBody,
+            {"name": name, "description": description, "visible_to_clients": visible_to_clients},
+        )
         _body = _record.to_wire()
         _request = Request("POST", _path, (), body=_body)
         _response = await self._session.request(_request)

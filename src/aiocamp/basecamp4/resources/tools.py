@@ -55,24 +55,36 @@ class ToolsResource(Resource):
         self,
         bucket_id: int,
         *,
-        source_recording_id: int,
-        title: str,
+        tool_type: Literal[
+            "Chat::Transcript",
+            "Inbox",
+            "Kanban::Board",
+            "Message::Board",
+            "Questionnaire",
+            "Schedule",
+            "Todoset",
+            "Vault",
+        ],
+        title: str | _rt.UnsetType | None = _rt.UNSET,
+        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Tool:
         """POST /buckets/{bucket_id}/dock/tools.json
 
-        Add a tool to a project's dock by cloning an existing tool.
+        Add a new tool of a given kind to a project's dock.
 
         Args:
             bucket_id: Path parameter bucket_id.
-            source_recording_id: Tool to clone; decides the new tool's kind
-            title: Name of the new tool
+            tool_type: Kind of tool to create
+            title: Name of the new tool (the kind's default name when omitted)
+            visible_to_clients: Client visibility at creation (chats and card tables only; api-gaps/dock-tool-visible-to-clients.md)
 
-        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#create-a-tool
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateTool
         """
         _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
         _path = f"/buckets/{_p_bucket_id}/dock/tools.json"
         _record = _rt.build(
-            _m._ToolsCreateBody, {"source_recording_id": source_recording_id, "title": title}
+            _m._ToolsCreateBody,
+            {"tool_type": tool_type, "title": title, "visible_to_clients": visible_to_clients},
         )
         _body = _record.to_wire()
         _request = Request("POST", _path, (), body=_body)

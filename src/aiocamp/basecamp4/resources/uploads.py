@@ -121,6 +121,8 @@ class UploadsResource(Resource):
         attachable_sgid: str,
         description: str | _rt.UnsetType | None = _rt.UNSET,
         base_name: str | _rt.UnsetType | None = _rt.UNSET,
+        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Upload:
         """POST /vaults/{vault_id}/uploads.json
 
@@ -131,6 +133,8 @@ class UploadsResource(Resource):
             attachable_sgid: From the attachments endpoint
             description: Rich-text (HTML) notes
             base_name: New file name without the extension, e.g. "pizza"
+            subscriptions: Body field subscriptions.
+            visible_to_clients: Body field visible_to_clients.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md#create-an-upload
         """
@@ -142,6 +146,8 @@ class UploadsResource(Resource):
                 "attachable_sgid": attachable_sgid,
                 "description": description,
                 "base_name": base_name,
+                "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
             },
         )
         _body = _record.to_wire()

@@ -89,6 +89,7 @@ class WebhooksResource(Resource):
         *,
         payload_url: str,
         types: builtins.list[str] | _rt.UnsetType | None = _rt.UNSET,
+        active: bool | _rt.UnsetType | None = _rt.UNSET,
     ) -> _m.Webhook:
         """POST /buckets/{bucket_id}/webhooks.json
 
@@ -98,12 +99,15 @@ class WebhooksResource(Resource):
             bucket_id: Path parameter bucket_id.
             payload_url: HTTPS URL to call
             types: Recording types to fire for, e.g. Todo, Todolist (default: all)
+            active: Body field active.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/webhooks.md#create-a-webhook
         """
         _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
         _path = f"/buckets/{_p_bucket_id}/webhooks.json"
-        _record = _rt.build(_m._WebhooksCreateBody, {"payload_url": payload_url, "types": types})
+        _record = _rt.build(
+            _m._WebhooksCreateBody, {"payload_url": payload_url, "types": types, "active": active}
+        )
         _body = _record.to_wire()
         _request = Request("POST", _path, (), body=_body)
         _response = await self._session.request(_request)
