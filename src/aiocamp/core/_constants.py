@@ -42,3 +42,6 @@ CACHE_KEPT_HEADERS = (
 
 #: Redirect hops followed (only same-host http -> https).
 MAX_REDIRECTS = 3
+
+#: Downloads: bytes read and written at a time (memory stays at about this much per file).
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
