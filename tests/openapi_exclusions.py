@@ -16,6 +16,10 @@ _NOTIFY = (
     "docs document responding / subscribed for this PUT "
     "(sections/questions.md#update-notification-settings); the description's names differ"
 )
+_SCHEDULE = (
+    'docs wrap the setting as {"schedule": {include_due_assignments}} '
+    "(sections/schedules.md#update-a-schedule); the description flattens it; docs win"
+)
 _WRAPPER = (
     "the response is a wrapper object; the generated method returns its list and keeps the "
     "other keys on the result (hardening issue item 16), not as model fields"
@@ -33,6 +37,7 @@ OPENAPI_EXCLUSIONS: dict[str, str] = {
     "UpdateQuestion body paused": _QUESTION,
     "UpdateQuestionNotificationSettings body notify_on_answer": _NOTIFY,
     "UpdateQuestionNotificationSettings body digest_include_unanswered": _NOTIFY,
+    "UpdateScheduleSettings body include_due_assignments": _SCHEDULE,
     "GetAssignedTodos response person": _WRAPPER,
     "GetAssignedTodos response grouped_by": _WRAPPER,
     "GetAssignedTodos response todos": _WRAPPER,

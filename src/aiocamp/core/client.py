@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-import aiohttp
-
-from ._constants import DEFAULT_TIMEOUT
-from .auth import AuthStrategy
-from .cache import EtagCache
+from ._resource import Resource
 from .download import AsyncWriter, DownloadResult, Progress, download
 from .errors import ConfigError
-from .limiter import RateLimit
-from .retry import RetryPolicy
-from .session import DEFAULT, ProductConfig, Session
+from .session import ProductConfig, Session
+from .settings import ClientSettings
 
 __all__ = ["BaseClient", "Resource"]
 
@@ -25,33 +19,9 @@ class BaseClient:
 
     product: ClassVar[ProductConfig]
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        account: str,
-        auth: AuthStrategy,
-        user_agent: str,
-        session: aiohttp.ClientSession | None = None,
-        rate_limit: RateLimit | None = DEFAULT,
-        cache: EtagCache | None = DEFAULT,
-        retry: RetryPolicy = DEFAULT,
-        timeout: float = DEFAULT_TIMEOUT,
-        host_overrides: Mapping[str, str] | None = None,
-    ) -> None:
-        self.session = Session(
-            self.product,
-            base_url=base_url,
-            auth=auth,
-            user_agent=user_agent,
-            account=account,
-            session=session,
-            rate_limit=rate_limit,
-            cache=cache,
-            retry=retry,
-            timeout=timeout,
-            host_overrides=host_overrides,
-        )
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        self.session = Session(self.product, settings)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.session.base_url!r}, auth={self.session.auth!r})"
@@ -85,12 +55,3 @@ class BaseClient:
         if not isinstance(url, str) or not url:
             raise ConfigError(f"nothing to download: {type(source).__name__} has no download_url")
         return await download(self.session, url, dest, progress=progress, resume=resume)
-
-
-class Resource:
-    """Base of generated resource classes: they see only the session."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: Session) -> None:
-        self._session = session

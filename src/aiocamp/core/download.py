@@ -184,7 +184,8 @@ async def _attempt(
     secrets = session._auth.secrets()
     limiter = session.limiter
     if credentialed and limiter is not None:
-        classes = session.product.default_limit_classes
+        product = session.product
+        classes = product.method_limit_classes.get("GET", product.default_limit_classes)
         await limiter.acquire(classes, time.monotonic() + float(session._retry.total_budget))
     send_credentials = credentialed and session._has_credentials
     for _hop in range(MAX_REDIRECTS + 1):

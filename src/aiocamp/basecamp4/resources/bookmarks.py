@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["BookmarksResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class BookmarksResource(Resource):
@@ -34,85 +25,57 @@ class BookmarksResource(Resource):
     __slots__ = ()
 
     def list_mine(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Bookmark]:
         """GET /my/bookmarks.json
 
         List the current user's bookmarks.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#ListMyBookmarks
         """
-        _path = "/my/bookmarks.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/my/bookmarks.json",
+            into=_m.Bookmark,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Bookmark.from_wire, "Bookmark"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        recording_id: int,
-    ) -> _m.BookmarkStatus:
+    async def get(self, recording_id: int) -> _m.BookmarkStatus:
         """GET /recordings/{recording_id}/bookmark.json
 
         Tell whether a recording is bookmarked by the current user.
 
-        Args:
-            recording_id: Path parameter recording_id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetBookmark
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/bookmark.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.BookmarkStatus.from_wire)
+        return await self._get(
+            "/recordings/{recording_id}/bookmark.json",
+            path={"recording_id": recording_id},
+            into=_m.BookmarkStatus,
+        )
 
-    async def create(
-        self,
-        recording_id: int,
-    ) -> _m.Bookmark:
+    async def create(self, recording_id: int) -> _m.Bookmark:
         """POST /recordings/{recording_id}/bookmark.json
 
         Bookmark a recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateBookmark
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/bookmark.json"
-        _request = Request("POST", _path, (), idempotent=True)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Bookmark.from_wire)
+        return await self._post(
+            "/recordings/{recording_id}/bookmark.json",
+            path={"recording_id": recording_id},
+            idempotent=True,
+            into=_m.Bookmark,
+        )
 
-    async def delete(
-        self,
-        recording_id: int,
-    ) -> None:
+    async def delete(self, recording_id: int) -> None:
         """DELETE /recordings/{recording_id}/bookmark.json
 
         Remove the bookmark from a recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#DeleteBookmark
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/bookmark.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/recordings/{recording_id}/bookmark.json", path={"recording_id": recording_id}
+        )

@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["BubbleUpsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class BubbleUpsResource(Resource):
@@ -34,29 +25,19 @@ class BubbleUpsResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.MyNotification]:
         """GET /my/readings/bubble_ups.json
 
         List the current user's bubble-ups.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetBubbleUps
         """
-        _path = "/my/readings/bubble_ups.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/my/readings/bubble_ups.json",
+            into=_m.MyNotification,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.MyNotification.from_wire, "MyNotification"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["CalendarsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CalendarsResource(Resource):
@@ -32,45 +23,22 @@ class CalendarsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Calendar:
+    async def get(self, id: int) -> _m.Calendar:
         """GET /calendars/{id}.json
 
         Fetch one calendar.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetCalendar
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/calendars/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Calendar.from_wire)
+        return await self._get("/calendars/{id}.json", path={"id": id}, into=_m.Calendar)
 
-    async def update(
-        self,
-        id: int,
-        *,
-        calendar: _m.CalendarAttributes,
-    ) -> _m.Calendar:
+    async def update(self, id: int, *, calendar: _m.CalendarAttributes) -> _m.Calendar:
         """PUT /calendars/{id}.json
 
         Change a calendar (its colour).
 
-        Args:
-            id: Path parameter id.
-            calendar: Body field calendar.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateCalendar
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/calendars/{_p_id}.json"
-        _record = _rt.build(_m._CalendarsUpdateBody, {"calendar": calendar})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Calendar.from_wire)
+        return await self._put(
+            "/calendars/{id}.json", path={"id": id}, body={"calendar": calendar}, into=_m.Calendar
+        )

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["CardTableWormholesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CardTableWormholesResource(Resource):
@@ -33,80 +24,45 @@ class CardTableWormholesResource(Resource):
     __slots__ = ()
 
     async def create(
-        self,
-        bucket_id: int,
-        card_table_id: int,
-        *,
-        destination_recording_id: int,
+        self, bucket_id: int, card_table_id: int, *, destination_recording_id: int
     ) -> _m.Wormhole:
         """POST /buckets/{bucket_id}/card_tables/{card_table_id}/wormholes.json
 
         Add a wormhole to a card table, pointing at another column.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            card_table_id: Path parameter card_table_id.
-            destination_recording_id: Body field destination_recording_id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateWormhole
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_card_table_id = _rt.path_param(card_table_id, "card_table_id")
-        _path = f"/buckets/{_p_bucket_id}/card_tables/{_p_card_table_id}/wormholes.json"
-        _record = _rt.build(
-            _m._CardTableWormholesCreateBody, {"destination_recording_id": destination_recording_id}
+        return await self._post(
+            "/buckets/{bucket_id}/card_tables/{card_table_id}/wormholes.json",
+            path={"bucket_id": bucket_id, "card_table_id": card_table_id},
+            body={"destination_recording_id": destination_recording_id},
+            into=_m.Wormhole,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Wormhole.from_wire)
 
     async def update(
-        self,
-        bucket_id: int,
-        id: int,
-        *,
-        destination_recording_id: int,
+        self, bucket_id: int, id: int, *, destination_recording_id: int
     ) -> _m.Wormhole:
         """PUT /buckets/{bucket_id}/card_tables/wormholes/{id}.json
 
         Point a wormhole at a different destination column.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
-            destination_recording_id: Body field destination_recording_id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateWormhole
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/card_tables/wormholes/{_p_id}.json"
-        _record = _rt.build(
-            _m._CardTableWormholesUpdateBody, {"destination_recording_id": destination_recording_id}
+        return await self._put(
+            "/buckets/{bucket_id}/card_tables/wormholes/{id}.json",
+            path={"bucket_id": bucket_id, "id": id},
+            body={"destination_recording_id": destination_recording_id},
+            into=_m.Wormhole,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Wormhole.from_wire)
 
-    async def delete(
-        self,
-        bucket_id: int,
-        id: int,
-    ) -> None:
+    async def delete(self, bucket_id: int, id: int) -> None:
         """DELETE /buckets/{bucket_id}/card_tables/wormholes/{id}.json
 
         Remove a wormhole.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#DeleteWormhole
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/card_tables/wormholes/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/buckets/{bucket_id}/card_tables/wormholes/{id}.json",
+            path={"bucket_id": bucket_id, "id": id},
+        )

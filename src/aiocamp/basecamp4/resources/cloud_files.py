@@ -8,20 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CloudFilesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CloudFilesResource(Resource):
@@ -39,33 +31,21 @@ class CloudFilesResource(Resource):
         *,
         url: str,
         service: str,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        subscriptions: list[int] | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.CloudFile:
         """POST /buckets/{bucket_id}/vaults/{vault_id}/cloud_files.json
 
         Add a link to a cloud-hosted file to a vault.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            vault_id: Path parameter vault_id.
-            url: Body field url.
-            service: Body field service.
-            title: Body field title.
-            description: Body field description.
-            subscriptions: Body field subscriptions.
-            visible_to_clients: Body field visible_to_clients.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateCloudFile
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/buckets/{_p_bucket_id}/vaults/{_p_vault_id}/cloud_files.json"
-        _record = _rt.build(
-            _m._CloudFilesCreateBody,
-            {
+        return await self._post(
+            "/buckets/{bucket_id}/vaults/{vault_id}/cloud_files.json",
+            path={"bucket_id": bucket_id, "vault_id": vault_id},
+            body={
                 "url": url,
                 "service": service,
                 "title": title,
@@ -73,30 +53,17 @@ class CloudFilesResource(Resource):
                 "subscriptions": subscriptions,
                 "visible_to_clients": visible_to_clients,
             },
+            into=_m.CloudFile,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CloudFile.from_wire)
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.CloudFile:
+    async def get(self, id: int) -> _m.CloudFile:
         """GET /cloud_files/{id}.json
 
         Fetch one cloud file link.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetCloudFile
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/cloud_files/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CloudFile.from_wire)
+        return await self._get("/cloud_files/{id}.json", path={"id": id}, into=_m.CloudFile)
 
     async def update(
         self,
@@ -104,37 +71,25 @@ class CloudFilesResource(Resource):
         *,
         url: str,
         service: str,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        subscriptions: list[int] | UnsetType | None = UNSET,
     ) -> _m.CloudFile:
         """PUT /cloud_files/{id}.json
 
         Change a cloud file link.
 
-        Args:
-            id: Path parameter id.
-            url: Body field url.
-            service: Body field service.
-            title: Body field title.
-            description: Body field description.
-            subscriptions: Body field subscriptions.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateCloudFile
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/cloud_files/{_p_id}.json"
-        _record = _rt.build(
-            _m._CloudFilesUpdateBody,
-            {
+        return await self._put(
+            "/cloud_files/{id}.json",
+            path={"id": id},
+            body={
                 "url": url,
                 "service": service,
                 "title": title,
                 "description": description,
                 "subscriptions": subscriptions,
             },
+            into=_m.CloudFile,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CloudFile.from_wire)

@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["EverythingResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class EverythingResource(Resource):
@@ -36,8 +28,9 @@ class EverythingResource(Resource):
     def list_open_cards(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketCardsGroup]:
@@ -45,25 +38,14 @@ class EverythingResource(Resource):
 
         List open cards across projects, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingOpenCards
         """
-        _path = "/cards/open.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/cards/open.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketCardsGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketCardsGroup.from_wire, "BucketCardsGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -71,8 +53,9 @@ class EverythingResource(Resource):
     def list_completed_cards(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketCardsGroup]:
@@ -80,25 +63,14 @@ class EverythingResource(Resource):
 
         List completed cards across projects, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingCompletedCards
         """
-        _path = "/cards/completed.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/cards/completed.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketCardsGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketCardsGroup.from_wire, "BucketCardsGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -106,8 +78,9 @@ class EverythingResource(Resource):
     def list_no_due_date_cards(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketCardsGroup]:
@@ -115,25 +88,14 @@ class EverythingResource(Resource):
 
         List cards without a due date, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingNoDueDateCards
         """
-        _path = "/cards/no_due_date.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/cards/no_due_date.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketCardsGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketCardsGroup.from_wire, "BucketCardsGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -141,8 +103,9 @@ class EverythingResource(Resource):
     def list_not_now_cards(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketCardsGroup]:
@@ -150,25 +113,14 @@ class EverythingResource(Resource):
 
         List cards parked in "Not now", grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingNotNowCards
         """
-        _path = "/cards/not_now.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/cards/not_now.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketCardsGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketCardsGroup.from_wire, "BucketCardsGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -176,8 +128,9 @@ class EverythingResource(Resource):
     def list_overdue_cards(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.CardTableCard]:
@@ -185,25 +138,14 @@ class EverythingResource(Resource):
 
         List overdue cards across projects.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingOverdueCards
         """
-        _path = "/cards/overdue.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/cards/overdue.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.CardTableCard,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.CardTableCard.from_wire, "CardTableCard"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -211,8 +153,9 @@ class EverythingResource(Resource):
     def list_unassigned_cards(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketCardsGroup]:
@@ -220,25 +163,14 @@ class EverythingResource(Resource):
 
         List cards with nobody assigned, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingUnassignedCards
         """
-        _path = "/cards/unassigned.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/cards/unassigned.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketCardsGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketCardsGroup.from_wire, "BucketCardsGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -246,8 +178,9 @@ class EverythingResource(Resource):
     def list_open_todos(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketTodosGroup]:
@@ -255,25 +188,14 @@ class EverythingResource(Resource):
 
         List open to-dos across projects, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingOpenTodos
         """
-        _path = "/todos/open.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todos/open.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketTodosGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketTodosGroup.from_wire, "BucketTodosGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -281,8 +203,9 @@ class EverythingResource(Resource):
     def list_completed_todos(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketTodosGroup]:
@@ -290,25 +213,14 @@ class EverythingResource(Resource):
 
         List completed to-dos across projects, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingCompletedTodos
         """
-        _path = "/todos/completed.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todos/completed.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketTodosGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketTodosGroup.from_wire, "BucketTodosGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -316,8 +228,9 @@ class EverythingResource(Resource):
     def list_no_due_date_todos(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketTodosGroup]:
@@ -325,25 +238,14 @@ class EverythingResource(Resource):
 
         List to-dos without a due date, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingNoDueDateTodos
         """
-        _path = "/todos/no_due_date.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todos/no_due_date.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketTodosGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketTodosGroup.from_wire, "BucketTodosGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -351,8 +253,9 @@ class EverythingResource(Resource):
     def list_overdue_todos(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Todo]:
@@ -360,25 +263,14 @@ class EverythingResource(Resource):
 
         List overdue to-dos across projects.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingOverdueTodos
         """
-        _path = "/todos/overdue.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todos/overdue.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.Todo,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Todo.from_wire, "Todo"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -386,8 +278,9 @@ class EverythingResource(Resource):
     def list_unassigned_todos(
         self,
         *,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        due: str | _rt.UnsetType | None = _rt.UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        due: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.BucketTodosGroup]:
@@ -395,81 +288,50 @@ class EverythingResource(Resource):
 
         List to-dos with nobody assigned, grouped by project.
 
-        Args:
-            assignee_ids: Query parameter assignee_ids[].
-            due: Query parameter due.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingUnassignedTodos
         """
-        _path = "/todos/unassigned.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "assignee_ids[]", assignee_ids)
-        _rt.add_query(_query, "due", due)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todos/unassigned.json",
+            query={"assignee_ids[]": assignee_ids, "due": due},
+            into=_m.BucketTodosGroup,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.BucketTodosGroup.from_wire, "BucketTodosGroup"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_checkins(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Recording]:
         """GET /checkins.json
 
         List check-in answers across projects.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingCheckins
         """
-        _path = "/checkins.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/checkins.json",
+            into=_m.Recording,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Recording.from_wire, "Recording"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_comments(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Recording]:
         """GET /comments.json
 
         List comments across projects.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingComments
         """
-        _path = "/comments.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/comments.json",
+            into=_m.Recording,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Recording.from_wire, "Recording"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -477,8 +339,9 @@ class EverythingResource(Resource):
     def list_files(
         self,
         *,
-        kind: str | _rt.UnsetType | None = _rt.UNSET,
-        people_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        kind: str | UnsetType | None = UNSET,
+        people_ids: list[int] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.EverythingFile]:
@@ -486,81 +349,50 @@ class EverythingResource(Resource):
 
         List files (uploads and attachments) across projects.
 
-        Args:
-            kind: Query parameter kind.
-            people_ids: Query parameter people_ids[].
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingFiles
         """
-        _path = "/files.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "kind", kind)
-        _rt.add_query(_query, "people_ids[]", people_ids)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/files.json",
+            query={"kind": kind, "people_ids[]": people_ids},
+            into=_m.EverythingFile,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.EverythingFile.from_wire, "EverythingFile"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_forwards(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Recording]:
         """GET /forwards.json
 
         List forwarded emails across projects.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingForwards
         """
-        _path = "/forwards.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/forwards.json",
+            into=_m.Recording,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Recording.from_wire, "Recording"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_messages(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Recording]:
         """GET /messages.json
 
         List message-board posts across projects.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetEverythingMessages
         """
-        _path = "/messages.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/messages.json",
+            into=_m.Recording,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Recording.from_wire, "Recording"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )

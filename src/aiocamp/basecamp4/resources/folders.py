@@ -9,20 +9,14 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["FoldersResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class FoldersResource(Resource):
@@ -34,29 +28,19 @@ class FoldersResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Folder]:
         """GET /stacks.json
 
         List the folders of the account.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#ListFolders
         """
-        _path = "/stacks.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/stacks.json",
+            into=_m.Folder,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Folder.from_wire, "Folder"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -64,83 +48,46 @@ class FoldersResource(Resource):
     async def create(
         self,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        project_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        project_ids: builtins.list[int] | UnsetType | None = UNSET,
     ) -> _m.FolderWithProjects:
         """POST /stacks.json
 
         Create a folder, optionally filing projects in it.
 
-        Args:
-            name: Body field name.
-            project_ids: Body field project_ids.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateFolder
         """
-        _path = "/stacks.json"
-        _record = _rt.build(_m._FoldersCreateBody, {"name": name, "project_ids": project_ids})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.FolderWithProjects.from_wire)
+        return await self._post(
+            "/stacks.json",
+            body={"name": name, "project_ids": project_ids},
+            into=_m.FolderWithProjects,
+        )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.FolderWithProjects:
+    async def get(self, id: int) -> _m.FolderWithProjects:
         """GET /stacks/{id}.json
 
         Fetch one folder with its projects.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetFolder
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/stacks/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.FolderWithProjects.from_wire)
+        return await self._get("/stacks/{id}.json", path={"id": id}, into=_m.FolderWithProjects)
 
-    async def update(
-        self,
-        id: int,
-        *,
-        name: str,
-    ) -> _m.FolderWithProjects:
+    async def update(self, id: int, *, name: str) -> _m.FolderWithProjects:
         """PUT /stacks/{id}.json
 
         Rename a folder or change its projects.
 
-        Args:
-            id: Path parameter id.
-            name: Body field name.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateFolder
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/stacks/{_p_id}.json"
-        _record = _rt.build(_m._FoldersUpdateBody, {"name": name})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.FolderWithProjects.from_wire)
+        return await self._put(
+            "/stacks/{id}.json", path={"id": id}, body={"name": name}, into=_m.FolderWithProjects
+        )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /stacks/{id}.json
 
         Delete a folder (its projects stay).
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#DeleteFolder
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/stacks/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/stacks/{id}.json", path={"id": id})

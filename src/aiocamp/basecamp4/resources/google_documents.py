@@ -8,20 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["GoogleDocumentsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class GoogleDocumentsResource(Resource):
@@ -39,35 +31,22 @@ class GoogleDocumentsResource(Resource):
         *,
         url: str,
         document_type: str,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        status: str | _rt.UnsetType | None = _rt.UNSET,
-        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        visible_to_clients: bool | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        status: str | UnsetType | None = UNSET,
+        subscriptions: list[int] | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.GoogleDocument:
         """POST /buckets/{bucket_id}/vaults/{vault_id}/google_documents.json
 
         Link a Google document into a vault.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            vault_id: Path parameter vault_id.
-            url: Body field url.
-            document_type: Body field document_type.
-            title: Body field title.
-            description: Body field description.
-            status: Body field status.
-            subscriptions: Body field subscriptions.
-            visible_to_clients: Body field visible_to_clients.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateGoogleDocument
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/buckets/{_p_bucket_id}/vaults/{_p_vault_id}/google_documents.json"
-        _record = _rt.build(
-            _m._GoogleDocumentsCreateBody,
-            {
+        return await self._post(
+            "/buckets/{bucket_id}/vaults/{vault_id}/google_documents.json",
+            path={"bucket_id": bucket_id, "vault_id": vault_id},
+            body={
                 "url": url,
                 "document_type": document_type,
                 "title": title,
@@ -76,30 +55,19 @@ class GoogleDocumentsResource(Resource):
                 "subscriptions": subscriptions,
                 "visible_to_clients": visible_to_clients,
             },
+            into=_m.GoogleDocument,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.GoogleDocument.from_wire)
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.GoogleDocument:
+    async def get(self, id: int) -> _m.GoogleDocument:
         """GET /google_documents/{id}.json
 
         Fetch one linked Google document.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetGoogleDocument
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/google_documents/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.GoogleDocument.from_wire)
+        return await self._get(
+            "/google_documents/{id}.json", path={"id": id}, into=_m.GoogleDocument
+        )
 
     async def update(
         self,
@@ -107,31 +75,21 @@ class GoogleDocumentsResource(Resource):
         *,
         url: str,
         document_type: str,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        status: str | _rt.UnsetType | None = _rt.UNSET,
-        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        status: str | UnsetType | None = UNSET,
+        subscriptions: list[int] | UnsetType | None = UNSET,
     ) -> _m.GoogleDocument:
         """PUT /google_documents/{id}.json
 
         Change a linked Google document.
 
-        Args:
-            id: Path parameter id.
-            url: Body field url.
-            document_type: Body field document_type.
-            title: Body field title.
-            description: Body field description.
-            status: Body field status.
-            subscriptions: Body field subscriptions.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateGoogleDocument
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/google_documents/{_p_id}.json"
-        _record = _rt.build(
-            _m._GoogleDocumentsUpdateBody,
-            {
+        return await self._put(
+            "/google_documents/{id}.json",
+            path={"id": id},
+            body={
                 "url": url,
                 "document_type": document_type,
                 "title": title,
@@ -139,8 +97,5 @@ class GoogleDocumentsResource(Resource):
                 "status": status,
                 "subscriptions": subscriptions,
             },
+            into=_m.GoogleDocument,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.GoogleDocument.from_wire)

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["MyNotesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class MyNotesResource(Resource):
@@ -32,37 +23,20 @@ class MyNotesResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-    ) -> _m.MyNote:
+    async def get(self) -> _m.MyNote:
         """GET /my/notes.json
 
         Fetch the current user's note.
 
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetMyNote
         """
-        _path = "/my/notes.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MyNote.from_wire)
+        return await self._get("/my/notes.json", into=_m.MyNote)
 
-    async def update(
-        self,
-        *,
-        note: _m.MyNoteAttributes,
-    ) -> _m.MyNote:
+    async def update(self, *, note: _m.MyNoteAttributes) -> _m.MyNote:
         """PUT /my/notes.json
 
         Replace the content of the current user's note.
 
-        Args:
-            note: Body field note.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateMyNote
         """
-        _path = "/my/notes.json"
-        _record = _rt.build(_m._MyNotesUpdateBody, {"note": note})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MyNote.from_wire)
+        return await self._put("/my/notes.json", body={"note": note}, into=_m.MyNote)

@@ -8,20 +8,9 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/https://github.com/basecam
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
-
-from .. import models as _m
+from aiocamp.core._resource import Resource
 
 __all__ = ["PrioritiesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class PrioritiesResource(Resource):
@@ -32,62 +21,33 @@ class PrioritiesResource(Resource):
 
     __slots__ = ()
 
-    async def add(
-        self,
-        *,
-        id: int,
-    ) -> None:
+    async def add(self, *, id: int) -> None:
         """POST /my/priorities.json
 
         Put an assignment into Up Next.
 
-        Args:
-            id: Body field id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#PrioritizeAssignment
         """
-        _path = "/my/priorities.json"
-        _record = _rt.build(_m._PrioritiesAddBody, {"id": id})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body, idempotent=True)
-        await self._session.request(_request)
+        await self._post("/my/priorities.json", body={"id": id}, idempotent=True)
 
-    async def remove(
-        self,
-        recording_id: int,
-    ) -> None:
+    async def remove(self, recording_id: int) -> None:
         """DELETE /my/priorities/{recording_id}.json
 
         Take an assignment out of Up Next.
 
-        Args:
-            recording_id: Path parameter recording_id.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#DeprioritizeAssignment
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/my/priorities/{_p_recording_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/my/priorities/{recording_id}.json", path={"recording_id": recording_id}
+        )
 
-    async def move(
-        self,
-        *,
-        source_id: int,
-        position: int,
-    ) -> None:
+    async def move(self, *, source_id: int, position: int) -> None:
         """POST /my/priority_moves.json
 
         Move an Up Next assignment to another position.
 
-        Args:
-            source_id: Body field source_id.
-            position: Body field position.
-
         Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#ReorderUpNext
         """
-        _path = "/my/priority_moves.json"
-        _record = _rt.build(_m._PrioritiesMoveBody, {"source_id": source_id, "position": position})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._post(
+            "/my/priority_moves.json", body={"source_id": source_id, "position": position}
+        )

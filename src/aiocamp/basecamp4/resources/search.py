@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["SearchResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class SearchResource(Resource):
@@ -33,38 +27,33 @@ class SearchResource(Resource):
 
     __slots__ = ()
 
-    async def get_metadata(
-        self,
-    ) -> _m.SearchMetadata:
+    async def get_metadata(self) -> _m.SearchMetadata:
         """GET /searches/metadata.json
 
         Fetch the valid type and file_type filter values for search.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md#get-search-metadata
         """
-        _path = "/searches/metadata.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.SearchMetadata.from_wire)
+        return await self._get("/searches/metadata.json", into=_m.SearchMetadata)
 
     def search(
         self,
         *,
         q: str,
-        type: str | _rt.UnsetType | None = _rt.UNSET,
-        bucket_id: int | _rt.UnsetType | None = _rt.UNSET,
-        creator_id: int | _rt.UnsetType | None = _rt.UNSET,
-        file_type: str | _rt.UnsetType | None = _rt.UNSET,
-        exclude_chat: int | _rt.UnsetType | None = _rt.UNSET,
-        page: int | _rt.UnsetType | None = _rt.UNSET,
-        per_page: int | _rt.UnsetType | None = _rt.UNSET,
-        type_names: builtins.list[str] | _rt.UnsetType | None = _rt.UNSET,
-        bucket_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        creator_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        type: str | UnsetType | None = UNSET,
+        bucket_id: int | UnsetType | None = UNSET,
+        creator_id: int | UnsetType | None = UNSET,
+        file_type: str | UnsetType | None = UNSET,
+        exclude_chat: int | UnsetType | None = UNSET,
+        page: int | UnsetType | None = UNSET,
+        per_page: int | UnsetType | None = UNSET,
+        type_names: list[str] | UnsetType | None = UNSET,
+        bucket_ids: list[int] | UnsetType | None = UNSET,
+        creator_ids: list[int] | UnsetType | None = UNSET,
         since: Literal["last_7_days", "last_30_days", "last_90_days", "last_12_months", "forever"]
-        | _rt.UnsetType
-        | None = _rt.UNSET,
-        sort: Literal["best_match", "recency"] | _rt.UnsetType | None = _rt.UNSET,
+        | UnsetType
+        | None = UNSET,
+        sort: Literal["best_match", "recency"] | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.SearchResult]:
@@ -81,38 +70,30 @@ class SearchResource(Resource):
             exclude_chat: 1 to leave chat results out
             page: Page number (default: 1)
             per_page: Results per page (default: 50)
-            type_names: Query parameter type_names[].
-            bucket_ids: Query parameter bucket_ids[].
-            creator_ids: Query parameter creator_ids[].
             since: How far back to search
             sort: Order of the results
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md#search-recordings
         """
-        _path = "/search.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "q", q)
-        _rt.add_query(_query, "type", type)
-        _rt.add_query(_query, "bucket_id", bucket_id)
-        _rt.add_query(_query, "creator_id", creator_id)
-        _rt.add_query(_query, "file_type", file_type)
-        _rt.add_query(_query, "exclude_chat", exclude_chat)
-        _rt.add_query(_query, "page", page)
-        _rt.add_query(_query, "per_page", per_page)
-        _rt.add_query(_query, "type_names[]", type_names)
-        _rt.add_query(_query, "bucket_ids[]", bucket_ids)
-        _rt.add_query(_query, "creator_ids[]", creator_ids)
-        _rt.add_query(_query, "since", since)
-        _rt.add_query(_query, "sort", sort)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/search.json",
+            query={
+                "q": q,
+                "type": type,
+                "bucket_id": bucket_id,
+                "creator_id": creator_id,
+                "file_type": file_type,
+                "exclude_chat": exclude_chat,
+                "page": page,
+                "per_page": per_page,
+                "type_names[]": type_names,
+                "bucket_ids[]": bucket_ids,
+                "creator_ids[]": creator_ids,
+                "since": since,
+                "sort": sort,
+            },
+            into=_m.SearchResult,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.SearchResult.from_wire, "SearchResult"),
             max_pages=max_pages,
             max_items=max_items,
         )
