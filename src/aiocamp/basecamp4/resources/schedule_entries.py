@@ -96,6 +96,11 @@ class ScheduleEntriesResource(Resource):
         participant_ids: builtins.list[int] | UnsetType | None = UNSET,
         all_day: bool | UnsetType | None = UNSET,
         notify: bool | UnsetType | None = UNSET,
+        url: str | UnsetType | None = UNSET,
+        highlighted: bool | UnsetType | None = UNSET,
+        status: str | UnsetType | None = UNSET,
+        subscriptions: builtins.list[int] | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.ScheduleEntry:
         """POST /schedules/{schedule_id}/entries.json
 
@@ -123,6 +128,11 @@ class ScheduleEntriesResource(Resource):
                 "participant_ids": participant_ids,
                 "all_day": all_day,
                 "notify": notify,
+                "url": url,
+                "highlighted": highlighted,
+                "status": status,
+                "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
             },
             into=_m.ScheduleEntry,
         )
@@ -138,6 +148,8 @@ class ScheduleEntriesResource(Resource):
         participant_ids: builtins.list[int] | UnsetType | None = UNSET,
         all_day: bool | UnsetType | None = UNSET,
         notify: bool | UnsetType | None = UNSET,
+        url: str | UnsetType | None = UNSET,
+        highlighted: bool | UnsetType | None = UNSET,
     ) -> _m.ScheduleEntry:
         """PUT /schedule_entries/{id}.json
 
@@ -165,6 +177,8 @@ class ScheduleEntriesResource(Resource):
                 "participant_ids": participant_ids,
                 "all_day": all_day,
                 "notify": notify,
+                "url": url,
+                "highlighted": highlighted,
             },
             into=_m.ScheduleEntry,
         )

@@ -187,3 +187,37 @@ class TodosResource(Resource):
             path={"id": id},
             body={"position": position, "parent_id": parent_id},
         )
+
+    async def create_in_todoset(
+        self,
+        bucket_id: int,
+        todoset_id: int,
+        *,
+        content: str,
+        description: str | UnsetType | None = UNSET,
+        assignee_ids: builtins.list[int] | UnsetType | None = UNSET,
+        completion_subscriber_ids: builtins.list[int] | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        starts_on: date | UnsetType | None = UNSET,
+    ) -> _m.Todo:
+        """POST /buckets/{bucket_id}/todosets/{todoset_id}/todos.json
+
+        Add a to-do directly to a to-do set, outside any list.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateTodosetTodo
+        """
+        return await self._post(
+            "/buckets/{bucket_id}/todosets/{todoset_id}/todos.json",
+            path={"bucket_id": bucket_id, "todoset_id": todoset_id},
+            body={
+                "content": content,
+                "description": description,
+                "assignee_ids": assignee_ids,
+                "completion_subscriber_ids": completion_subscriber_ids,
+                "notify": notify,
+                "due_on": due_on,
+                "starts_on": starts_on,
+            },
+            into=_m.Todo,
+        )
