@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from .core import Limit, RateLimit, RetryPolicy
+from .export.cli import register as register_export
 from .highrise import Highrise
 
 DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
@@ -119,7 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="walk a local Highrise-shaped server with the client")
     demo.add_argument("--people", type=int, default=1200)
+    register_export(sub)
     args = parser.parse_args(argv)
+    if hasattr(args, "handler"):  # subcommands registered by their own modules
+        return int(args.handler(args))
     if args.command == "demo":
         return asyncio.run(run_demo(args.people))
     return 2  # pragma: no cover - argparse rejects unknown commands
