@@ -19,6 +19,7 @@ from aiohttp import web
 from .core import Limit, RateLimit, RetryPolicy
 from .export.cli import register as register_export
 from .highrise import Highrise
+from .sandbox.cli import register as register_sandbox
 
 DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
 PAGE = 500  # Highrise pages people by 500 (specs/highrise/people.yaml)
@@ -121,11 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="walk a local Highrise-shaped server with the client")
     demo.add_argument("--people", type=int, default=1200)
     register_export(sub)
+    register_sandbox(sub)
     args = parser.parse_args(argv)
-    if hasattr(args, "handler"):  # subcommands registered by their own modules
-        return int(args.handler(args))
     if args.command == "demo":
         return asyncio.run(run_demo(args.people))
+    if hasattr(args, "handler"):  # subcommands added by register(subparsers)
+        return int(args.handler(args))
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
