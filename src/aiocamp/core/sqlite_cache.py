@@ -99,7 +99,9 @@ class SqliteEtagCache:
 
     async def set(self, key: str, entry: CacheEntry) -> None:
         body = bytes(entry.body)
-        size = len(body)
+        headers = json.dumps(entry.headers)
+        # Every stored byte counts toward the bound, not only the body's.
+        size = len(body) + len(headers) + len(entry.etag or "") + len(entry.last_modified or "")
         if size > self.max_entry_bytes:
             await self.delete(key)
             return
@@ -114,7 +116,7 @@ class SqliteEtagCache:
                     hashed,
                     entry.etag,
                     entry.last_modified,
-                    json.dumps(entry.headers),
+                    headers,
                     body,
                     size,
                     time.time(),

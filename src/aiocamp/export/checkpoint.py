@@ -45,8 +45,8 @@ class TaskState:
     key: str
     listing: str
     args: dict[str, Any]
-    #: Where the next page starts: None before the first page, else the paging style's
-    #: cursor ({"n": offset}, {"page": number} or {"url": next link}).
+    #: Where the next page starts: None before the first page, else the next page's
+    #: request with the page number and offset reached (see :func:`.plan.next_cursor`).
     cursor: dict[str, Any] | None = None
     pages: int = 0
 

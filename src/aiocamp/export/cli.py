@@ -337,8 +337,9 @@ async def run_export(args: argparse.Namespace) -> int:
                 if args.retries is None
                 else RetryPolicy(max_retries=max(0, args.retries)),
             }
-            if cache is not None:
-                client_kwargs["cache"] = cache
+            # Without --cache-dir or --redis no cache at all: an export asks for each page
+            # once, so an in-memory cache would only grow with the account.
+            client_kwargs["cache"] = cache
             async with cls(**client_kwargs) as client:
                 options = ExportOptions(
                     out_dir=args.out,

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from ..core.errors import (
 from ..core.limiter import Limit
 from ._jsonl import JsonlWriter, encode_record
 from .checkpoint import Checkpoint, CheckpointError, ExportState, TaskState
-from .plan import Listing, Plan, endpoint_of, first_request, next_cursor, task_key
+from .plan import Listing, Plan, endpoint_of, next_cursor, page_request, task_key
 
 __all__ = ["ExitCode", "ExportAborted", "ExportOptions", "Exporter"]
 
@@ -96,6 +97,17 @@ class ExportOptions:
     fsync: bool = False
     #: Description of the source for the checkpoint (never a credential).
     source: str = ""
+
+
+@dataclass(slots=True)
+class Page:
+    """A fetched page reduced to what its commit writes and queues."""
+
+    lines: list[bytes]
+    rejected: list[dict[str, Any]]
+    #: (listing, arguments) revealed by the page's records
+    children: list[tuple[str, dict[str, Any]]]
+    cursor: dict[str, Any] | None
 
 
 @dataclass(slots=True)
@@ -314,7 +326,7 @@ class Exporter:
             else:
                 self._answered = True
                 self._attempts.pop(task.key, None)
-                self._commit(task, *page)
+                self._commit(task, page)
                 return
 
     async def _again(self, task: TaskState, exc: AiocampError) -> bool:
@@ -330,18 +342,20 @@ class Exporter:
         await asyncio.sleep(delay)
         return True
 
-    async def _fetch(
-        self, task: TaskState
-    ) -> tuple[list[Any], list[dict[str, Any]], dict[str, Any] | None]:
-        """One page: (models, rejected raw records, next cursor)."""
+    async def _fetch(self, task: TaskState) -> Page:
+        """One page, already reduced to what the commit needs (lines, child listings)."""
         listing = self.plan.listings[task.listing]
         if listing.fetch is not None:
-            return [await listing.fetch(self.client, task.args)], [], None
+            record = await listing.fetch(self.client, task.args)
+            return self._reduce(task, listing, [record], [], None)
         assert listing.open is not None
         since = self.options.since if listing.since else None
         endpoint = endpoint_of(listing.open(self.client, task.args, since))
-        response = await self.session.request(first_request(endpoint, task.cursor))
+        request = page_request(endpoint, task.cursor)
+        response = await self.session.request(request)
         raw = endpoint.extract(response.data)
+        cursor = next_cursor(endpoint, task.cursor, request, response, len(raw))
+        del response  # the decoded body: only the records are needed from here
         models: list[Any] = []
         rejected: list[dict[str, Any]] = []
         for item in raw:
@@ -349,8 +363,37 @@ class Exporter:
                 models.append(endpoint.convert(item))
             except DecodeError as exc:
                 rejected.append(self._reject(task, item, exc))
-        cursor = next_cursor(endpoint, task.cursor, response, len(raw))
-        return models, rejected, cursor
+        del raw
+        return self._reduce(task, listing, models, rejected, cursor)
+
+    def _reduce(
+        self,
+        task: TaskState,
+        listing: Listing,
+        models: list[Any],
+        rejected: list[dict[str, Any]],
+        cursor: dict[str, Any] | None,
+    ) -> Page:
+        """Encode a page's records and work out the listings they reveal."""
+        lines: list[bytes] = []
+        write = listing.resource in self.write
+        children: list[tuple[str, dict[str, Any]]] = []
+        files = self.options.with_files and listing.files is not None
+        for model in models:
+            if write:
+                try:
+                    lines.append(encode_record(model.to_wire()))
+                except EncodeError as exc:
+                    rejected.append(self._reject(task, repr(model), exc))
+            for child in listing.children:
+                if child.listing in self.walk:
+                    children.extend((child.listing, dict(a)) for a in child.args_for(model))
+            if files:
+                assert listing.files is not None
+                for url, name in listing.files(model):
+                    path = f"files/{listing.resource}/{_safe_name(name)}"
+                    children.append((FILE_LISTING, {"url": url, "path": path}))
+        return Page(lines, rejected, children, cursor)
 
     def _reject(self, task: TaskState, item: Any, exc: Exception) -> dict[str, Any]:
         log.warning(
@@ -360,39 +403,34 @@ class Exporter:
 
     # -- commit ---------------------------------------------------------------------------
 
-    def _commit(
-        self,
-        task: TaskState,
-        models: list[Any],
-        rejected: list[dict[str, Any]],
-        cursor: dict[str, Any] | None,
-    ) -> None:
+    def _commit(self, task: TaskState, page: Page) -> None:
         """Append a page and record it in the journal, all in one synchronous step."""
         state = self.state
         assert state is not None
         listing = self.plan.listings[task.listing]
         touched: dict[str, JsonlWriter] = {}
         if listing.resource in self.write:
-            lines = []
-            for model in models:
-                try:
-                    lines.append(encode_record(model.to_wire()))
-                except EncodeError as exc:
-                    rejected.append(self._reject(task, repr(model), exc))
             writer = self._writer(listing.resource)
-            writer.append(lines)
+            writer.append(page.lines)
             touched[listing.resource] = writer
-        if rejected:
+        if page.rejected:
             writer = self._writer(REJECTED)
-            writer.append([encode_record(r) for r in rejected])
+            writer.append([encode_record(r) for r in page.rejected])
             touched[REJECTED] = writer
-        new = self._children(listing, models)
+        new: list[list[Any]] = []
+        seen: set[str] = set()
+        for name, args in page.children:
+            # Attachments are named by where they go (one file, one download).
+            key = task_key(name, {"path": args["path"]} if name == FILE_LISTING else args)
+            if key not in state.pending and key not in seen:
+                seen.add(key)
+                new.append([key, name, args])
         for writer in touched.values():
             writer.flush(durable=self.options.fsync)
         entry: dict[str, Any] = {
             "s": state.seq + 1,
             "k": task.key,
-            "c": cursor,
+            "c": page.cursor,
             "f": {name: [w.offset, w.records] for name, w in touched.items()},
         }
         if new:
@@ -402,36 +440,11 @@ class Exporter:
             self.checkpoint.sync()
         state.apply(entry)
         self.progress.pages += 1
-        if cursor is not None:
+        if page.cursor is not None:
             self._queue.put_nowait(task)
         # Children go on top of the LIFO queue: depth first keeps the frontier small.
-        for raw in new:
-            child = state.pending.get(raw[0])
-            if child is not None and child.cursor is None and child.pages == 0:
-                self._queue.put_nowait(child)
-
-    def _children(self, listing: Listing, models: list[Any]) -> list[list[Any]]:
-        state = self.state
-        assert state is not None
-        new: list[list[Any]] = []
-        seen: set[str] = set()
-        for model in models:
-            for child in listing.children:
-                if child.listing not in self.walk:
-                    continue
-                for args in child.args_for(model):
-                    key = task_key(child.listing, args)
-                    if key not in state.pending and key not in seen:
-                        seen.add(key)
-                        new.append([key, child.listing, dict(args)])
-            if self.options.with_files and listing.files is not None:
-                for url, name in listing.files(model):
-                    path = f"files/{listing.resource}/{_safe_name(name)}"
-                    key = task_key(FILE_LISTING, {"path": path})
-                    if key not in state.pending and key not in seen:
-                        seen.add(key)
-                        new.append([key, FILE_LISTING, {"url": url, "path": path}])
-        return new
+        for key, _, _ in new:
+            self._queue.put_nowait(state.pending[key])
 
     def _problem(self, task: TaskState, kind: str, exc: AiocampError) -> None:
         state = self.state
@@ -513,6 +526,7 @@ class Exporter:
             ],
             "elapsed_seconds": round(elapsed, 3),
             "request_rate": round(rate, 3),
+            "peak_rss_bytes": _peak_rss(),
         }
         if self.limit is not None:
             allowed = self.limit.requests / self.limit.per_seconds
@@ -534,6 +548,16 @@ class Exporter:
         tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         os.replace(tmp, path)
         return path
+
+
+def _peak_rss() -> int | None:
+    """This process's peak resident set size, in bytes (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:

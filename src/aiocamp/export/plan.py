@@ -19,10 +19,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from yarl import URL
-
 from ..core.errors import ConfigError, DecodeError
-from ..core.pagination import PageIterator, Paging, next_link
+from ..core.pagination import PageIterator, Paging
 from ..core.session import Request, Response
 
 __all__ = [
@@ -31,8 +29,8 @@ __all__ = [
     "Listing",
     "Plan",
     "endpoint_of",
-    "first_request",
     "next_cursor",
+    "page_request",
     "task_key",
 ]
 
@@ -143,12 +141,18 @@ def task_key(listing: str, args: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """What a generated list method prepared: its first request, paging and converters."""
+    """What a generated list method prepared: its first request, paging and converters.
+
+    ``follow(response, request, count, number, offset)`` is the iterator's own rule for
+    the next page's request (Link header, ``n=`` offsets, ``page=`` numbers...), so every
+    paging style the core knows is resumable here without being written twice.
+    """
 
     request: Request
     paging: Paging
     extract: Callable[[Any], list[Any]]
     convert: Callable[[Any], Any]
+    follow: Callable[[Response, Request, int, int, int], Request | None]
 
 
 def endpoint_of(iterator: PageIterator[Any]) -> Endpoint:
@@ -158,63 +162,56 @@ def endpoint_of(iterator: PageIterator[Any]) -> Endpoint:
             iterator._paging,
             iterator._extract,
             iterator._convert,
+            iterator._next,
         )
     except AttributeError as exc:  # pragma: no cover - guards a change of the core
         raise ConfigError(f"the core PageIterator changed shape: {exc}") from None
 
 
-def _with_param(request: Request, name: str, value: int) -> Request:
-    query = [(k, v) for k, v in request.query if k != name]
-    query.append((name, str(value)))
-    return replace(request, query=tuple(query))
+def _first_number(paging: Paging) -> int:
+    return int(getattr(paging, "start", 1))
 
 
-def first_request(endpoint: Endpoint, cursor: Mapping[str, Any] | None) -> Request:
+def page_request(endpoint: Endpoint, cursor: Mapping[str, Any] | None) -> Request:
     """The request of the page a cursor points at (None: the first page)."""
     paging = endpoint.paging
     request = endpoint.request
     if cursor is None:
-        return _with_param(request, paging.param, 1) if paging.style == "page" else request
-    if paging.style == "link":
-        return replace(request, path=str(cursor["url"]), query=())
-    if paging.style == "offset":
-        return _with_param(request, paging.param, int(cursor["n"]))
-    if paging.style == "page":
-        return _with_param(request, paging.param, int(cursor["page"]))
-    raise DecodeError(f"a cursor {dict(cursor)!r} for an unpaged listing")
+        if paging.style != "page":
+            return request
+        query = [(k, v) for k, v in request.query if k != paging.param]
+        query.append((paging.param, str(_first_number(paging))))
+        return replace(request, query=tuple(query))
+    return replace(
+        request,
+        path=str(cursor["path"]),
+        query=tuple((str(k), str(v)) for k, v in cursor["query"]),
+    )
 
 
 def next_cursor(
-    endpoint: Endpoint, cursor: Mapping[str, Any] | None, response: Response, count: int
+    endpoint: Endpoint,
+    cursor: Mapping[str, Any] | None,
+    request: Request,
+    response: Response,
+    count: int,
 ) -> dict[str, Any] | None:
-    """Where the listing continues after a page of ``count`` raw records (None: done)."""
-    paging = endpoint.paging
-    if paging.style == "none" or count == 0:
+    """Where the listing continues after a page of ``count`` raw records (None: done).
+
+    A cursor is the next page's request (path and query) plus the page number and record
+    offset the paging rule needs: plain JSON, so the checkpoint can hold it."""
+    number = _first_number(endpoint.paging) if cursor is None else int(cursor["number"])
+    offset = 0 if cursor is None else int(cursor["offset"])
+    following = endpoint.follow(response, request, count, number, offset)
+    if following is None:
         return None
-    if paging.style == "link":
-        target = next_link(response.headers.get("Link"))
-        if target is None:
-            return None
-        here = response.url
-        url = here.join(URL(target))
-        if (url.scheme, url.host, url.port) != (here.scheme, here.host, here.port):
-            raise DecodeError(
-                f"the next-page link leads to another origin ({url.scheme}://{url.host})",
-                status=response.status,
-                url=str(here.with_query(None)),
-            )
-        if url == here:
-            raise DecodeError(
-                "the next-page link points at the page itself", url=str(here.with_query(None))
-            )
-        return {"url": str(url)}
-    if count < paging.page_size:
-        return None
-    if paging.style == "offset":
-        start = 0 if cursor is None else int(cursor["n"])
-        return {"n": start + count}
-    number = 1 if cursor is None else int(cursor["page"])
-    pages = response.headers.get("X-Pages")
-    if pages is not None and pages.isdigit() and number >= int(pages):
-        return None
-    return {"page": number + 1}
+    if (following.path, following.query) == (request.path, request.query):
+        raise DecodeError(
+            "the next page is the page itself", url=str(response.url.with_query(None))
+        )
+    return {
+        "path": following.path,
+        "query": [list(pair) for pair in following.query],
+        "number": number + 1,
+        "offset": offset + count,
+    }
