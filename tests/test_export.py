@@ -13,15 +13,17 @@ import os
 import random
 import signal
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from aiocamp.basecamp4 import Basecamp4
 from aiocamp.core import Limit, MemoryLimiterBackend, RateLimit
 from aiocamp.core.sqlite_cache import SqliteEtagCache
-from aiocamp.export import ExitCode, Exporter, ExportOptions, plan_for
+from aiocamp.export import ExitCode, Exporter, ExportOptions, Listing, Plan, plan_for
 from aiocamp.export.checkpoint import JOURNAL, SNAPSHOT
 from aiocamp.export.cli import register, run_export
 from aiocamp.highrise import Highrise
@@ -375,3 +377,114 @@ async def test_sigkill_mid_run_then_resume_gives_every_record_exactly_once(serve
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["resumed"]
     assert summary["runs"] == 2
+
+
+# -- Link paging (Basecamp 4's style) ------------------------------------------------------
+
+
+def people_pages(pages: int, *, loop_back: bool = False) -> tuple[web.Application, Counter[str]]:
+    """``/people.json`` in ``pages`` pages of 3 linked by ``Link: rel=next``."""
+    hits: Counter[str] = Counter()
+
+    async def people(request: web.Request) -> web.Response:
+        page = int(request.query.get("page", "1"))
+        hits[request.path_qs] += 1
+        records = [{"id": page * 100 + i, "name": f"P{page}.{i}"} for i in range(3)]
+        headers = {}
+        if loop_back and page == pages:  # back to the very first URL
+            headers["Link"] = f'<{request.url.with_query(None)}>; rel="next"'
+        elif page < pages:
+            headers["Link"] = f'<{request.url.with_query(page=page + 1)}>; rel="next"'
+        return web.json_response(records, headers=headers)
+
+    app = web.Application()
+    app.router.add_get("/people.json", people)
+    return app, hits
+
+
+def people_plan() -> Plan:
+    listing = Listing("people", "people", lambda c, a, s: c.people.list(), root=True)
+    return Plan("basecamp4", {"people": listing})
+
+
+async def export_people(url: str, out: Path, **options: Any) -> Exporter:
+    async with Basecamp4(
+        account_id=1,
+        base_url=url,
+        access_token=TOKEN,
+        user_agent="aiocamp-tests (dev@example.com)",
+        rate_limit=RateLimit(backend=MemoryLimiterBackend(), limits={"default": FAST}),
+        retry=fast_retry(),
+    ) as bc:
+        exporter = Exporter(bc, people_plan(), ExportOptions(out, page_retry_delay=0.01, **options))
+        await exporter.run()
+        return exporter
+
+
+async def test_link_paging_follows_next_links_to_the_end(serve, tmp_path) -> None:
+    app, hits = people_pages(4)
+    srv = await serve(app)
+    exporter = await export_people(str(srv.make_url("")), tmp_path)
+    assert ids_of(tmp_path / "people.jsonl") == [
+        p * 100 + i for p in (1, 2, 3, 4) for i in range(3)
+    ]
+    assert sum(hits.values()) == 4
+    assert exporter.state is not None
+    assert exporter.state.finished
+
+
+async def test_a_failed_link_page_is_fetched_again_alone_on_resume(serve, tmp_path) -> None:
+    failing = {"on": True}
+
+    @web.middleware
+    async def fail_page_3(request: web.Request, handler: Any) -> web.StreamResponse:
+        if failing["on"] and request.query.get("page") == "3":
+            return web.Response(status=400)
+        return await handler(request)
+
+    app, hits = people_pages(4)
+    app.middlewares.append(fail_page_3)
+    srv = await serve(app)
+    url = str(srv.make_url(""))
+    first = await export_people(url, tmp_path)
+    assert first.summary(elapsed=1, exit_code=3)["errors"][0]["listing"] == "people"
+    assert ids_of(tmp_path / "people.jsonl") == [100, 101, 102, 200, 201, 202]
+    failing["on"] = False
+    hits.clear()
+    second = await export_people(url, tmp_path)
+    assert second.resumed
+    # Resumed at the recorded next link: pages 1 and 2 are not fetched again.
+    assert sorted(hits) == ["/people.json?page=3", "/people.json?page=4"]
+    assert ids_of(tmp_path / "people.jsonl") == [
+        p * 100 + i for p in (1, 2, 3, 4) for i in range(3)
+    ]
+
+
+async def test_a_next_link_back_to_a_read_page_fails_the_listing(serve, tmp_path) -> None:
+    app, hits = people_pages(3, loop_back=True)
+    srv = await serve(app)
+    exporter = await export_people(str(srv.make_url("")), tmp_path)
+    errors = exporter.summary(elapsed=1, exit_code=3)["errors"]
+    assert "already fetched" in errors[0]["error"]
+    assert ids_of(tmp_path / "people.jsonl") == [p * 100 + i for p in (1, 2, 3) for i in range(3)]
+    assert hits["/people.json"] == 1  # never a second time
+
+
+async def test_progress_bars_show_each_resource_and_the_overall_rates(
+    serve, tmp_path, token, capsys
+) -> None:
+    server = MiniHighrise(people=12)
+    srv = await serve(server.app())
+    assert await run_export(command(str(srv.make_url("")), tmp_path, "--progress", "bars")) == 0
+    err = capsys.readouterr().err
+    for needle in ("overall", "people", "notes", "records/s", "requests/s"):
+        assert needle in err, needle
+
+
+async def test_progress_lines_when_not_on_a_terminal(serve, tmp_path, token, capsys) -> None:
+    server = MiniHighrise(people=12)
+    srv = await serve(server.app())
+    assert await run_export(command(str(srv.make_url("")), tmp_path)) == 0
+    err = capsys.readouterr().err
+    assert "export: " in err
+    assert f"{server.people + len(server.note_ids) + len(server.comment_ids)} records" in err

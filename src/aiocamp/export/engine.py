@@ -156,6 +156,8 @@ class Exporter:
         self._fatal_event = asyncio.Event()
         self._answered = False
         self._attempts: dict[str, int] = {}
+        #: Pages read per listing in this run (dropped when the listing is done).
+        self._visited: dict[str, set[str]] = {}
 
     # -- setup ----------------------------------------------------------------------------
 
@@ -352,9 +354,15 @@ class Exporter:
         since = self.options.since if listing.since else None
         endpoint = endpoint_of(listing.open(self.client, task.args, since))
         request = page_request(endpoint, task.cursor)
+        # A next link back to a page this run already read would loop for ever.
+        here = str(self.session.url_for(request))
+        visited = self._visited.setdefault(task.key, set())
+        if here in visited:
+            raise DecodeError("the next-page link leads back to a page already fetched")
         response = await self.session.request(request)
         raw = endpoint.extract(response.data)
         cursor = next_cursor(endpoint, task.cursor, request, response, len(raw))
+        visited.add(here)
         del response  # the decoded body: only the records are needed from here
         models: list[Any] = []
         rejected: list[dict[str, Any]] = []
@@ -442,6 +450,8 @@ class Exporter:
         self.progress.pages += 1
         if page.cursor is not None:
             self._queue.put_nowait(task)
+        else:
+            self._visited.pop(task.key, None)
         # Children go on top of the LIFO queue: depth first keeps the frontier small.
         for key, _, _ in new:
             self._queue.put_nowait(state.pending[key])
@@ -461,6 +471,7 @@ class Exporter:
             "cursor": task.cursor,
             "error": f"{type(exc).__name__}: {message}",
         }
+        self._visited.pop(task.key, None)
         entry = {"s": state.seq + 1, "k": task.key, "p": problem}
         self.checkpoint.append(entry)
         state.apply(entry)

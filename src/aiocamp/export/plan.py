@@ -153,6 +153,8 @@ class Endpoint:
     extract: Callable[[Any], list[Any]]
     convert: Callable[[Any], Any]
     follow: Callable[[Response, Request, int, int, int], Request | None]
+    #: Number of the first page (``page`` paging).
+    start: int = 1
 
 
 def endpoint_of(iterator: PageIterator[Any]) -> Endpoint:
@@ -163,13 +165,10 @@ def endpoint_of(iterator: PageIterator[Any]) -> Endpoint:
             iterator._extract,
             iterator._convert,
             iterator._next,
+            int(getattr(iterator, "_start_page", getattr(iterator._paging, "start", 1))),
         )
     except AttributeError as exc:  # pragma: no cover - guards a change of the core
         raise ConfigError(f"the core PageIterator changed shape: {exc}") from None
-
-
-def _first_number(paging: Paging) -> int:
-    return int(getattr(paging, "start", 1))
 
 
 def page_request(endpoint: Endpoint, cursor: Mapping[str, Any] | None) -> Request:
@@ -180,7 +179,7 @@ def page_request(endpoint: Endpoint, cursor: Mapping[str, Any] | None) -> Reques
         if paging.style != "page":
             return request
         query = [(k, v) for k, v in request.query if k != paging.param]
-        query.append((paging.param, str(_first_number(paging))))
+        query.append((paging.param, str(endpoint.start)))
         return replace(request, query=tuple(query))
     return replace(
         request,
@@ -200,7 +199,7 @@ def next_cursor(
 
     A cursor is the next page's request (path and query) plus the page number and record
     offset the paging rule needs: plain JSON, so the checkpoint can hold it."""
-    number = _first_number(endpoint.paging) if cursor is None else int(cursor["number"])
+    number = endpoint.start if cursor is None else int(cursor["number"])
     offset = 0 if cursor is None else int(cursor["offset"])
     following = endpoint.follow(response, request, count, number, offset)
     if following is None:
