@@ -488,3 +488,60 @@ async def test_progress_lines_when_not_on_a_terminal(serve, tmp_path, token, cap
     err = capsys.readouterr().err
     assert "export: " in err
     assert f"{server.people + len(server.note_ids) + len(server.comment_ids)} records" in err
+
+
+async def test_ctrl_c_saves_progress_exits_130_and_the_same_command_resumes(
+    serve, tmp_path
+) -> None:
+    server = MiniHighrise(people=200)
+    srv = await serve(server.app())
+    env = {**os.environ, "AIOCAMP_HIGHRISE_TOKEN": TOKEN, "PYTHONPATH": str(ROOT / "src")}
+    argv = [
+        sys.executable, "-m", "aiocamp", "export", "highrise", "--base-url",
+        str(srv.make_url("")), "--out", str(tmp_path), "--resources", ",".join(WALK),
+        "--rate-limit", "100000/1", "--progress", "off", "--concurrency", "4",
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(*argv, env=env, stderr=asyncio.subprocess.PIPE)
+    while sum(server.hits.values()) < 100:
+        assert proc.returncode is None
+        await asyncio.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = await proc.communicate()
+    assert proc.returncode == ExitCode.INTERRUPTED, err.decode()
+    assert b"run the same command to resume" in err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert not summary["complete"]
+    assert summary["exit_code"] == 130
+    before = set(server.hits)
+    server.hits.clear()
+    proc = await asyncio.create_subprocess_exec(*argv, env=env, stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert_exactly_once(server, tmp_path)
+    # Only the pages in flight at the interrupt (at most --concurrency) are asked again.
+    assert len(before & set(server.hits)) <= 4
+
+
+@pytest.mark.redis
+async def test_redis_shares_the_cache_and_limiter_between_export_processes(
+    serve, tmp_path, token, redis_server
+) -> None:
+    from redis import asyncio as redis_asyncio
+
+    server = MiniHighrise(people=20)
+    srv = await serve(server.app())
+    url = str(srv.make_url(""))
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
+    client = redis_asyncio.from_url(redis_url)
+    await client.flushdb()
+    first = command(url, tmp_path / "one", "--redis", redis_url)
+    assert await run_export(first) == 0
+    keys = [k.decode() for k in await client.keys("*")]
+    assert any(k.startswith("aiocamp:limit:") for k in keys)  # the shared bucket
+    assert any(k.startswith("aiocamp:cache:") for k in keys)
+    assert not any(token in k for k in keys)
+    # Another process (here: another run) with the same Redis gets 304s for everything.
+    assert await run_export(command(url, tmp_path / "two", "--redis", redis_url)) == 0
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert summary["not_modified"] == summary["requests"]
+    await client.aclose()

@@ -74,6 +74,9 @@ credentials:
   histories keep arguments):
 {tokens}
 
+resources (--resources):
+{resources}
+
 incremental (--since):
 {since}
 
@@ -107,11 +110,20 @@ def _epilog() -> str:
     tokens = "\n".join(
         f"  {name:<10} {t.env} (and {t.account[0]})" for name, t in sorted(TARGETS.items())
     )
-    lines = []
+    since, resources = [], []
     for name in sorted(PLANS):
-        help_text = plan_for(name).since_help or f"{name}: not supported (the API has no filter)"
-        lines.append(textwrap.fill(help_text, 86, initial_indent="  ", subsequent_indent="    "))
-    return EPILOG.format(tokens=tokens, since="\n".join(lines))
+        plan = plan_for(name)
+        text = plan.since_help or f"{name}: not supported (its lists take no changed-since filter)"
+        since.append(textwrap.fill(text, 86, initial_indent="  ", subsequent_indent="    "))
+        resources.append(
+            textwrap.fill(
+                f"{name}: {', '.join(plan.resources)}",
+                86,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+        )
+    return EPILOG.format(tokens=tokens, since="\n".join(since), resources="\n".join(resources))
 
 
 def _rate(text: str) -> Limit:

@@ -184,8 +184,9 @@ def highrise() -> Plan:
         "highrise",
         {listing.name: listing for listing in listings},
         since_help=(
-            "Highrise: people, companies, deals, deletions, and the notes and emails of the "
-            "records walked, changed after the moment given (the API's since= parameter)"
+            "highrise: people, companies, deals, deletions, and the notes and emails of the "
+            "records walked, changed after the moment given (the API's since= parameter); "
+            "the other lists are exported whole"
         ),
     )
 

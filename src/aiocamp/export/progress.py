@@ -93,7 +93,7 @@ class RichDisplay(ProgressDisplay):
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description:<20}"),
-            BarColumn(),
+            BarColumn(bar_width=24),
             TextColumn("{task.completed:>9,.0f} records"),
             TextColumn("{task.fields[rates]}"),
             TimeElapsedColumn(),
