@@ -545,3 +545,48 @@ async def test_redis_shares_the_cache_and_limiter_between_export_processes(
     summary = json.loads((tmp_path / "two" / "summary.json").read_text())
     assert summary["not_modified"] == summary["requests"]
     await client.aclose()
+
+
+async def test_since_on_a_product_without_a_filter_is_a_usage_error(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("AIOCAMP_BASECAMP4_TOKEN", TOKEN)
+    args = parse(
+        "basecamp4", "--account-id", "1", "--base-url", "http://127.0.0.1:9/1",
+        "--out", str(tmp_path), "--since", "2026-01-01", "--progress", "off",
+    )  # fmt: skip
+    assert await run_export(args) == ExitCode.USAGE
+    assert "basecamp4 has no incremental listing" in capsys.readouterr().err
+
+
+def test_unknown_resources_are_named_with_the_choices() -> None:
+    from aiocamp.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"unknown resource.*todos.*choose from.*people"):
+        plan_for("highrise").selected(["todos"])
+
+
+async def test_a_full_disk_stops_the_export_with_exit_1_and_a_resumable_checkpoint(
+    serve, tmp_path, token, monkeypatch, capsys
+) -> None:
+    from aiocamp.export import _jsonl
+
+    server = MiniHighrise(people=30)
+    srv = await serve(server.app())
+    url = str(srv.make_url(""))
+    real = _jsonl.JsonlWriter.append
+    calls = 0
+
+    def full_after_5(self: Any, lines: list[bytes]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 5:
+            raise OSError(28, "No space left on device")
+        real(self, lines)
+
+    monkeypatch.setattr(_jsonl.JsonlWriter, "append", full_after_5)
+    assert await run_export(command(url, tmp_path)) == ExitCode.ERROR
+    assert "No space left on device" in capsys.readouterr().err
+    monkeypatch.setattr(_jsonl.JsonlWriter, "append", real)
+    assert await run_export(command(url, tmp_path)) == ExitCode.OK
+    assert_exactly_once(server, tmp_path)

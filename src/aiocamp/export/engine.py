@@ -281,11 +281,17 @@ class Exporter:
             try:
                 await self._step(task)
             except ExportAborted as exc:
-                if self._fatal is None:
-                    self._fatal = exc
-                self._fatal_event.set()
+                self._abort(exc)
+            except Exception as exc:  # a bug or the disk (full, read-only): stop cleanly
+                log.exception("export stopped by an unexpected error")
+                self._abort(ExportAborted(f"{type(exc).__name__}: {exc}", ExitCode.ERROR))
             finally:
                 self._queue.task_done()
+
+    def _abort(self, exc: ExportAborted) -> None:
+        if self._fatal is None:
+            self._fatal = exc
+        self._fatal_event.set()
 
     async def _step(self, task: TaskState) -> None:
         while True:
