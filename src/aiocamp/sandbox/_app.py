@@ -67,6 +67,12 @@ def _int(text: str | None, default: int) -> int:
 _PIECE = re.compile(r"\{(\w+)\}")
 
 
+def _served_path(route: Route) -> str:
+    """The endpoint's path on the sandbox (an absolute URL's path for other hosts)."""
+    path = route.endpoint.path
+    return "/" + path.split("/", 3)[3] if path.startswith("https://") else path
+
+
 def _pattern(route: Route) -> tuple[str, bool]:
     path = route.endpoint.path
     absolute = path.startswith("https://")
@@ -99,7 +105,7 @@ class Router:
             body, absolute = _pattern(route)
             prefix = r"/(?P<_account>\d+)" if account_prefix and not absolute else ""
             regex = re.compile(f"^{prefix}{body}$")
-            depth = body.count("/") + (1 if prefix else 0)
+            depth = _served_path(route).count("/") + (1 if prefix else 0)
             self.buckets.setdefault((route.endpoint.method, depth), []).append((regex, route))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -247,7 +253,7 @@ class SandboxApp:
                 fault = self.faults.draw(self.fault_rng)
                 early = await self._early_fault(request, fault)
                 if early is not None:
-                    s.by_status[str(early.status)] += 1
+                    s.by_status[self._status_key(request, early)] += 1
                     return early
             response = await self._serve(request, fault)
         except Reply as reply:
@@ -258,8 +264,15 @@ class SandboxApp:
             log.exception("sandbox error on %s %s", request.method, request.path)
             s.sandbox_errors += 1
             response = self.conv.error(500, ["The sandbox failed on this request"])
-        s.by_status[str(response.status)] += 1
+        s.by_status[self._status_key(request, response)] += 1
         return response
+
+    @staticmethod
+    def _status_key(request: web.Request, response: web.StreamResponse) -> str:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return "closed"  # a drop or cut fault: the client saw no complete reply
+        return str(response.status)
 
     async def _early_fault(
         self, request: web.Request, fault: str | None
@@ -279,9 +292,7 @@ class SandboxApp:
             return None
         self.stats.faults[fault] += 1
         if fault == "drop":
-            if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError("fault: connection dropped")
+            return self._abort(request, web.Response(status=204))
         status = int(fault)
         if status in (429, 503):
             reply = self.conv.error(status, ["Injected fault: try again later"])
@@ -684,10 +695,15 @@ class SandboxApp:
                 response.content_length = len(body)
                 await response.prepare(request)
                 await response.write(body[: len(body) // 2])
-                if request.transport is not None:
-                    request.transport.abort()
-                raise ConnectionResetError("fault: connection cut mid-body")
+                return self._abort(request, response)
         return web.Response(status=result.status, body=body or None, headers=headers)
+
+    @staticmethod
+    def _abort(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        """Close the connection at once (RST); aiohttp then discards ``response`` quietly."""
+        if request.transport is not None:
+            request.transport.abort()
+        return response
 
     @staticmethod
     def _not_modified(request: web.Request, etag: str, last_modified: float | None) -> bool:

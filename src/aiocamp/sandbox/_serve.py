@@ -52,6 +52,11 @@ class Sandbox:
         return self._app.secrets.username, self._app.secrets.password
 
     @property
+    def app(self) -> SandboxApp:
+        """The engine behind this sandbox (routes, table, store): for tests and tools."""
+        return self._app
+
+    @property
     def state(self) -> Store:
         """The in-memory store: ``sb.state.counts()`` gives records per model."""
         return self._app.store
