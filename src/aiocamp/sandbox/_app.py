@@ -45,6 +45,7 @@ from ._wire import (
 log = logging.getLogger("aiocamp.sandbox")
 
 MAX_BODY = 10 * 1024 * 1024
+PAGE_CACHE_SIZE = 512
 GEARS = (15, 30, 50, 100)  # Basecamp's geared page sizes: page 1, 2, 3, then every later page
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8"}
 
@@ -149,6 +150,8 @@ class Result:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     last_modified: float | None = None
+    origin: Result | None = None  # the cached page this reply copies (its ETag is reused)
+    etag: str | None = None
 
 
 # -- the application --------------------------------------------------------------------------
@@ -185,6 +188,8 @@ class SandboxApp:
         self.stats = Stats()
         self.fault_rng = random.Random(seed)
         self._rendered: dict[int, tuple[float, Any]] = {}
+        #: Whole list pages by request, valid while the store's version is unchanged.
+        self._pages: dict[tuple[Any, ...], tuple[int, Result]] = {}
 
     # lifecycle
     def start(self, base_url: str) -> None:
@@ -200,6 +205,7 @@ class SandboxApp:
         self.stats = Stats()
         self.fault_rng = random.Random(self.plan.seed)
         self._rendered.clear()
+        self._pages.clear()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -487,9 +493,31 @@ class SandboxApp:
     # -- actions ------------------------------------------------------------------------------
 
     async def _act_list(self, request: web.Request, route: Route, params: dict[str, Any]) -> Result:
+        filters = self._filters(route, params)
+        key = (
+            route.endpoint.key,
+            tuple(sorted(filters.items())),
+            request.host,
+            request.query_string,
+        )
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] == self.store.version:
+            cached = hit[1]
+            return Result(
+                cached.status, cached.body, dict(cached.headers), cached.last_modified, cached
+            )
+        result = self._list_page(request, route, filters)
+        if len(self._pages) >= PAGE_CACHE_SIZE:
+            self._pages.clear()
+        self._pages[key] = (self.store.version, result)
+        return Result(
+            result.status, result.body, dict(result.headers), result.last_modified, result
+        )
+
+    def _list_page(self, request: web.Request, route: Route, filters: dict[str, Any]) -> Result:
         e = route.endpoint
         model = self._model(route.model)
-        items = list(self.store.linked(model.name, self._filters(route, params)))
+        items = list(self.store.linked(model.name, filters))
         items = self._query_filter(request, route, model, items)
         total = len(items)
         headers: dict[str, str] = {}
@@ -675,7 +703,10 @@ class SandboxApp:
         headers = result.headers
         body = result.body
         if request.method == "GET" and result.status == 200:
-            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            origin = result.origin or result
+            if origin.etag is None:
+                origin.etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            etag = origin.etag
             headers["ETag"] = etag
             if result.last_modified is not None:
                 headers["Last-Modified"] = http_date(result.last_modified)
