@@ -253,3 +253,116 @@ async def test_list_etag_and_last_modified_change_when_a_record_changes() -> Non
             assert r.status == 200
             assert r.headers["Last-Modified"] != modified
         assert sb.stats()["not_modified"] == 2
+
+
+async def test_client_that_keeps_to_the_limits_is_never_throttled() -> None:
+    async with serve("highrise", scale=0.05, rate_limit="10/1") as sb:
+        async with sb.client() as hr:
+            await asyncio.gather(*(hr.users.list().__anext__() for _ in range(25)))
+        stats = sb.stats()
+        assert stats["throttled"] == 0
+        assert stats["by_endpoint"]["users.list"] == 25
+        assert stats["worst_window"]["default"]["worst"] <= 10
+
+
+async def test_client_over_the_limit_sees_503_and_retries_after() -> None:
+    from aiocamp.core import Limit, MemoryLimiterBackend, RateLimit
+
+    fast = RateLimit(backend=MemoryLimiterBackend(), limits={"default": Limit(1000, 1.0)})
+    async with serve("highrise", scale=0.05, rate_limit="5/1") as sb:
+        async with sb.client(rate_limit=fast) as hr:
+            results = await asyncio.gather(*(hr.users.me() for _ in range(8)))
+            assert len(results) == 8
+            assert hr.session.stats.throttled >= 1
+        stats = sb.stats()
+        assert stats["throttled"] >= 1
+        assert stats["by_status"]["503"] == stats["throttled"]
+        assert stats["worst_window"]["default"]["worst"] == 5
+
+
+async def test_highrise_since_narrows_a_list_to_recent_changes() -> None:
+    async with serve("highrise", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        people = sb.state.all("Person")
+        cutoff = sorted(p["updated_at"] for p in people)[len(people) // 2]
+        since = cutoff.strftime("%Y%m%d%H%M%S")
+        async with http.get(f"{sb.url}/people.xml?since={since}", headers=basic(sb.token)) as r:
+            body = await r.text()
+        expected = sum(1 for p in people if p["updated_at"] >= cutoff.replace(microsecond=0))
+        assert body.count("<person>") == expected
+        assert 0 < expected < len(people)
+        async with http.get(f"{sb.url}/people.xml?since=yesterday", headers=basic(sb.token)) as r:
+            assert r.status == 400
+
+
+async def test_basecamp4_records_know_their_project_and_parent() -> None:
+    async with serve("basecamp4", scale=0.05) as sb:
+        async with sb.client() as bc:
+            project = await anext(aiter(bc.projects.list()))
+            todoset_id = next(t.id for t in project.dock or [] if t.name == "todoset")
+            todolist = await anext(aiter(bc.todolists.list(todoset_id)))
+            todo = await anext(aiter(bc.todos.list(todolist.id)))
+            created = await bc.todos.create(todolist.id, content="Filed correctly")
+        for record in (todolist, todo, created):
+            assert record.bucket is not None
+            assert record.bucket.id == project.id
+        assert todolist.parent is not None
+        assert todolist.parent.id == todoset_id
+        assert todo.parent is not None
+        assert todo.parent.id == todolist.id
+        assert created.parent is not None
+        assert created.parent.id == todolist.id
+
+
+async def test_location_only_creates_when_the_product_says_so(monkeypatch) -> None:
+    from aiocamp.sandbox._conventions import HighriseConventions
+
+    monkeypatch.setattr(HighriseConventions, "create_returns_body", False)
+    async with serve("highrise", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        headers = {**basic(sb.token), "Content-Type": "application/xml"}
+        body = b"<kase><name>Only a Location</name></kase>"
+        async with http.post(f"{sb.url}/kases.xml", data=body, headers=headers) as r:
+            assert r.status == 201
+            assert await r.read() == b""
+            location = r.headers["Location"]
+        async with http.get(location, headers=basic(sb.token)) as r:
+            assert "<name>Only a Location</name>" in await r.text()
+
+
+class RecordingOAuth:
+    """A minimal OAuth extension: one extra route and one accepted token."""
+
+    def __init__(self) -> None:
+        self.installed_with: bool | None = None
+        self.resets = 0
+
+    def install(self, app, *, authorization_json: bool = True) -> None:  # type: ignore[no-untyped-def]
+        from aiohttp import web
+
+        async def token(request: web.Request) -> web.Response:
+            return web.json_response({"access_token": "issued-by-oauth"})
+
+        self.installed_with = authorization_json
+        app.router.add_post("/authorization/token", token)
+
+    def check_bearer(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return request.headers.get("Authorization") == "Bearer issued-by-oauth"
+
+    def reset(self) -> None:
+        self.resets += 1
+
+    def stats(self) -> dict[str, int]:
+        return {"resets": self.resets}
+
+
+async def test_an_oauth_server_shares_the_host_and_its_tokens_are_accepted() -> None:
+    oauth = RecordingOAuth()
+    async with serve("basecamp4", scale=0.05, oauth=oauth) as sb, aiohttp.ClientSession() as http:
+        assert oauth.installed_with is False  # Basecamp 4 serves authorization.json itself
+        async with http.post(f"{sb.url}/authorization/token") as r:
+            token = (await r.json())["access_token"]
+        async with http.get(f"{sb.api_url}/projects.json", headers=bearer(token)) as r:
+            assert r.status == 200
+        async with http.get(f"{sb.api_url}/projects.json", headers=bearer("other")) as r:
+            assert r.status == 401
+        sb.reset()
+        assert sb.stats()["oauth"] == {"resets": 2}

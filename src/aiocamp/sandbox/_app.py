@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -134,6 +134,30 @@ class Stats:
     sandbox_errors: int = 0
 
 
+class OAuthExtension(Protocol):
+    """An OAuth 2 authorization server sharing the sandbox's host (``aiocamp.sandbox.oauth``)."""
+
+    def install(self, app: web.Application, *, authorization_json: bool = True) -> None: ...
+
+    def check_bearer(self, request: web.Request) -> bool: ...
+
+    def reset(self) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
+def default_oauth(product: str, account_id: int | None) -> OAuthExtension | None:
+    """The sandbox OAuth server when the ``aiocamp.sandbox.oauth`` module is present."""
+    import importlib
+
+    try:
+        module = importlib.import_module("aiocamp.sandbox.oauth")
+    except ImportError:
+        return None
+    server: OAuthExtension = module.OAuthServer.for_product(product, account_id=account_id)
+    return server
+
+
 class Reply(Exception):
     """Raised inside handlers to answer at once with ``response``."""
 
@@ -170,6 +194,7 @@ class SandboxApp:
         rate_limit: str | None = None,
         faults: Faults | str | None = None,
         account_inactive: bool = False,
+        oauth: OAuthExtension | bool = True,
     ) -> None:
         self.table: ApiTable = load_table(product)
         self.schema: Schema = schema_for(self.table)
@@ -179,12 +204,17 @@ class SandboxApp:
         self.limits = parse_rate_limit(rate_limit, self.table.rate_limits)
         self.faults = Faults.parse(faults) if isinstance(faults, str) else faults
         self.router = Router(self.schema, self.conv.account_prefix)
+        self.oauth: OAuthExtension | None
+        if isinstance(oauth, bool):
+            self.oauth = default_oauth(product, self.conv.account_id) if oauth else None
+        else:
+            self.oauth = oauth
         self.content_type = CONTENT_TYPES[self.table.format]
         self.account_inactive = account_inactive
         self.base_url = ""
         self.store = Store()
         self.seeder: Seeder | None = None
-        self.windows = SlidingWindows(self.limits)
+        self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
         self.fault_rng = random.Random(seed)
         self._rendered: dict[int, tuple[float, Any]] = {}
@@ -201,14 +231,21 @@ class SandboxApp:
         self.seeder = Seeder(self.schema, self.plan, self.conv.api_url(self.base_url))
         self.store = self.seeder.run()
         self.store.account_inactive = self.account_inactive
-        self.windows = SlidingWindows(self.limits)
+        self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
         self.fault_rng = random.Random(self.plan.seed)
         self._rendered.clear()
+        if self.oauth is not None:
+            self.oauth.reset()
         self._pages.clear()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
+        if self.oauth is not None:  # its routes come before the catch-all
+            serves_launchpad = any(
+                e.path.endswith("/authorization.json") for e in self.table.endpoints
+            )
+            self.oauth.install(app, authorization_json=not serves_launchpad)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
 
@@ -233,6 +270,7 @@ class SandboxApp:
             "records_deleted": self.store.deleted,
             "records": self.store.counts(),
             "sandbox_errors": s.sandbox_errors,
+            "oauth": self.oauth.stats() if self.oauth is not None else None,
         }
 
     async def control(self, request: web.Request) -> web.StreamResponse:
@@ -316,7 +354,9 @@ class SandboxApp:
         pre = conv.precheck(request, route)
         if pre is not None:
             return pre
-        if not conv.authorize(request, route, self.secrets):
+        if not conv.authorize(request, route, self.secrets) and not (
+            self.oauth is not None and self.oauth.check_bearer(request)
+        ):
             return conv.unauthorized()
         account = raw.pop("_account", None)
         if account is not None and int(account) != conv.account_id:
@@ -635,7 +675,8 @@ class SandboxApp:
         assert self.seeder is not None
         self.seeder.set_url(model.name, rec)
         self.store.created += 1
-        result = self._reply_record(e.status or 201, self._result_model(route), rec)
+        result_model = self._result_model(route) if self.conv.create_returns_body else None
+        result = self._reply_record(e.status or 201, result_model, rec)
         location = self._location(model.name, rec["id"])
         if location:
             result.headers["Location"] = location

@@ -48,6 +48,10 @@ class Conventions:
     account_prefix: ClassVar[bool] = False
     account_id: ClassVar[int | None] = None
     subdomain: ClassVar[str | None] = None
+    #: A create answers with the record (False: 201 with only a Location header).
+    create_returns_body: ClassVar[bool] = True
+    #: Throttling blocks a class for a whole window, and a call during the block extends it.
+    block_extends: ClassVar[bool] = False
 
     # -- credentials -----------------------------------------------------------------------
 
@@ -125,6 +129,9 @@ class Conventions:
 
     def after_seed(self, seeder: Seeder) -> None:
         """Product touches once the generic seeding is done."""
+
+    def on_fill(self, seeder: Seeder, model: str, record: dict[str, Any]) -> None:
+        """Product touches on a seeded record when its fields are generated (first read)."""
 
     def on_create(
         self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]
@@ -281,6 +288,45 @@ class Basecamp4Conventions(Conventions):
             return max(1, len(seeder.store.all("Project")))
         return super().pool_size(seeder, model)
 
+    @staticmethod
+    def _ref(model: str, record: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": record["id"],
+            "title": record.get("title") or record.get("name"),
+            "type": record.get("type") or model,
+            "url": record.get("url"),
+            "app_url": record.get("app_url"),
+        }
+
+    def _file_under(self, store: Store, record: dict[str, Any], links: Mapping[str, Any]) -> None:
+        """``parent`` and ``bucket`` of a recording follow where it is filed."""
+        project_id = links.get("bucket_id") or links.get("project_id")
+        parent = None
+        for key, value in links.items():
+            if key not in ("bucket_id", "project_id") and isinstance(value, int):
+                parent = store.get(value)
+                if parent is not None:
+                    break
+        if parent is not None and "parent" in record:
+            meta = store.meta.get(parent["id"])
+            record["parent"] = self._ref(meta.model if meta else "Recording", parent)
+        bucket = None
+        if project_id is not None:
+            project = store.get(project_id, ("Project",))
+            if project is not None:
+                bucket = {"id": project["id"], "name": project.get("name"), "type": "Project"}
+        elif parent is not None:
+            bucket = parent.get("bucket")
+        if bucket is not None and "bucket" in record:
+            record["bucket"] = bucket
+
+    def on_fill(self, seeder: Seeder, model: str, record: dict[str, Any]) -> None:
+        meta = seeder.store.meta.get(record["id"])
+        if meta is not None and meta.links:
+            self._file_under(
+                seeder.store, record, {k: next(iter(v)) for k, v in meta.links.items()}
+            )
+
     def after_seed(self, seeder: Seeder) -> None:
         store = seeder.store
         tools = {m: store.all(m) for _, _, m in self.DOCK}
@@ -346,9 +392,7 @@ class Basecamp4Conventions(Conventions):
             record["status"] = "active"
         if "type" in record and record["type"] is None and route.model:
             record["type"] = route.model
-        project_id = params.get("bucket_id") or params.get("project_id")
-        if project_id is not None and "bucket" in record:
-            record["bucket"] = {"id": project_id, "type": "Project"}
+        self._file_under(store, record, params)
 
 
 CONVENTIONS: dict[str, type[Conventions]] = {

@@ -95,6 +95,8 @@ class Schema:
         for r in self.routes:
             if r.action == "list" and r.model:
                 self.lists.setdefault(r.model, []).append(r)
+        #: List URLs that also take creates: where a model's records really live.
+        self.home_paths = {r.endpoint.path for r in self.routes if r.action == "create"}
         self.record_models = sorted(
             {r.model for r in self.routes if r.model and r.action in ("list", "get", "create")}
         )
@@ -573,6 +575,7 @@ class Seeder:
         if "updated_at" in rec:
             rec["updated_at"] = updated
         self.set_url(model, rec)
+        self.conventions.on_fill(self, model, rec)
 
     def set_url(self, model: str, rec: dict[str, Any]) -> None:
         path = self.schema.get_paths.get(model)
@@ -610,9 +613,12 @@ class Seeder:
         def is_self(route: Route) -> bool:
             return any(model in t.models for _, t in route.targets)
 
-        # parents first; a model nested in itself (groups of lists, folders) comes last
+        # Records are created under their home list (the URL that also takes creates) and
+        # then filed under the other lists too; a model nested in itself comes last.
+        homes = self.schema.home_paths
         routes = sorted(
-            self.schema.lists.get(model, []), key=lambda r: (is_self(r), r.endpoint.key)
+            self.schema.lists.get(model, []),
+            key=lambda r: (is_self(r), r.endpoint.path not in homes, r.endpoint.key),
         )
         for route in routes:
             for _, target in route.targets:

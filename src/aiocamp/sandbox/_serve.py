@@ -11,7 +11,7 @@ from aiohttp import web
 
 from aiocamp.core.limiter import Limit, MemoryLimiterBackend, RateLimit
 
-from ._app import SandboxApp
+from ._app import OAuthExtension, SandboxApp
 from ._data import Store
 from ._faults import Faults
 
@@ -55,6 +55,11 @@ class Sandbox:
     def app(self) -> SandboxApp:
         """The engine behind this sandbox (routes, table, store): for tests and tools."""
         return self._app
+
+    @property
+    def oauth(self) -> OAuthExtension | None:
+        """The OAuth 2 server on this sandbox's host, if any (issue tokens, expire them)."""
+        return self._app.oauth
 
     @property
     def state(self) -> Store:
@@ -116,13 +121,16 @@ async def serve(
     host: str = "127.0.0.1",
     counts: Mapping[str, int] | None = None,
     account_inactive: bool = False,
+    oauth: OAuthExtension | bool = True,
 ) -> AsyncIterator[Sandbox]:
     """Run a seeded sandbox of ``product`` until the block ends.
 
     ``rate_limit``: None (the documented limits), ``"N/W"`` (N requests per W seconds in
     every class) or ``"off"``. ``faults``: a :class:`Faults` or its string form, e.g.
     ``"500:0.05,drop:0.01,latency:5ms,storm:2-3"``. ``counts`` sets the number of records of
-    top-level models (e.g. ``{"Person": 1200}``), overriding ``scale``.
+    top-level models (e.g. ``{"Person": 1200}``), overriding ``scale``. ``oauth``: the
+    OAuth 2 server on the same host (True: ``aiocamp.sandbox.oauth`` when installed; its
+    live access tokens are accepted as Bearer too), an instance of your own, or False.
     """
     app = SandboxApp(
         product,
@@ -132,6 +140,7 @@ async def serve(
         rate_limit=rate_limit,
         faults=faults,
         account_inactive=account_inactive,
+        oauth=oauth,
     )
     runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
     await runner.setup()
