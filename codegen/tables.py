@@ -51,6 +51,11 @@ def _param(p: Param) -> dict[str, Any]:
         out["enum"] = list(p.enum)
     if getattr(p, "format", None):
         out["format"] = p.format
+    item = getattr(p, "item", None)  # XML list body parameters (newer specs)
+    if item:
+        out["item"] = item
+    if not getattr(p, "xml_array", True):
+        out["xml_array"] = False
     return out
 
 
@@ -79,7 +84,16 @@ def _body(b: Body | None) -> dict[str, Any] | None:
         "xml_scalar": b.xml_scalar,
         "content_type": b.content_type,
         "field": getattr(b, "field_name", ""),
+        "xml_list": bool(getattr(b, "xml_list", False)),
     }
+
+
+def _limit_classes(e: Endpoint, product: Product) -> list[str]:
+    """The classes an endpoint draws from: its own, else its method's, else the default."""
+    if e.limit_classes:
+        return list(e.limit_classes)
+    by_method = getattr(product, "limit_classes_by_method", None) or {}
+    return list(by_method.get(e.method) or product.default_limit_classes)
 
 
 def _endpoint(resource: str, e: Endpoint, product: Product) -> dict[str, Any]:
@@ -95,8 +109,10 @@ def _endpoint(resource: str, e: Endpoint, product: Product) -> dict[str, Any]:
         "result_optional": e.result_optional,
         "result_key": e.result_key,
         "paging": _paging(e.paging),
-        "limit_classes": list(e.limit_classes or product.default_limit_classes),
+        "limit_classes": _limit_classes(e, product),
         "status": e.status,
+        "envelope": getattr(e, "envelope", None),
+        "follow_location": bool(getattr(e, "follow_location", False)),
     }
 
 
