@@ -37,6 +37,8 @@ def _field(f: Field) -> dict[str, Any]:
         out["item"] = f.item
     if not getattr(f, "xml_array", True):
         out["xml_array"] = False
+    if getattr(f, "xml_repeat", False):
+        out["xml_repeat"] = True
     enum = getattr(f, "enum", ())
     if enum:
         out["enum"] = list(enum)
@@ -56,6 +58,8 @@ def _param(p: Param) -> dict[str, Any]:
         out["item"] = item
     if not getattr(p, "xml_array", True):
         out["xml_array"] = False
+    if getattr(p, "xml_repeat", False):
+        out["xml_repeat"] = True
     return out
 
 
@@ -92,8 +96,12 @@ def _limit_classes(e: Endpoint, product: Product) -> list[str]:
     """The classes an endpoint draws from: its own, else its method's, else the default."""
     if e.limit_classes:
         return list(e.limit_classes)
-    by_method = getattr(product, "limit_classes_by_method", None) or {}
-    return list(by_method.get(e.method) or product.default_limit_classes)
+    defaults: Any = product.default_limit_classes
+    by_method = dict(getattr(product, "limit_classes_by_method", None) or {})
+    if isinstance(defaults, dict):  # {GET: [reads], "*": [writes]}
+        by_method = {**defaults, **by_method}
+        defaults = defaults.get("*", ())
+    return list(by_method.get(e.method) or by_method.get("*") or defaults)
 
 
 def _endpoint(resource: str, e: Endpoint, product: Product) -> dict[str, Any]:
@@ -116,6 +124,14 @@ def _endpoint(resource: str, e: Endpoint, product: Product) -> dict[str, Any]:
     }
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
 def product_table(product: Product) -> dict[str, Any]:
     """The whole table of one product, as JSON-ready data."""
     return {
@@ -133,7 +149,7 @@ def product_table(product: Product) -> dict[str, Any]:
                 r.name: {"requests": r.requests, "per_seconds": r.per_seconds}
                 for r in product.rate_limits
             },
-            "default_limit_classes": list(product.default_limit_classes),
+            "default_limit_classes": _jsonable(product.default_limit_classes),
             "paging": _paging(product.paging),
             "errors": product.errors,
         },

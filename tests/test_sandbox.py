@@ -366,3 +366,15 @@ async def test_an_oauth_server_shares_the_host_and_its_tokens_are_accepted() -> 
             assert r.status == 401
         sb.reset()
         assert sb.stats()["oauth"] == {"resets": 2}
+
+
+async def test_highrise_deleting_a_person_logs_a_deletion() -> None:
+    async with serve("highrise", scale=0.05) as sb:
+        async with sb.client() as hr:
+            before = [d.id async for d in hr.deletions.list()]
+            person = await hr.people.create(first_name="Short-lived")
+            await hr.people.delete(person.id)
+            after = [d async for d in hr.deletions.list()]
+        assert len(after) == len(before) + 1
+        assert (after[-1].id, after[-1].kind) == (person.id, "Person")
+        assert after[-1].deleted_at is not None

@@ -11,6 +11,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from aiocamp.cli import main
 from aiocamp.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +59,23 @@ def test_command_prints_url_and_credentials_and_serves() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--faults", "bogus:1"],
+        ["--rate-limit", "fast"],
+        ["--count", "Nobody=3"],
+        ["--count", "Person"],
+        ["--scale", "0"],
+    ],
+)
+def test_command_rejects_bad_options_with_a_message(argv: list[str], capsys) -> None:
+    assert main(["sandbox", "highrise", *argv]) == 2
+    assert "aiocamp sandbox:" in capsys.readouterr().out
+
+
+def test_unknown_product_is_refused_by_the_parser() -> None:
+    with pytest.raises(SystemExit):
+        main(["sandbox", "nothing"])

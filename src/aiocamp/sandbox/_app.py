@@ -24,10 +24,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from aiocamp.errors import ConfigError
+
 from ._conventions import Secrets, http_date
 from ._data import ANY, Route, Schema, Seeder, SeedPlan, Store, schema_for
 from ._faults import Faults, SlidingWindows, parse_rate_limit
-from ._table import ApiTable, FieldInfo, ModelInfo, load_table
+from ._table import ApiTable, BodyInfo, FieldInfo, ModelInfo, load_table
 from ._wire import (
     XML_DECL,
     BodyError,
@@ -195,11 +197,18 @@ class SandboxApp:
         faults: Faults | str | None = None,
         account_inactive: bool = False,
         oauth: OAuthExtension | bool = True,
+        table: ApiTable | None = None,
     ) -> None:
-        self.table: ApiTable = load_table(product)
+        self.table: ApiTable = table if table is not None else load_table(product)
+        product = self.table.name
         self.schema: Schema = schema_for(self.table)
         self.conv = self.schema.conventions
         self.secrets = Secrets(product, seed)
+        unknown = sorted(set(counts or {}) - set(self.table.models))
+        if unknown:
+            raise ConfigError(f"counts: no model {', '.join(unknown)} in {product}")
+        if not scale > 0:
+            raise ConfigError(f"scale must be > 0, got {scale!r}")
         self.plan = SeedPlan(seed, float(scale), dict(counts or {}))
         self.limits = parse_rate_limit(rate_limit, self.table.rate_limits)
         self.faults = Faults.parse(faults) if isinstance(faults, str) else faults
@@ -428,13 +437,21 @@ class SandboxApp:
         return json_body(out) if self.table.format == "json" else xml_document(out)
 
     def render_list(
-        self, model: ModelInfo, records: list[dict[str, Any]], result_key: str | None
+        self,
+        model: ModelInfo,
+        records: list[dict[str, Any]],
+        result_key: str | None,
+        *,
+        envelope: dict[str, Any] | None = None,
+        root_attrs: str = "",
     ) -> bytes:
         items = [self._rendered_record(model, r) for r in records]
         if self.table.format == "json":
-            return json_body({result_key: items} if result_key else items)
+            if not result_key:
+                return json_body(items)
+            return json_body({**(envelope or {}), result_key: items})
         root = plural(model.xml_tag or "record")
-        return f'{XML_DECL}<{root} type="array">{"".join(items)}</{root}>'.encode()
+        return f'{XML_DECL}<{root} type="array"{root_attrs}>{"".join(items)}</{root}>'.encode()
 
     def _location(self, model: str, rid: int) -> str | None:
         path = self.schema.get_paths.get(model)
@@ -456,9 +473,7 @@ class SandboxApp:
         else:
             fields = spec.params
         try:
-            values = self._decode_body(
-                raw, spec.kind, fields, spec.xml_root, spec.xml_scalar, model
-            )
+            values = self._decode_body(raw, spec, fields, model)
             missing = [f.wire for f in fields if f.required and values.get(f.name) is None]
             if creating and model is not None:
                 wanted = self.conv.required_fields.get(model.name, ())
@@ -474,14 +489,9 @@ class SandboxApp:
         return values
 
     def _decode_body(
-        self,
-        raw: bytes,
-        kind: str,
-        fields: tuple[FieldInfo, ...],
-        xml_root: str | None,
-        xml_scalar: bool,
-        model: ModelInfo | None,
+        self, raw: bytes, spec: BodyInfo, fields: tuple[FieldInfo, ...], model: ModelInfo | None
     ) -> dict[str, Any]:
+        xml_root, xml_scalar = spec.xml_root, spec.xml_scalar
         if not raw.strip():
             return {}
         if self.table.format == "json":
@@ -499,6 +509,8 @@ class SandboxApp:
                     raise BodyError(422, [f"{root}: {exc}"]) from None
             if expected and root != expected:
                 raise BodyError(422, [f"expected a <{expected}> root element, got <{root}>"])
+            if spec.xml_list and fields:  # the root itself is the one list field
+                data = {fields[0].wire: data if isinstance(data, list) else []}
             if data is None:
                 data = {}
             if not isinstance(data, dict):
@@ -561,9 +573,19 @@ class SandboxApp:
         items = self._query_filter(request, route, model, items)
         total = len(items)
         headers: dict[str, str] = {}
+        root_attrs = ""
         paging = e.paging
         if paging is None or paging.style == "none":
             page = items
+        elif paging.style == "continued_at":
+            # Classic comments: the root says how many there are and where the next
+            # (older) page is; the path is opaque to clients, so ?n= offsets serve here.
+            n = _int(request.query.get("n"), 0)
+            size = paging.page_size or 50
+            page = items[n : n + size]
+            root_attrs = f' count="{total}"'
+            if n + size < total:
+                root_attrs += f' continued-at="{request.path}?n={n + size}"'
         elif paging.style == "offset":
             n = _int(request.query.get(paging.param), 0)
             page = items[n : n + paging.page_size]
@@ -579,7 +601,13 @@ class SandboxApp:
                 nxt = request.url.update_query(page=str(number + 1))
                 headers["Link"] = f'<{nxt}>; rel="next"'
         modified = max((self.store.meta[r["id"]].modified for r in items), default=None)
-        body = self.render_list(model, page, e.result_key)
+        envelope = None
+        if e.envelope and e.envelope in self.table.models:  # the list's sibling fields
+            wrapper = self.table.models[e.envelope]
+            fields = self._singleton_record(request.path + "#envelope", wrapper)
+            envelope = json_record(self.table, wrapper, fields)
+            envelope.pop(e.result_key or "", None)
+        body = self.render_list(model, page, e.result_key, envelope=envelope, root_attrs=root_attrs)
         return Result(200, body, headers, modified)
 
     def _query_filter(
@@ -598,7 +626,10 @@ class SandboxApp:
                     )
                 except ValueError:
                     raise Reply(self.conv.error(400, [f"{q.wire}: not a valid time"])) from None
-                stamp = "updated_at" if model.field("updated_at") else "created_at"
+                stamp = next(
+                    (n for n in ("updated_at", "created_at", "deleted_at") if model.field(n)),
+                    "updated_at",
+                )
                 items = [r for r in items if r.get(stamp) is None or r[stamp] >= since]
             elif q.name == "term":
                 needle = raw.casefold()
@@ -675,7 +706,8 @@ class SandboxApp:
         assert self.seeder is not None
         self.seeder.set_url(model.name, rec)
         self.store.created += 1
-        result_model = self._result_model(route) if self.conv.create_returns_body else None
+        returns_body = self.conv.create_returns_body and not e.follow_location
+        result_model = self._result_model(route) if returns_body else None
         result = self._reply_record(e.status or 201, result_model, rec)
         location = self._location(model.name, rec["id"])
         if location:
@@ -704,10 +736,10 @@ class SandboxApp:
         self, request: web.Request, route: Route, params: dict[str, Any]
     ) -> Result:
         model = self._model(route.model)
-        if self.store.get(params["id"], (model.name,)) is None or not self.store.remove(
-            params["id"]
-        ):
+        rec = self.store.get(params["id"], (model.name,))
+        if rec is None or not self.store.remove(params["id"]):
             raise Reply(self.conv.not_found())
+        self.conv.on_delete(self.store, model.name, rec)
         self._rendered.pop(params["id"], None)
         self.store.deleted += 1
         return Result(route.endpoint.status or 200)

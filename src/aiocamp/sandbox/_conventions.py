@@ -152,6 +152,9 @@ class Conventions:
         """A product-specific record for an id-less resource (None: generate one)."""
         return None
 
+    def on_delete(self, store: Store, model: str, record: dict[str, Any]) -> None:
+        """After a record is deleted through the API."""
+
 
 class HighriseConventions(Conventions):
     name = "highrise"
@@ -209,6 +212,22 @@ class HighriseConventions(Conventions):
         for record in store.all("Party"):
             if "kind" in record:
                 record["kind"] = "Company" if record["id"] % 3 == 0 else "Person"
+
+    #: Deletions of these are listed by /deletions.xml (sections/deletions.md).
+    LOGGED_DELETIONS: ClassVar[tuple[str, ...]] = (
+        "Company",
+        "Person",
+        "Deal",
+        "Task",
+        "Note",
+        "Email",
+        "Comment",
+    )
+
+    def on_delete(self, store: Store, model: str, record: dict[str, Any]) -> None:
+        if model in self.LOGGED_DELETIONS and "Deletion" in store.records:
+            entry = {"kind": model, "id": record["id"], "deleted_at": datetime.now(UTC)}
+            store.add("Deletion", entry)
 
     def on_create(
         self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]

@@ -422,8 +422,20 @@ class Faker:
             return r.choice(FIRST)
         if name in ("last_name",):
             return r.choice(LAST)
-        if "email" in name:
-            return f"{r.choice(FIRST).lower()}.{rid}@example.com".replace("ί", "i")
+        if "email" in name or (name == "address" and "Email" in model):
+            return f"{r.choice(FIRST).lower()}.{rid}@example.com"
+        if name == "location":
+            return r.choice(["Work", "Home", "Other"])
+        if name == "city":
+            return r.choice(["Chicago", "København", "São Paulo", "Zürich", "Kyoto"])
+        if name == "country":
+            return r.choice(["United States", "Denmark", "Brazil", "Switzerland", "Japan"])
+        if name == "street":
+            return f"{r.randint(1, 999)} {r.choice(LAST)} Street"
+        if name == "zip":
+            return f"{r.randint(10000, 99999)}"
+        if name == "protocol":
+            return r.choice(["AIM", "Jabber", "Skype", "ICQ"])
         if name.endswith("url") or name.endswith("_href") or name == "href":
             return f"https://example.com/{model.lower()}/{rid}"
         if name in ("content", "description", "body", "background", "text", "summary"):
@@ -536,7 +548,11 @@ class Seeder:
             return round(r.uniform(0, 100), 2)
         if kind == "json":
             return {"label": self.faker.sentence(2)}
-        return None
+        if kind == "number":
+            return r.randint(0, 1000) if r.random() < 0.5 else round(r.uniform(0, 100), 2)
+        if kind == "int_or_str":
+            return r.randint(1, 10_000) if r.random() < 0.5 else self.faker.sentence(1)
+        return self.faker.sentence(1)
 
     def nested(self, model: ModelInfo, depth: int) -> dict[str, Any]:
         rid = self.rng.randint(1, 10_000_000)

@@ -14,6 +14,7 @@ from aiocamp.core.limiter import Limit, MemoryLimiterBackend, RateLimit
 from ._app import OAuthExtension, SandboxApp
 from ._data import Store
 from ._faults import Faults
+from ._table import ApiTable
 
 USER_AGENT = "aiocamp-sandbox-client (sandbox@example.com)"
 
@@ -122,6 +123,7 @@ async def serve(
     counts: Mapping[str, int] | None = None,
     account_inactive: bool = False,
     oauth: OAuthExtension | bool = True,
+    table: ApiTable | None = None,
 ) -> AsyncIterator[Sandbox]:
     """Run a seeded sandbox of ``product`` until the block ends.
 
@@ -131,6 +133,8 @@ async def serve(
     top-level models (e.g. ``{"Person": 1200}``), overriding ``scale``. ``oauth``: the
     OAuth 2 server on the same host (True: ``aiocamp.sandbox.oauth`` when installed; its
     live access tokens are accepted as Bearer too), an instance of your own, or False.
+    ``table``: serve this API table instead of the product's shipped ``_api.json`` (an
+    API of your own, or a product under construction; see ``parse_table``).
     """
     app = SandboxApp(
         product,
@@ -141,6 +145,7 @@ async def serve(
         faults=faults,
         account_inactive=account_inactive,
         oauth=oauth,
+        table=table,
     )
     runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
     await runner.setup()
