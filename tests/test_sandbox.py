@@ -378,3 +378,16 @@ async def test_highrise_deleting_a_person_logs_a_deletion() -> None:
         assert len(after) == len(before) + 1
         assert (after[-1].id, after[-1].kind) == (person.id, "Person")
         assert after[-1].deleted_at is not None
+
+
+async def test_highrise_parties_are_the_people_and_companies() -> None:
+    async with serve("highrise", scale=0.05) as sb:
+        async with sb.client() as hr:
+            parties = [p async for p in hr.parties.search()]
+        people = {p["id"] for p in sb.state.all("Person")}
+        companies = {c["id"] for c in sb.state.all("Company")}
+        assert {p.id for p in parties} == people | companies
+        kinds = {p.id: p.kind for p in parties}
+        assert all(kinds[i] == "Person" for i in people)
+        assert all(kinds[i] == "Company" for i in companies)
+        assert "Party" not in sb.state.counts()

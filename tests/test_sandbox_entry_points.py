@@ -73,7 +73,7 @@ def test_command_prints_url_and_credentials_and_serves() -> None:
 )
 def test_command_rejects_bad_options_with_a_message(argv: list[str], capsys) -> None:
     assert main(["sandbox", "highrise", *argv]) == 2
-    assert "aiocamp sandbox:" in capsys.readouterr().out
+    assert "aiocamp sandbox: error:" in capsys.readouterr().err
 
 
 def test_unknown_product_is_refused_by_the_parser() -> None:

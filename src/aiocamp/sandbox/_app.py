@@ -566,10 +566,22 @@ class SandboxApp:
             result.status, result.body, dict(result.headers), result.last_modified, result
         )
 
+    def listed(self, model: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        """The records a list of ``model`` filed under ``filters`` holds, in order."""
+        virtual = self.conv.virtual_models.get(model)
+        if virtual is None:
+            return list(self.store.linked(model, filters))
+        sources, kind = virtual  # a view over other models, e.g. Highrise parties
+        return [
+            {**rec, kind: source}
+            for source in sources
+            for rec in self.store.linked(source, filters)
+        ]
+
     def _list_page(self, request: web.Request, route: Route, filters: dict[str, Any]) -> Result:
         e = route.endpoint
         model = self._model(route.model)
-        items = list(self.store.linked(model.name, filters))
+        items = self.listed(model.name, filters)
         items = self._query_filter(request, route, model, items)
         total = len(items)
         headers: dict[str, str] = {}

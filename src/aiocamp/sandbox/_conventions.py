@@ -52,6 +52,9 @@ class Conventions:
     create_returns_body: ClassVar[bool] = True
     #: Throttling blocks a class for a whole window, and a call during the block extends it.
     block_extends: ClassVar[bool] = False
+    #: Models that are views over others (no records of their own): model -> (sources,
+    #: the field naming each record's source model).
+    virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {}
 
     # -- credentials -----------------------------------------------------------------------
 
@@ -160,6 +163,10 @@ class HighriseConventions(Conventions):
     name = "highrise"
     throttle_status = 503
     subdomain = "sandbox"
+    #: A party is a person or a company (sections/parties.md): <party type="Person">.
+    virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {
+        "Party": (("Person", "Company"), "kind")
+    }
     required_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Person": ("first_name",),
         "Company": ("name",),
@@ -209,9 +216,6 @@ class HighriseConventions(Conventions):
                         "subject_id": next(iter(links["subject_id"])),
                     },
                 )
-        for record in store.all("Party"):
-            if "kind" in record:
-                record["kind"] = "Company" if record["id"] % 3 == 0 else "Person"
 
     #: Deletions of these are listed by /deletions.xml (sections/deletions.md).
     LOGGED_DELETIONS: ClassVar[tuple[str, ...]] = (

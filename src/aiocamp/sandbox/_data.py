@@ -625,6 +625,10 @@ class Seeder:
         if model in self.done or model not in self.table.models:
             return
         self.done.add(model)
+        if model in self.conventions.virtual_models:
+            for source in self.conventions.virtual_models[model][0]:
+                self.seed_model(source)
+            return
 
         def is_self(route: Route) -> bool:
             return any(model in t.models for _, t in route.targets)

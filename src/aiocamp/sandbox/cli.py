@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from aiocamp.errors import ConfigError
@@ -86,8 +87,8 @@ async def _serve_forever(args: argparse.Namespace, ready: asyncio.Event | None =
 def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve_forever(args))
-    except ConfigError as exc:
-        print(f"aiocamp sandbox: {exc}")
+    except ConfigError as exc:  # a bad option value: a usage error
+        print(f"aiocamp sandbox: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0
