@@ -58,7 +58,7 @@ def _pick(app: SandboxApp, models: tuple[str, ...], avoid: set[int]) -> int | No
     if ANY in models:
         candidates = [rid for rid in store.meta if rid not in avoid]
         return candidates[0] if candidates else None
-    expanded = []
+    expanded: list[str] = []
     for m in models:
         virtual = app.conv.virtual_models.get(m)
         expanded.extend(virtual[0] if virtual else (m,))
