@@ -391,3 +391,50 @@ async def test_highrise_parties_are_the_people_and_companies() -> None:
         assert all(kinds[i] == "Person" for i in people)
         assert all(kinds[i] == "Company" for i in companies)
         assert "Party" not in sb.state.counts()
+
+
+async def test_basecamp4_scenario_crud_304_and_throttling_through_the_client() -> None:
+    from aiocamp.core import Limit, MemoryLimiterBackend, RateLimit
+    from aiocamp.errors import NotFound
+
+    async with serve("basecamp4", scale=0.05, rate_limit="4/1") as sb:
+        fast = RateLimit(backend=MemoryLimiterBackend(), limits={"default": Limit(1000, 1.0)})
+        async with sb.client(rate_limit=fast) as bc:
+            created = await bc.projects.create(name="Launch 🚀", description="<div>Plan</div>")
+            assert created.status == "active"
+            assert created.url == f"{sb.api_url}/projects/{created.id}.json"
+            first = await bc.projects.get(created.id)
+            again = await bc.projects.get(created.id)  # answered 304, body from the cache
+            assert first == again
+            assert bc.session.stats.not_modified == 1
+            updated = await bc.projects.update(created.id, name="Launched")
+            assert updated.name == "Launched"
+            assert (await bc.projects.get(created.id)).name == "Launched"
+            await bc.projects.trash(created.id)
+            with pytest.raises(NotFound):
+                await bc.projects.get(created.id)
+            assert bc.session.stats.throttled >= 1  # 4 per second: 429 + Retry-After, retried
+        stats = sb.stats()
+        assert stats["throttled"] == stats["by_status"]["429"] >= 1
+        assert stats["worst_window"]["default"]["worst"] == 4
+        assert (stats["records_created"], stats["records_updated"], stats["records_deleted"]) == (
+            1,
+            1,
+            1,
+        )
+
+
+async def test_basecamp4_rejects_bad_json_and_missing_fields_with_json_errors() -> None:
+    async with serve("basecamp4", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        headers = {**bearer(sb.access_token), "Content-Type": "application/json"}
+        url = f"{sb.api_url}/projects.json"
+        async with http.post(url, data=b'{"name": "unterminated', headers=headers) as r:
+            assert r.status == 400
+            assert "error" in await r.json()
+        async with http.post(url, data=b'{"description": "no name"}', headers=headers) as r:
+            assert r.status == 422
+            assert (await r.json())["error"] == "name can't be blank"
+        async with http.post(url, data=b'{"name": ["not", "text"]}', headers=headers) as r:
+            assert r.status == 422
+        assert sb.state.counts()["Project"] == sum(1 for _ in sb.state.all("Project"))
+        assert sb.stats()["records_created"] == 0
