@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-from collections.abc import AsyncIterator, Mapping
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -17,6 +19,7 @@ from ._faults import Faults
 from ._table import ApiTable
 
 USER_AGENT = "aiocamp-sandbox-client (sandbox@example.com)"
+T = TypeVar("T")
 
 
 class Sandbox:
@@ -26,6 +29,18 @@ class Sandbox:
         self._app = app
         self.url = url
         self.product = app.table.name
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the sandbox's event loop (the pytest fixture serves from a thread)."""
+        if threading.get_ident() == self._thread:
+            return fn()
+
+        async def call() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result(timeout=30)
 
     @property
     def credentials(self) -> dict[str, Any]:
@@ -74,16 +89,20 @@ class Sandbox:
 
     def stats(self) -> dict[str, Any]:
         """The same report as ``GET /__sandbox/stats``."""
-        return self._app.stats_report()
+        return self._on_loop(self._app.stats_report)
 
     def reset(self) -> None:
         """Back to the seeded data, with fresh stats and windows (``POST /__sandbox/reset``)."""
-        self._app.reset()
+        self._on_loop(self._app.reset)
 
     def set_account_inactive(self, inactive: bool = True) -> None:
         """Make every API call answer 404 with ``Reason: Account Inactive``."""
-        self._app.account_inactive = inactive
-        self._app.store.account_inactive = inactive
+
+        def switch() -> None:
+            self._app.account_inactive = inactive
+            self._app.store.account_inactive = inactive
+
+        self._on_loop(switch)
 
     def client(self, **overrides: Any) -> Any:
         """The product's generated client pointed at this sandbox (an async context manager).
