@@ -55,8 +55,9 @@ HIGHRISE_LISTED_TWICE = {"cases", "comments"}
 HIGHRISE_COUNTS = {"Person": 510, "Company": 40, "Deal": 40, "Deletion": 30}
 
 #: The sandbox answers completed=true with every to-do (so active and completed listings
-#: both hold each one).
-BASECAMP4_LISTED_TWICE = {"todos"}
+#: both hold each one), and links Campfire lines and question answers to two chats or
+#: questions each.
+BASECAMP4_LISTED_TWICE = {"todos", "campfire_lines", "question_answers"}
 BASECAMP4_MODELS = {
     "people": "Person",
     "projects": "Project",
@@ -71,6 +72,8 @@ BASECAMP4_MODELS = {
     "inbox_forwards": "InboxForward",
     "inbox_replies": "InboxReply",
     "questions": "Question",
+    "question_answers": "QuestionAnswer",
+    "campfire_lines": "CampfireLine",
     "card_tables": "CardTable",
 }
 
