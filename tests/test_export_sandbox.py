@@ -77,6 +77,15 @@ BASECAMP4_MODELS = {
     "question_answers": "QuestionAnswer",
     "campfire_lines": "CampfireLine",
     "card_tables": "CardTable",
+    "templates": "Template",
+    "lineup_markers": "LineupMarker",
+    "message_types": "MessageType",
+    "webhooks": "Webhook",
+    "client_approvals": "ClientApproval",
+    "client_correspondences": "ClientCorrespondence",
+    "gauge_needles": "GaugeNeedle",
+    "timesheet_entries": "TimesheetEntry",
+    "upload_versions": "UploadVersion",
 }
 
 
@@ -135,6 +144,11 @@ async def test_basecamp4_export_holds_every_sandbox_record(tmp_path) -> None:
             assert set(ids) == set(store.ids(model)), resource
             if resource not in BASECAMP4_LISTED_TWICE:
                 assert len(ids) == len(store.ids(model)), resource
+    # To-do lists and their groups are both Todolist records: together, all of them.
+    lists = read_jsonl(tmp_path / "todolists.jsonl") + read_jsonl(
+        tmp_path / "todolist_groups.jsonl"
+    )
+    assert sorted(r["id"] for r in lists) == sorted(store.ids("Todolist"))
 
 
 @pytest.mark.parametrize("product", ["highrise", "basecamp4"])

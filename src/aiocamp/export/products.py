@@ -223,10 +223,19 @@ def _bc4_columns(card_table: Any) -> list[Mapping[str, Any]]:
     ]
 
 
+def _bc4_chat(project: Any) -> Mapping[str, Any] | None:
+    chat = _bc4_dock("chat", "chat_id")(project)
+    return None if chat is None or _id(project) is None else {"bucket_id": project.id, **chat}
+
+
 def basecamp4() -> Plan:
     comments = Child("comments", _with_comments("recording_id"))
     listings = [
         Listing("people", "people", lambda c, a, s: c.people.list(), root=True),
+        Listing("templates", "templates", lambda c, a, s: c.templates.list(), root=True),
+        Listing(
+            "lineup_markers", "lineup_markers", lambda c, a, s: c.lineup_markers.list(), root=True
+        ),
         Listing(
             "projects",
             "projects",
@@ -244,7 +253,50 @@ def basecamp4() -> Plan:
                 Child("questions", _bc4_dock("questionnaire", "questionnaire_id")),
                 Child("inbox_forwards", _bc4_dock("inbox", "inbox_id")),
                 Child("card_tables", _bc4_dock("kanban_board", "card_table_id")),
+                Child("chatbots", _bc4_chat),
+                Child("message_types", _by_id("bucket_id")),
+                Child("webhooks", _by_id("bucket_id")),
+                Child("client_approvals", _by_id("bucket_id")),
+                Child("client_correspondences", _by_id("bucket_id")),
+                Child("gauge_needles", _by_id("project_id")),
+                Child("timesheet", _by_id("project_id")),
             ),
+        ),
+        Listing(
+            "chatbots",
+            "chatbots",
+            lambda c, a, s: c.chatbots.list(a["bucket_id"], a["chat_id"]),
+        ),
+        Listing(
+            "message_types",
+            "message_types",
+            lambda c, a, s: c.message_types.list(a["bucket_id"]),
+        ),
+        Listing("webhooks", "webhooks", lambda c, a, s: c.webhooks.list(a["bucket_id"])),
+        Listing(
+            "client_approvals",
+            "client_approvals",
+            lambda c, a, s: c.client_approvals.list(a["bucket_id"]),
+        ),
+        Listing(
+            "client_correspondences",
+            "client_correspondences",
+            lambda c, a, s: c.client_correspondences.list(a["bucket_id"]),
+        ),
+        Listing(
+            "gauge_needles",
+            "gauge_needles",
+            lambda c, a, s: c.gauges.list_needles(a["project_id"]),
+        ),
+        Listing(
+            "timesheet",
+            "timesheet_entries",
+            lambda c, a, s: c.timesheets.list_for_project(a["project_id"]),
+        ),
+        Listing(
+            "upload_versions",
+            "upload_versions",
+            lambda c, a, s: c.uploads.list_versions(a["upload_id"]),
         ),
         Listing(
             "project_people",
@@ -300,7 +352,7 @@ def basecamp4() -> Plan:
             "uploads",
             "uploads",
             lambda c, a, s: c.uploads.list(a["vault_id"]),
-            children=(comments,),
+            children=(comments, Child("upload_versions", _by_id("upload_id"))),
             files=_bc4_download,
         ),
         Listing(
