@@ -46,12 +46,17 @@ from ..core.errors import (
 from ..core.limiter import Limit
 from ._jsonl import JsonlWriter, encode_record
 from .checkpoint import Checkpoint, CheckpointError, ExportState, TaskState
-from .plan import Listing, Plan, endpoint_of, next_cursor, page_request, task_key
+from .plan import Endpoint, Listing, Plan, endpoint_of, next_cursor, page_request, task_key
 
 __all__ = ["ExitCode", "ExportAborted", "ExportOptions", "Exporter"]
 
 log = logging.getLogger("aiocamp.export")
 
+#: Pages of this many records or more (Highrise's 500-record lists) are big: at most
+#: MAX_BIG_PAGES of them is fetched and decoded at a time, so peak memory depends on the
+#: page size, never on how many such listings or pages the account has.
+BIG_PAGE_RECORDS = 200
+MAX_BIG_PAGES = 1
 REJECTED = "_rejected"
 FILE_LISTING = "_file"
 SUMMARY = "summary.json"
@@ -158,6 +163,7 @@ class Exporter:
         self._attempts: dict[str, int] = {}
         #: Pages read per listing in this run (dropped when the listing is done).
         self._visited: dict[str, set[str]] = {}
+        self._big_pages = asyncio.Semaphore(MAX_BIG_PAGES)
 
     # -- setup ----------------------------------------------------------------------------
 
@@ -359,6 +365,12 @@ class Exporter:
         assert listing.open is not None
         since = self.options.since if listing.since else None
         endpoint = endpoint_of(listing.open(self.client, task.args, since))
+        if endpoint.paging.page_size >= BIG_PAGE_RECORDS:
+            async with self._big_pages:
+                return await self._fetch_page(task, listing, endpoint)
+        return await self._fetch_page(task, listing, endpoint)
+
+    async def _fetch_page(self, task: TaskState, listing: Listing, endpoint: Endpoint) -> Page:
         request = page_request(endpoint, task.cursor)
         # A next link back to a page this run already read would loop for ever.
         here = str(self.session.url_for(request))
