@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
 import re
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from aiocamp.errors import ConfigError
 
 from ._conventions import Secrets, http_date
 from ._data import ANY, Route, Schema, Seeder, SeedPlan, Store, schema_for
-from ._faults import Faults, SlidingWindows, parse_rate_limit
+from ._faults import FaultDice, Faults, SlidingWindows, parse_rate_limit
 from ._table import ApiTable, BodyInfo, FieldInfo, ModelInfo, load_table
 from ._wire import (
     XML_DECL,
@@ -225,7 +224,7 @@ class SandboxApp:
         self.seeder: Seeder | None = None
         self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
-        self.fault_rng = random.Random(seed)
+        self.fault_dice = FaultDice(seed)
         self._rendered: dict[int, tuple[float, Any]] = {}
         #: Whole list pages by request, valid while the store's version is unchanged.
         self._pages: dict[tuple[Any, ...], tuple[int, Result]] = {}
@@ -242,7 +241,7 @@ class SandboxApp:
         self.store.account_inactive = self.account_inactive
         self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
-        self.fault_rng = random.Random(self.plan.seed)
+        self.fault_dice = FaultDice(self.plan.seed)
         self._rendered.clear()
         if self.oauth is not None:
             self.oauth.reset()
@@ -303,7 +302,9 @@ class SandboxApp:
         fault = None
         try:
             if self.faults is not None:
-                fault = self.faults.draw(self.fault_rng)
+                fault = self.faults.draw(
+                    self.fault_dice.roll(f"{request.method} {request.path_qs}")
+                )
                 early = await self._early_fault(request, fault)
                 if early is not None:
                     s.by_status[self._status_key(request, early)] += 1

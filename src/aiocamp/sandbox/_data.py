@@ -423,7 +423,8 @@ class Faker:
         if name in ("last_name",):
             return r.choice(LAST)
         if "email" in name or (name == "address" and "Email" in model):
-            return f"{r.choice(FIRST).lower()}.{rid}@example.com"
+            local = "".join(c for c in r.choice(FIRST).lower() if c.isascii()) or "user"
+            return f"{local}.{rid}@example.com"
         if name == "location":
             return r.choice(["Work", "Home", "Other"])
         if name == "city":
