@@ -438,3 +438,16 @@ async def test_basecamp4_rejects_bad_json_and_missing_fields_with_json_errors() 
             assert r.status == 422
         assert sb.state.counts()["Project"] == sum(1 for _ in sb.state.all("Project"))
         assert sb.stats()["records_created"] == 0
+
+
+async def test_id_less_resources_do_not_depend_on_what_was_read_before() -> None:
+    async def read(order: list[str]) -> dict[str, bytes]:
+        out = {}
+        async with serve("highrise", seed=2, scale=0.05) as sb, aiohttp.ClientSession() as http:
+            for path in order:
+                async with http.get(sb.url + path, headers=basic(sb.token)) as r:
+                    out[path] = await r.read()
+        return out
+
+    paths = ["/account.xml", "/me.xml", "/deals/new.xml"]
+    assert await read(paths) == await read(paths[::-1])

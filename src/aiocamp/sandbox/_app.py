@@ -536,7 +536,7 @@ class SandboxApp:
         if rec is None:
             assert self.seeder is not None
             made = self.conv.singleton(self, model.name)
-            rec = made if made is not None else self.seeder.nested(model, 0)
+            rec = made if made is not None else self.seeder.generate(model, key)
             if "id" in rec and rec["id"] is None:
                 rec["id"] = self.store.new_id()
             self.store.singletons[key] = rec

@@ -574,6 +574,16 @@ class Seeder:
         created = SEED_EPOCH + timedelta(seconds=(rid * 7919 + self.plan.seed * 104729) % spread)
         return created, created + timedelta(seconds=(rid * 613) % (30 * 86400))
 
+    def generate(self, model: ModelInfo, key: str) -> dict[str, Any]:
+        """A record that lives outside the collections (an id-less resource at ``key``),
+        the same for the same seed and key whatever was read before it."""
+        saved = self.rng
+        self.rng = self.faker.rng = random.Random(f"{self.plan.seed}:{model.name}:{key}")
+        try:
+            return self.nested(model, 0)
+        finally:
+            self.rng = self.faker.rng = saved
+
     def fill(self, model: str, rec: dict[str, Any]) -> None:
         """Generate the fields of a seeded record from (seed, model, id) alone."""
         info = self.table.models[model]
