@@ -451,3 +451,14 @@ async def test_id_less_resources_do_not_depend_on_what_was_read_before() -> None
 
     paths = ["/account.xml", "/me.xml", "/deals/new.xml"]
     assert await read(paths) == await read(paths[::-1])
+
+
+async def test_head_answers_like_get_without_a_body() -> None:
+    async with serve("highrise", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        async with http.get(f"{sb.url}/users.xml", headers=basic(sb.token)) as r:
+            etag, length = r.headers["ETag"], len(await r.read())
+        async with http.head(f"{sb.url}/users.xml", headers=basic(sb.token)) as r:
+            assert r.status == 200
+            assert r.headers["ETag"] == etag
+            assert int(r.headers["Content-Length"]) == length
+            assert await r.read() == b""

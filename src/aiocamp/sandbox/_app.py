@@ -355,7 +355,8 @@ class SandboxApp:
         return self.conv.error(status, ["Injected fault"])
 
     async def _serve(self, request: web.Request, fault: str | None) -> web.StreamResponse:
-        matched = self.router.match(request.method, request.path)
+        method = "GET" if request.method == "HEAD" else request.method  # HEAD: a GET sans body
+        matched = self.router.match(method, request.path)
         if matched is None:
             return self.conv.not_found()
         route, raw = matched
@@ -788,7 +789,7 @@ class SandboxApp:
     ) -> web.StreamResponse:
         headers = result.headers
         body = result.body
-        if request.method == "GET" and result.status == 200:
+        if request.method in ("GET", "HEAD") and result.status == 200:
             origin = result.origin or result
             if origin.etag is None:
                 origin.etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
