@@ -28,7 +28,7 @@ def expected_pages(paging: Paging | None, total: int) -> int:
 async def test_client_lists_every_list_endpoint_to_the_end(product: str) -> None:
     # counts large enough that the first parent of each paged list spans several pages
     counts = {"basecamp4": {"Project": 200, "Todo": 150, "Person": 120}}.get(product)
-    async with serve(product, scale=0.3, rate_limit="off", counts=counts) as sb:
+    async with serve(product, scale=0.2, rate_limit="off", counts=counts) as sb:
         app = sb.app
         listed = 0
         multi_page: list[str] = []

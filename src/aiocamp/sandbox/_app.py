@@ -225,7 +225,7 @@ class SandboxApp:
         self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
         self.fault_dice = FaultDice(seed)
-        self._rendered: dict[int, tuple[float, Any]] = {}
+        self._rendered: dict[tuple[int, str], tuple[float, Any]] = {}
         #: Whole list pages by request, valid while the store's version is unchanged.
         self._pages: dict[tuple[Any, ...], tuple[int, Result]] = {}
 
@@ -419,10 +419,21 @@ class SandboxApp:
         return self.table.models[name]
 
     def _rendered_record(self, model: ModelInfo, rec: dict[str, Any]) -> Any:
+        """A stored record in wire form (a dict for JSON, an XML fragment), cached until it
+        changes; records outside the store (id-less resources) are rendered every time."""
         rid = rec.get("id")
         meta = self.store.meta.get(rid) if isinstance(rid, int) else None
-        if meta is not None and meta.model == model.name:
-            hit = self._rendered.get(rid)  # type: ignore[arg-type]
+        key: tuple[int, str] | None = None
+        if (
+            isinstance(rid, int)
+            and meta is not None
+            and (
+                meta.model == model.name
+                or meta.model in self.conv.virtual_models.get(model.name, ((), ""))[0]
+            )
+        ):
+            key = (rid, model.name)
+            hit = self._rendered.get(key)
             if hit is not None and hit[0] == meta.modified:
                 return hit[1]
         out: Any
@@ -430,8 +441,8 @@ class SandboxApp:
             out = json_record(self.table, model, rec)
         else:
             out = xml_record(self.table, model, rec)
-        if meta is not None and meta.model == model.name:
-            self._rendered[rid] = (meta.modified, out)  # type: ignore[index]
+        if key is not None and meta is not None:
+            self._rendered[key] = (meta.modified, out)
         return out
 
     def render_one(self, model: ModelInfo, rec: dict[str, Any]) -> bytes:
@@ -754,7 +765,7 @@ class SandboxApp:
         if rec is None or not self.store.remove(params["id"]):
             raise Reply(self.conv.not_found())
         self.conv.on_delete(self.store, model.name, rec)
-        self._rendered.pop(params["id"], None)
+        self._rendered.pop((params["id"], model.name), None)
         self.store.deleted += 1
         return Result(route.endpoint.status or 200)
 
