@@ -47,6 +47,7 @@ log = logging.getLogger("aiocamp.sandbox")
 
 MAX_BODY = 10 * 1024 * 1024
 PAGE_CACHE_SIZE = 512
+BODY_CACHE_SIZE = 20_000
 GEARS = (15, 30, 50, 100)  # Basecamp's geared page sizes: page 1, 2, 3, then every later page
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8"}
 
@@ -226,6 +227,8 @@ class SandboxApp:
         self.stats = Stats()
         self.fault_dice = FaultDice(seed)
         self._rendered: dict[tuple[int, str], tuple[float, Any]] = {}
+        #: Whole GET-by-id replies, valid while the record's modification time is unchanged.
+        self._bodies: dict[int, Result] = {}
         #: Whole list pages by request, valid while the store's version is unchanged.
         self._pages: dict[tuple[Any, ...], tuple[int, Result]] = {}
 
@@ -246,6 +249,7 @@ class SandboxApp:
         if self.oauth is not None:
             self.oauth.reset()
         self._pages.clear()
+        self._bodies.clear()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -671,10 +675,18 @@ class SandboxApp:
 
     async def _act_get(self, request: web.Request, route: Route, params: dict[str, Any]) -> Result:
         model = self._model(route.model)
-        rec = self.store.get(params["id"], (model.name,))
+        rid = params["id"]
+        rec = self.store.get(rid, (model.name,))
         if rec is None:
             raise Reply(self.conv.not_found())
-        return Result(200, self.render_one(model, rec), {}, self.store.meta[rec["id"]].modified)
+        modified = self.store.meta[rid].modified
+        hit = self._bodies.get(rid)
+        if hit is None or hit.last_modified != modified:
+            hit = Result(200, self.render_one(model, rec), {}, modified)
+            if len(self._bodies) >= BODY_CACHE_SIZE:
+                self._bodies.clear()
+            self._bodies[rid] = hit  # its ETag is computed once, on the first reply
+        return Result(200, hit.body, {}, modified, hit)
 
     def _reply_record(
         self, status: int, model: ModelInfo | None, rec: dict[str, Any] | None
