@@ -462,3 +462,20 @@ async def test_head_answers_like_get_without_a_body() -> None:
             assert r.headers["ETag"] == etag
             assert int(r.headers["Content-Length"]) == length
             assert await r.read() == b""
+
+
+async def test_limits_default_to_the_documented_numbers_and_can_be_overridden() -> None:
+    async with serve("highrise", scale=0.05) as sb:
+        # README "Rate limiting": 150 per 5 s; email search 2 per 10 s; recordings 10 per 10 s
+        assert sb.limits == {
+            "default": (150, 5.0),
+            "email_search": (2, 10.0),
+            "recordings": (10, 10.0),
+        }
+    async with serve("basecamp4", scale=0.05) as sb:
+        assert sb.limits == {"default": (50, 10.0)}  # README: about 50 per 10 s
+    async with serve("basecamp4", scale=0.05, rate_limit="20/1") as sb:
+        assert sb.limits == {"default": (20, 1.0)}
+    async with serve("highrise", scale=0.05, rate_limit="off") as sb:
+        assert sb.limits == {}
+        assert sb.stats()["worst_window"] == {}
