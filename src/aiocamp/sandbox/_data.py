@@ -657,10 +657,13 @@ class Seeder:
                     if m not in (ANY, model):
                         self.seed_model(m)
         roots = [r for r in routes if not r.targets]
-        if roots:
+        # A home list under a parent (where creates go) makes the records; lists without
+        # parameters (e.g. "overdue to-dos") then show them all without making their own.
+        filed_home = any(r.targets and not is_self(r) and r.endpoint.path in homes for r in routes)
+        if roots and not filed_home:
             for _ in range(max(self._root_count(model, r) for r in roots)):
                 self.record(model)
-        elif all(is_self(r) for r in routes):
+        elif not roots and all(is_self(r) for r in routes):
             for _ in range(self.conventions.pool_size(self, model)):
                 self.record(model)
         cap = max(3, round(10 * self.plan.scale))
