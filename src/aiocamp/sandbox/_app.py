@@ -503,6 +503,13 @@ class SandboxApp:
                 raise BodyError(422, [f"{w} can't be blank" for w in missing])
         except BodyError as exc:
             raise Reply(self.conv.error(exc.status, exc.messages)) from None
+        # <request><post>...</post><notify>..</notify></request>: the record's own fields
+        # arrive wrapped in an element of the record's model; lift them to the top.
+        for f in fields:
+            if f.type.kind == "model" and f.type.name == route.model:
+                wrapped = values.pop(f.name, None)
+                if isinstance(wrapped, dict):
+                    values = {**values, **wrapped}
         return values
 
     def _decode_body(
