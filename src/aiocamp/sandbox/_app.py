@@ -228,7 +228,7 @@ class SandboxApp:
         self.fault_dice = FaultDice(seed)
         self._rendered: dict[tuple[int, str], tuple[float, Any]] = {}
         #: Whole GET-by-id replies, valid while the record's modification time is unchanged.
-        self._bodies: dict[int, Result] = {}
+        self._bodies: dict[tuple[int, str], Result] = {}
         #: Whole list pages by request, valid while the store's version is unchanged.
         self._pages: dict[tuple[Any, ...], tuple[int, Result]] = {}
 
@@ -687,12 +687,12 @@ class SandboxApp:
         if rec is None:
             raise Reply(self.conv.not_found())
         modified = self.store.meta[rid].modified
-        hit = self._bodies.get(rid)
+        hit = self._bodies.get((rid, model.name))
         if hit is None or hit.last_modified != modified:
             hit = Result(200, self.render_one(model, rec), {}, modified)
             if len(self._bodies) >= BODY_CACHE_SIZE:
                 self._bodies.clear()
-            self._bodies[rid] = hit  # its ETag is computed once, on the first reply
+            self._bodies[(rid, model.name)] = hit  # its ETag is computed once, on first reply
         return Result(200, hit.body, {}, modified, hit)
 
     def _reply_record(
