@@ -33,7 +33,7 @@ log = logging.getLogger("aiocamp.export")
 USER_AGENT = "aiocamp-export (https://pypi.org/project/aiocamp/)"
 #: ``--sandbox`` runs the product's documented limit this many times faster (same count,
 #: shorter window), so the demo export takes seconds while still being rate limited.
-SANDBOX_SPEEDUP = 20
+SANDBOX_SPEEDUP = 10
 #: ``--sandbox`` data size unless ``--scale`` says otherwise (still pages through lists).
 SANDBOX_SCALE = 0.5
 
