@@ -59,6 +59,13 @@ TARGETS: dict[str, Target] = {
         "token",
         "AIOCAMP_HIGHRISE_TOKEN",
     ),
+    "basecamp_classic": Target(
+        "aiocamp.basecamp_classic",
+        "BasecampClassic",
+        ("--subdomain", "subdomain", str),
+        "token",
+        "AIOCAMP_BASECAMP_CLASSIC_TOKEN",
+    ),
     "basecamp4": Target(
         "aiocamp.basecamp4",
         "Basecamp4",

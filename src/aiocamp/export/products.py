@@ -420,8 +420,110 @@ def basecamp4() -> Plan:
     return Plan("basecamp4", {listing.name: listing for listing in listings})
 
 
+# -- Basecamp Classic ----------------------------------------------------------------------
+
+
+def _classic_comments(kind: str, *, entry_type: str | None = None) -> Child:
+    """Comments of each record (of one calendar entry ``type`` when given)."""
+
+    def args(record: Any) -> Mapping[str, Any] | None:
+        if entry_type is not None and getattr(record, "type", None) != entry_type:
+            return None
+        count = getattr(record, "comments_count", None)
+        if isinstance(count, int) and count <= 0:
+            return None
+        value = _id(record)
+        return None if value is None else {"resource": kind, "resource_id": value}
+
+    return Child("comments_" + kind, args)
+
+
+def _classic_file(record: Any) -> Iterable[tuple[str, str]]:
+    url = getattr(record, "download_url", None)
+    if url:
+        yield url, f"{record.id}-{getattr(record, 'name', None) or 'file'}"
+
+
+def basecamp_classic() -> Plan:
+    listings = [
+        Listing("account", "account", fetch=lambda c, a: c.account.get(), root=True),
+        Listing("people", "people", lambda c, a, s: c.people.list(), root=True),
+        Listing("companies", "companies", lambda c, a, s: c.companies.list(), root=True),
+        Listing(
+            "projects",
+            "projects",
+            lambda c, a, s: c.projects.list(),
+            root=True,
+            children=(
+                Child("todo_lists", _by_id("project_id")),
+                Child("messages", _by_id("project_id")),
+                Child("calendar_entries", _by_id("project_id")),
+                Child("categories", _by_id("project_id")),
+                Child("files", _by_id("project_id")),
+                Child("time_entries", _by_id("project_id")),
+            ),
+        ),
+        Listing(
+            "todo_lists",
+            "todo_lists",
+            lambda c, a, s: c.todo_lists.list_for_project(a["project_id"], filter="all"),
+            children=(Child("todo_items", _by_id("todo_list_id")),),
+        ),
+        Listing(
+            "todo_items",
+            "todo_items",
+            lambda c, a, s: c.todo_items.list(a["todo_list_id"]),
+            children=(_classic_comments("todo_items"),),
+        ),
+        Listing(
+            "messages",
+            "messages",
+            lambda c, a, s: c.messages.list(a["project_id"]),
+            children=(_classic_comments("posts"),),
+        ),
+        Listing(
+            "calendar_entries",
+            "calendar_entries",
+            lambda c, a, s: c.calendar_entries.list(a["project_id"]),
+            children=(
+                _classic_comments("milestones", entry_type="Milestone"),
+                _classic_comments("calendar_events", entry_type="CalendarEvent"),
+            ),
+        ),
+        Listing(
+            "categories",
+            "categories",
+            lambda c, a, s: c.categories.list(a["project_id"]),
+        ),
+        Listing(
+            "files",
+            "files",
+            lambda c, a, s: c.files.list(a["project_id"]),
+            files=_classic_file,
+        ),
+        Listing(
+            "time_entries",
+            "time_entries",
+            lambda c, a, s: c.time_entries.list(a["project_id"]),
+        ),
+    ]
+    for kind in ("todo_items", "posts", "milestones", "calendar_events"):
+        listings.append(
+            Listing(
+                "comments_" + kind,
+                "comments",
+                lambda c, a, s: c.comments.list(a["resource"], a["resource_id"]),
+            )
+        )
+    return Plan("basecamp_classic", {listing.name: listing for listing in listings})
+
+
 #: Product name -> its plan.
-PLANS: dict[str, Callable[[], Plan]] = {"basecamp4": basecamp4, "highrise": highrise}
+PLANS: dict[str, Callable[[], Plan]] = {
+    "basecamp4": basecamp4,
+    "basecamp_classic": basecamp_classic,
+    "highrise": highrise,
+}
 
 
 def plan_for(product: str) -> Plan:
