@@ -18,7 +18,9 @@ from aiohttp import web
 
 from .core import Limit, RateLimit, RetryPolicy
 from .errors import AiocampError
+from .export.cli import register as register_export
 from .highrise import Highrise
+from .sandbox.cli import register as register_sandbox
 
 DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
 PAGE = 500  # Highrise pages people by 500 (specs/highrise/people.yaml)
@@ -135,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--people", type=_positive_int, default=1200, help="people on the server (>= 1)"
     )
+    register_export(sub)
+    register_sandbox(sub)
     return parser
 
 
@@ -155,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return asyncio.run(run_demo(args.people))
+        if hasattr(args, "handler"):  # subcommands added by register(subparsers)
+            return int(args.handler(args))
     except KeyboardInterrupt:
         print("aiocamp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
