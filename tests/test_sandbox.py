@@ -411,8 +411,13 @@ async def test_basecamp4_scenario_crud_304_and_throttling_through_the_client() -
             assert updated.name == "Launched"
             assert (await bc.projects.get(created.id)).name == "Launched"
             await bc.projects.trash(created.id)
+            assert (await bc.projects.get(created.id)).status == "trashed"
+            active = {p.id async for p in bc.projects.list()}
+            trashed = {p.id async for p in bc.projects.list(status="trashed")}
+            assert created.id not in active
+            assert created.id in trashed
             with pytest.raises(NotFound):
-                await bc.projects.get(created.id)
+                await bc.projects.get(created.id + 10_000_000)
             assert bc.session.stats.throttled >= 1  # 4 per second: 429 + Retry-After, retried
         stats = sb.stats()
         assert stats["throttled"] == stats["by_status"]["429"] >= 1

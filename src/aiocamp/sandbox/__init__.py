@@ -24,9 +24,10 @@ Documented behaviour it does not reproduce:
 * Search semantics: ``term`` matches any text field by substring and plain filters match
   by equality; Highrise ``criteria[...]`` and Basecamp 4 search options are accepted and
   ignored.
-* Trashing, archiving and deleting remove a record or flip its ``status``; Basecamp 4
-  trashed and archived lists stay empty; ``/projects/recordings.json`` holds its own
-  records rather than a view over to-dos, messages and the rest.
+* Basecamp 4 trashing and archiving only set ``status`` (lists with a ``status`` filter
+  show active records unless asked); nothing is purged after 30 days;
+  ``/projects/recordings.json`` holds its own records rather than a view over to-dos,
+  messages and the rest.
 * File content: uploads and attachments are accepted and recorded, their bytes are not
   kept or served; webhooks are never delivered; chatbot lines authenticate with OAuth,
   not with the chatbot key in the URL.

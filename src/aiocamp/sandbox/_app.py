@@ -369,9 +369,10 @@ class SandboxApp:
         pre = conv.precheck(request, route)
         if pre is not None:
             return pre
-        if not conv.authorize(request, route, self.secrets) and not (
-            self.oauth is not None and self.oauth.check_bearer(request)
-        ):
+        authorized = conv.authorize(request, route, self.secrets)
+        if not authorized and "body_token" in self.table.auth:  # Backpack: <token> in the body
+            authorized = conv.authorize_body(await request.read(), self.secrets)
+        if not authorized and not (self.oauth is not None and self.oauth.check_bearer(request)):
             return conv.unauthorized()
         account = raw.pop("_account", None)
         if account is not None and int(account) != conv.account_id:
@@ -652,6 +653,10 @@ class SandboxApp:
         for q in route.endpoint.query:
             raw = request.query.get(q.wire)
             if raw is None:
+                if q.name == "status" and q.enum and model.field("status") is not None:
+                    # lists that can show archived/trashed records show active ones by default
+                    hidden = {str(v) for v in q.enum}
+                    items = [r for r in items if r.get("status") not in hidden]
                 continue
             if q.type.name == "datetime":
                 try:
@@ -781,7 +786,16 @@ class SandboxApp:
     ) -> Result:
         model = self._model(route.model)
         rec = self.store.get(params["id"], (model.name,))
-        if rec is None or not self.store.remove(params["id"]):
+        if rec is None:
+            raise Reply(self.conv.not_found())
+        status = self.conv.soft_delete.get(route.endpoint.name)
+        if status is not None and "status" in rec:  # e.g. Basecamp 4 "trash": status only
+            rec["status"] = status
+            self._stamp(rec, created=False)
+            self.store.touch(rec["id"])
+            self.store.deleted += 1
+            return Result(route.endpoint.status or 200)
+        if not self.store.remove(params["id"]):
             raise Reply(self.conv.not_found())
         self.conv.on_delete(self.store, model.name, rec)
         self._rendered.pop((params["id"], model.name), None)
@@ -830,6 +844,7 @@ class SandboxApp:
             if self._not_modified(request, etag, result.last_modified):
                 self.stats.not_modified += 1
                 return web.Response(status=304, headers=headers)
+        body = self.conv.wrap_reply(body, result.status)
         if body:
             headers["Content-Type"] = self.content_type
         if fault in ("cut", "truncate", "malformed") and body:
