@@ -277,7 +277,8 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
         raise AssertionError(f"no check for paging style {paging.style!r} yet: add one here")
 
     # Rate limits: every request drew from the endpoint's classes (or the defaults).
-    classes = tuple(sorted(e.limit_classes or p.default_limit_classes))
+    defaults = p.limit_classes_by_method.get(e.method, p.default_limit_classes)
+    classes = tuple(sorted(e.limit_classes or defaults))
     assert backend.drawn == [classes] * len(received)
 
     if e.body is None:
