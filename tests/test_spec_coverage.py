@@ -55,8 +55,8 @@ def doc_endpoints(product: str) -> set[tuple[str, str]]:
 
 def pattern(doc_path: str) -> re.Pattern[str]:
     """A regex matching the spec's form of a documented path."""
-    path = doc_path.split("?", 1)[0]
-    path = re.sub(r"\(.*\)$", "", path)
+    # An optional suffix in parentheses may hold the query: `/x.xml(?n=...)` (Classic).
+    path = re.sub(r"\(.*\)$", "", doc_path).split("?", 1)[0]
     path = path.replace("https://launchpad.37signals.com", "")
     parts = []
     for piece in re.split(

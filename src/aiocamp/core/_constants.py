@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+#: Deepest element nesting an XML response may have (real payloads stay under 10 levels);
+#: deeper documents are refused with DecodeError while parsing, before any recursion.
+MAX_NESTING_DEPTH = 128
+
 #: Seconds one HTTP attempt may take (connect + send + read).
 DEFAULT_TIMEOUT = 30.0
 #: Retries after the first attempt (0 means exactly one request).

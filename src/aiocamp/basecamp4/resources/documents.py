@@ -117,3 +117,29 @@ class DocumentsResource(Resource):
             body={"title": title, "content": content},
             into=_m.Document,
         )
+
+    async def patch(
+        self,
+        id: int,
+        *,
+        title: str | UnsetType | None = UNSET,
+        content: str | UnsetType | None = UNSET,
+    ) -> _m.Document:
+        """GET, then PUT /documents/{id}.json
+
+        Change only the fields you pass. A PUT to this path replaces the whole record (a
+        field it is not sent is cleared), so this reads the record first and sends its current
+        values back with your changes: two requests (three with the check). If the record
+        changes in between (its updated_at moves), ConcurrentModification is raised and
+        nothing is written.
+
+        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md#update-a-document
+        """
+        return await self._patch(
+            "/documents/{id}.json",
+            read="/documents/{id}.json",
+            path={"id": id},
+            changes={"title": title, "content": content},
+            sources={},
+            into=_m.Document,
+        )

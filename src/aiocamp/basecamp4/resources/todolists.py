@@ -113,6 +113,32 @@ class TodolistsResource(Resource):
             into=_m.Todolist,
         )
 
+    async def patch(
+        self,
+        id: int,
+        *,
+        name: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+    ) -> _m.Todolist:
+        """GET, then PUT /todolists/{id}.json
+
+        Change only the fields you pass. A PUT to this path replaces the whole record (a
+        field it is not sent is cleared), so this reads the record first and sends its current
+        values back with your changes: two requests (three with the check). If the record
+        changes in between (its updated_at moves), ConcurrentModification is raised and
+        nothing is written.
+
+        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md#update-a-to-do-list
+        """
+        return await self._patch(
+            "/todolists/{id}.json",
+            read="/todolists/{id}.json",
+            path={"id": id},
+            changes={"name": name, "description": description},
+            sources={},
+            into=_m.Todolist,
+        )
+
     async def reposition(self, todolist_id: int, *, position: int) -> None:
         """PUT /todosets/todolists/{todolist_id}/position.json
 
