@@ -53,13 +53,13 @@ HIGHRISE_MODELS = {
 }
 #: The sandbox serves every case on both /kases/open.xml and /kases/closed.xml, and links
 #: each comment to a note and an email: these records are listed (and exported) twice.
-HIGHRISE_LISTED_TWICE = {"cases", "comments"}
+HIGHRISE_LISTED_TWICE = {"comments"}
 HIGHRISE_COUNTS = {"Person": 510, "Company": 40, "Deal": 40, "Deletion": 30}
 
 #: The sandbox answers completed=true with every to-do (so active and completed listings
 #: both hold each one), and links Campfire lines and question answers to two chats or
 #: questions each.
-BASECAMP4_LISTED_TWICE = {"todos", "campfire_lines", "question_answers"}
+BASECAMP4_LISTED_TWICE = {"campfire_lines", "question_answers"}
 BASECAMP4_MODELS = {
     "people": "Person",
     "projects": "Project",

@@ -608,6 +608,7 @@ class SandboxApp:
         model = self._model(route.model)
         items = self.listed(model.name, filters)
         items = self._query_filter(request, route, model, items)
+        items = self.conv.list_filter(route, request.query, items)
         total = len(items)
         headers: dict[str, str] = {}
         root_attrs = ""

@@ -179,6 +179,12 @@ class Conventions:
     def on_delete(self, store: Store, model: str, record: dict[str, Any]) -> None:
         """After a record is deleted through the API."""
 
+    def list_filter(
+        self, route: Route, query: Mapping[str, str], items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Narrow a list the way the product documents for this endpoint (states...)."""
+        return items
+
 
 class HighriseConventions(Conventions):
     name = "highrise"
@@ -254,6 +260,23 @@ class HighriseConventions(Conventions):
             entry = {"kind": model, "id": record["id"], "deleted_at": datetime.now(UTC)}
             store.add("Deletion", entry)
 
+    def on_fill(self, seeder: Seeder, model: str, record: dict[str, Any]) -> None:
+        # Some seeded cases are open (no closed_at), deterministically by id.
+        if model == "Kase" and "closed_at" in record:
+            closed = record["id"] % 2 == 0
+            record["closed_at"] = (
+                (record.get("updated_at") or seeder.faker.moment()) if closed else None
+            )
+
+    def list_filter(
+        self, route: Route, query: Mapping[str, str], items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        # sections/cases.md: /kases/open.xml lists cases without closed_at, closed.xml the rest.
+        if route.model == "Kase" and route.endpoint.name in ("list_open", "list_closed"):
+            closed = route.endpoint.name == "list_closed"
+            return [r for r in items if (r.get("closed_at") is not None) == closed]
+        return items
+
     def on_create(
         self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]
     ) -> None:
@@ -327,6 +350,19 @@ class Basecamp4Conventions(Conventions):
 
     def not_found(self) -> web.Response:
         return self.error(404, ["Not Found"])
+
+    def list_filter(
+        self, route: Route, query: Mapping[str, str], items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        # sections/todos.md: without parameters only pending to-dos; completed=true: only
+        # completed ones; status= (archived/trashed) shows those, completed or not.
+        if route.model == "Todo" and any(q.name == "completed" for q in route.endpoint.query):
+            if query.get("status") is None:
+                done = query.get("completed", "").lower() == "true"
+                return [r for r in items if bool(r.get("completed")) == done]
+            if query.get("completed", "").lower() == "true":
+                return [r for r in items if r.get("completed")]
+        return items
 
     def pool_size(self, seeder: Seeder, model: str) -> int:
         if model in {m for _, _, m in self.DOCK}:

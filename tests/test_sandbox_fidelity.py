@@ -1,0 +1,44 @@
+"""Sandbox lists that the docs say narrow by state, through the generated clients over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiocamp.sandbox import serve
+
+
+async def _ids(iterator: Any) -> list[int]:
+    return [record.id async for record in iterator]
+
+
+async def test_highrise_open_and_closed_cases_split_by_closed_at() -> None:
+    async with serve("highrise", rate_limit="off", scale=0.2) as sb:
+        kases = {r["id"]: r for r in sb.state.all("Kase")}
+        async with sb.client() as hr:
+            open_ids = await _ids(hr.cases.list_open())
+            closed_ids = await _ids(hr.cases.list_closed())
+    # sections/cases.md: open cases have no closed_at, closed ones do; each case is in one.
+    assert open_ids
+    assert closed_ids
+    assert sorted(open_ids + closed_ids) == sorted(kases)
+    assert all(kases[i]["closed_at"] is None for i in open_ids)
+    assert all(kases[i]["closed_at"] is not None for i in closed_ids)
+
+
+async def test_basecamp4_completed_true_lists_only_completed_todos() -> None:
+    async with serve("basecamp4", rate_limit="off", scale=0.1) as sb:
+        store = sb.state
+        todolist = max(
+            store.ids("Todolist"),
+            key=lambda tl: len(list(store.linked("Todo", {"todolist_id": tl}))),
+        )
+        todos = {r["id"]: r for r in store.linked("Todo", {"todolist_id": todolist})}
+        async with sb.client() as bc:
+            pending = await _ids(bc.todos.list(todolist))
+            done = await _ids(bc.todos.list(todolist, completed=True))
+    # sections/todos.md: no parameter -> pending only; completed=true -> completed only.
+    assert pending
+    assert done
+    assert sorted(pending + done) == sorted(todos)
+    assert not any(todos[i]["completed"] for i in pending)
+    assert all(todos[i]["completed"] for i in done)
