@@ -163,6 +163,8 @@ class Endpoint:
     #: The path starts with ``/{token}``: the client's body token goes there (dropped under
     #: other auth), and the body is sent without the ``<request><token>`` wrapper.
     url_token: bool = False
+    #: A replace-style PUT: also a read-change-write method (see :class:`Patch`).
+    patch: Patch | None = None
 
     @property
     def is_list(self) -> bool:
@@ -176,6 +178,15 @@ class Endpoint:
     def pages_by_number(self) -> bool:
         """List methods take a starting ``page=`` (APIs numbering their pages)."""
         return self.paging is not None and self.paging.style in ("page", "link")
+
+
+@attrs.frozen
+class Patch:
+    """A read-change-write method generated beside a replace-style PUT."""
+
+    name: str
+    #: (PUT parameter wire name, where the record holds its value) where they differ.
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen

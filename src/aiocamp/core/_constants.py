@@ -61,3 +61,6 @@ OFFLOOP_DECODE_BYTES = 256 * 1024
 
 #: ``X-Total-Count`` / ``X-Records`` / ``X-Pages`` above this are treated as unknown.
 MAX_HEADER_COUNT = 2**53
+
+#: Downloads: bytes read and written at a time (memory stays at about this much per file).
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
