@@ -249,3 +249,37 @@ async def test_a_throttled_503_is_retried_after_its_retry_after(serve) -> None:
         status = await bp.statuses.get(1234)
     assert (status.id, status.message, status.user_id) == (71, "Writing the API docs", 1234)
     assert len(calls) == 2
+
+
+async def test_the_sandbox_serves_backpack_in_its_three_styles(caplog) -> None:
+    from aiocamp.sandbox import serve
+
+    caplog.set_level(logging.DEBUG, logger="aiocamp")
+    async with serve("backpack", seed=3, scale=0.2, rate_limit="off") as sb:
+        token = sb.credentials["token"]
+        async with sb.client() as bp:
+            pages = [p async for p in bp.pages.list()]  # /ws/: envelope, body token
+            assert len(pages) == sb.state.counts()["Page"]
+            page = await bp.pages.get(pages[0].id)
+            assert page.id == pages[0].id
+            created = await bp.notes.create(page.id, title="Hotel", body="Staying at the Savoy")
+            assert (created.title, created.body) == ("Hotel", "Staying at the Savoy")
+            with pytest.raises(errors.NotFound):  # success='false' with HTTP 200
+                await bp.pages.get(99999999)
+            reminders = [r async for r in bp.reminders.list()]  # /{token}/: token in the path
+            assert len(reminders) == sb.state.counts()["Reminder"]
+            assert (await bp.users.me()).name
+            users = [u async for u in bp.users.list()]
+            assert len(users) == sb.state.counts()["User"]
+            export = await bp.users.export(users[0].id)
+            assert export.id is not None
+            statuses = [s async for s in bp.statuses.list()]  # dashed REST XML
+            assert len(statuses) == sb.state.counts()["Status"]
+            entries = [j async for j in bp.journal_entries.list(count=5)]
+            assert len(entries) == sb.state.counts()["JournalEntry"]
+        async with sb.client(token="wrong-token") as bad:
+            with pytest.raises(errors.Unauthorized):
+                await bad.users.me()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "/reminders.xml" in logged
+    assert token not in logged

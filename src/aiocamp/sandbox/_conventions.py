@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -441,9 +442,50 @@ class Basecamp4Conventions(Conventions):
         self._file_under(store, record, params)
 
 
+#: Whether the request being served is a Backpack /ws/ call (its reply has the envelope).
+_WS_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("backpack_ws", default=False)
+
+
+class BackpackConventions(Conventions):
+    """Backpack (README.md): /ws/ calls carry ``<request><token>`` and answer inside
+    ``<response success='true'>``, failures included (``success='false'`` with
+    ``<error code=...>``, HTTP 200); the REST paths answer plain XML and HTTP statuses;
+    ``/{token}/...`` paths carry the token themselves (the router checks it)."""
+
+    name = "backpack"
+    subdomain = "sandbox"
+    throttle_status = 503
+
+    def credentials(self, url: str, secrets: Secrets) -> dict[str, Any]:
+        return {"subdomain": self.subdomain, "token": secrets.token, "base_url": url}
+
+    def precheck(self, request: web.Request, route: Route) -> web.StreamResponse | None:
+        # Each request is served in its own task, so the flag is per request.
+        _WS_CALL.set(route.endpoint.path.startswith("/ws/"))
+        return None
+
+    def wrap_reply(self, body: bytes, status: int) -> bytes:
+        if not _WS_CALL.get() or status >= 300:
+            return body
+        inner = body.decode("utf-8").removeprefix(XML_DECL)
+        return f"{XML_DECL}<response success='true'>{inner}</response>".encode()
+
+    def error(self, status: int, messages: list[str]) -> web.Response:
+        if not _WS_CALL.get() or status in (401, 503):
+            return super().error(status, messages)
+        text = escape("; ".join(messages))
+        body = (
+            f"{XML_DECL}<response success='false'><error code='{status}'>{text}</error></response>"
+        )
+        return web.Response(
+            status=200, body=body.encode(), content_type="application/xml", charset="utf-8"
+        )
+
+
 CONVENTIONS: dict[str, type[Conventions]] = {
     "highrise": HighriseConventions,
     "basecamp4": Basecamp4Conventions,
+    "backpack": BackpackConventions,
 }
 
 

@@ -51,13 +51,16 @@ class UsersResource(Resource):
             max_items=max_items,
         )
 
-    async def export(self, id: int) -> _m.UserExport:
-        """GET /{token}/users/{id}/export.xml
+    async def export(self, user_id: int) -> _m.UserExport:
+        """GET /{token}/users/{user_id}/export.xml
 
         Export the pages and reminders a user can reach.
 
         Docs: https://github.com/basecamp/backpack-api/blob/master/sections/users.md#export
         """
         return await self._get(
-            "/{token}/users/{id}/export.xml", path={"id": id}, url_token=True, into=_m.UserExport
+            "/{token}/users/{user_id}/export.xml",
+            path={"user_id": user_id},
+            url_token=True,
+            into=_m.UserExport,
         )
