@@ -105,6 +105,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_core.py", *session.posargs)
     session.run("python", "benchmarks/bench_sandbox.py")
     session.run("python", "benchmarks/bench_decode.py")
+    session.run("python", "benchmarks/bench_export.py")
 
 
 @nox.session(python=PYTHON)
