@@ -470,6 +470,29 @@ class BackpackConventions(Conventions):
         inner = body.decode("utf-8").removeprefix(XML_DECL)
         return f"{XML_DECL}<response success='true'>{inner}</response>".encode()
 
+    def singleton(self, app: SandboxApp, model: str) -> dict[str, Any] | None:
+        if model != "User":
+            return None
+        # users.md "Current user": the token's user is one of the account's users.
+        users = app.store.all("User")
+        return dict(users[0]) if users else None
+
+    def on_fill(self, seeder: Seeder, model: str, record: dict[str, Any]) -> None:
+        if model != "Page":
+            return
+        # A full page (pages.md "Show") holds the notes and lists filed on it, each list
+        # with its items: the stored records, so a page and its listings agree.
+        store = seeder.store
+        pid = record["id"]
+        if "notes" in record:
+            record["notes"] = [dict(n) for n in store.linked("Note", {"page_id": pid})]
+        if "lists" in record:
+            lists = []
+            for found in store.linked("ItemList", {"page_id": pid}):
+                items = store.linked("ListItem", {"page_id": pid, "list_id": found["id"]})
+                lists.append({**found, "items": [dict(i) for i in items]})
+            record["lists"] = lists
+
     def error(self, status: int, messages: list[str]) -> web.Response:
         if not _WS_CALL.get() or status in (401, 503):
             return super().error(status, messages)
