@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from aiocamp.sandbox import serve
 
 
@@ -42,3 +44,39 @@ async def test_basecamp4_completed_true_lists_only_completed_todos() -> None:
     assert sorted(pending + done) == sorted(todos)
     assert not any(todos[i]["completed"] for i in pending)
     assert all(todos[i]["completed"] for i in done)
+
+
+@pytest.mark.parametrize(
+    ("product", "model", "parents"),
+    [
+        ("highrise", "Comment", {"note_id", "email_id"}),
+        ("basecamp4", "CampfireLine", {"chat_id"}),
+        ("basecamp4", "QuestionAnswer", {"question_id"}),
+        ("basecamp_classic", "Post", {"project_id"}),
+        ("basecamp_classic", "CalendarEntry", {"project_id"}),
+    ],
+)
+async def test_records_belong_to_one_parent(product: str, model: str, parents: set[str]) -> None:
+    async with serve(product, rate_limit="off", scale=0.2) as sb:
+        store = sb.state
+        ids = store.ids(model)
+        assert ids
+        for rid in ids:
+            links = store.meta[rid].links
+            held = [(k, v) for k in parents for v in links.get(k, ())]
+            assert len(held) == 1, (model, rid, held)
+
+
+async def test_classic_milestone_and_event_lists_hold_their_own_type() -> None:
+    async with serve("basecamp_classic", rate_limit="off", scale=0.2) as sb:
+        project = max(
+            sb.state.ids("Project"),
+            key=lambda p: len(list(sb.state.linked("CalendarEntry", {"project_id": p}))),
+        )
+        async with sb.client() as bc:
+            every = [r async for r in bc.calendar_entries.list(project)]
+            milestones = [r async for r in bc.calendar_entries.list_milestones(project)]
+            events = [r async for r in bc.calendar_entries.list_events(project)]
+    assert {r.type for r in milestones} == {"Milestone"}
+    assert {r.type for r in events} == {"CalendarEvent"}
+    assert sorted(r.id for r in milestones + events) == sorted(r.id for r in every)

@@ -57,6 +57,9 @@ class Conventions:
     #: Models that are views over others (no records of their own): model -> (sources,
     #: the field naming each record's source model).
     virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {}
+    #: Models whose records belong to one parent of either kind their lists name (a
+    #: Highrise comment is on a note or on an email): other parents get records of their own.
+    single_parent: ClassVar[frozenset[str]] = frozenset()
     #: DELETE endpoints (by name) that only set ``status`` (the record stays readable).
     soft_delete: ClassVar[Mapping[str, str]] = {}
 
@@ -195,6 +198,7 @@ class HighriseConventions(Conventions):
     virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {
         "Party": (("Person", "Company"), "kind")
     }
+    single_parent = frozenset({"Comment"})
     required_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Person": ("first_name",),
         "Company": ("name",),
@@ -541,10 +545,26 @@ class BackpackConventions(Conventions):
         )
 
 
+class BasecampClassicConventions(Conventions):
+    name = "basecamp_classic"
+
+    def list_filter(
+        self, route: Route, query: Mapping[str, str], items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        # calendar_entries.md: the milestones and calendar_events lists hold one type each.
+        kind = {"list_milestones": "Milestone", "list_events": "CalendarEvent"}.get(
+            route.endpoint.name
+        )
+        if route.model == "CalendarEntry" and kind is not None:
+            return [r for r in items if r.get("type") == kind]
+        return items
+
+
 CONVENTIONS: dict[str, type[Conventions]] = {
     "highrise": HighriseConventions,
     "basecamp4": Basecamp4Conventions,
     "backpack": BackpackConventions,
+    "basecamp_classic": BasecampClassicConventions,
 }
 
 

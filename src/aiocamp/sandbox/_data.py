@@ -677,9 +677,18 @@ class Seeder:
             if not combos:
                 continue
             existing = self.store.records.get(model, {})
-            if existing and not is_self(route):
+            keys = {name for name, _ in route.targets}
+            own_parents = model in self.conventions.single_parent and not any(
+                keys & self.store.meta[rid].links.keys() for rid in existing
+            )
+            if existing and not is_self(route) and not own_parents:
                 for rid, rec in existing.items():  # already seeded: file each under a parent
-                    combo = self.rng.choice(combos)
+                    # ... that agrees with the parents it has (a post stays in its project)
+                    links = self.store.meta[rid].links
+                    fits = [c for c in combos if all(v in links.get(k, (v,)) for k, v in c.items())]
+                    if not fits:
+                        continue
+                    combo = self.rng.choice(fits)
                     self.store.link(rid, combo)
                     self.apply_links(rec, combo)
                 continue
