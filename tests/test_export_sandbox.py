@@ -70,6 +70,7 @@ BASECAMP4_MODELS = {
     "question_answers": "QuestionAnswer",
     "campfire_lines": "CampfireLine",
     "card_tables": "CardTable",
+    "cards": "CardTableCard",
     "templates": "Template",
     "lineup_markers": "LineupMarker",
     "message_types": "MessageType",

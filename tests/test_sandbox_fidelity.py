@@ -80,3 +80,22 @@ async def test_classic_milestone_and_event_lists_hold_their_own_type() -> None:
     assert {r.type for r in milestones} == {"Milestone"}
     assert {r.type for r in events} == {"CalendarEvent"}
     assert sorted(r.id for r in milestones + events) == sorted(r.id for r in every)
+
+
+async def test_basecamp4_card_table_lists_answer_with_their_cards() -> None:
+    async with serve("basecamp4", rate_limit="off", scale=0.1) as sb:
+        store = sb.state
+        cards = {
+            c: {r["id"] for r in store.linked("CardTableCard", {"column_id": c})}
+            for c in store.ids("CardTableColumn")
+        }
+        seen: dict[int, set[int]] = {}
+        async with sb.client() as bc:
+            for table_id in store.ids("CardTable"):
+                table = await bc.card_tables.get(table_id)
+                for column in table.lists or ():
+                    assert (await bc.card_table_columns.get(column.id)).id == column.id
+                    seen[column.id] = set(await _ids(bc.card_table_cards.list(column.id)))
+    # every column is some card table's list, and lists its own cards
+    assert seen == cards
+    assert any(seen.values())

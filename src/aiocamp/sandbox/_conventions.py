@@ -447,6 +447,20 @@ class Basecamp4Conventions(Conventions):
                 )
             project["dock"] = dock
             project["status"] = "active"
+        # card_tables.md: a card table's ``lists`` are its columns, each readable and
+        # listing its cards; share the seeded columns out among the card tables.
+        tables = store.all("CardTable")
+        if tables:
+            columns: dict[int, list[dict[str, Any]]] = {t["id"]: [] for t in tables}
+            for j, column in enumerate(store.all("CardTableColumn")):
+                table = tables[j % len(tables)]
+                store.link(column["id"], {"card_table_id": table["id"]})
+                if "parent" in column:
+                    column["parent"] = self._ref("CardTable", table)
+                columns[table["id"]].append(column)
+            for table in tables:
+                if "lists" in table:
+                    table["lists"] = [dict(c) for c in columns[table["id"]]]
 
     def singleton(self, app: SandboxApp, model: str) -> dict[str, Any] | None:
         if model != "Authorization":
