@@ -11,6 +11,7 @@ import asyncio
 import collections
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -298,3 +299,31 @@ async def test_backpack_export_holds_every_sandbox_record(tmp_path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("product", ["highrise", "basecamp4", "basecamp_classic"])
+async def test_with_files_downloads_the_sandbox_bytes_and_nothing_else(product, tmp_path) -> None:
+    from aiocamp.sandbox._app import file_bytes
+
+    async with sandbox.serve(product, rate_limit="off", scale=0.1) as sb:
+        exporter = await run(sb, tmp_path, concurrency=8, with_files=True)
+        stats = sb.stats()
+        base = sb.url
+    assert exporter.state is not None
+    assert [p for p in exporter.state.problems.values() if p["kind"] == "failed"] == []
+    downloaded = [p for p in (tmp_path / "files").rglob("*") if p.is_file()]
+    assert downloaded
+    # every attachment URL in the export names the sandbox, and its file holds its bytes
+    urls: dict[str, str] = {}
+    for jsonl in tmp_path.glob("*.jsonl"):
+        for url in re.findall(r'"(http[^"]*/__sandbox/files/[^"]*)"', jsonl.read_text()):
+            urls[url.rsplit("/", 1)[1]] = url
+    assert urls
+    assert all(u.startswith(base + "/") for u in urls.values())
+    for jsonl in tmp_path.glob("*.jsonl"):
+        assert not re.search(r'"download_url": ?"(?!http://127\.0\.0\.1)', jsonl.read_text())
+    for path in downloaded:
+        rid = path.name.split("-", 1)[0]
+        url = next(u for k, u in urls.items() if k == rid or u.endswith("/" + rid))
+        assert path.read_bytes() == file_bytes(url.split("/__sandbox/", 1)[1]), path
+    assert stats["sandbox_errors"] == 0

@@ -52,6 +52,13 @@ GEARS = (15, 30, 50, 100)  # Basecamp's geared page sizes: page 1, 2, 3, then ev
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8"}
 
 
+def file_bytes(name: str) -> bytes:
+    """The content of a sandbox attachment: deterministic from its path, 1-8 KiB."""
+    digest = hashlib.sha256(name.encode()).digest()
+    size = 1024 + int.from_bytes(digest[:2], "big") % 7168
+    return (digest * (size // len(digest) + 1))[:size]
+
+
 def gear(page: int) -> tuple[int, int]:
     """Offset and size of a geared page (1-based)."""
     start = sum(GEARS[i] if i < len(GEARS) else GEARS[-1] for i in range(page - 1))
@@ -297,6 +304,8 @@ class SandboxApp:
         if op == "reset" and request.method == "POST":
             self.reset()
             return web.json_response({"reset": True, "records": self.store.counts()})
+        if op.startswith("files/") and request.method in ("GET", "HEAD"):
+            return web.Response(body=file_bytes(op), content_type="application/octet-stream")
         return web.json_response(
             {"error": f"no control endpoint {request.method} {op}"}, status=404
         )
@@ -305,6 +314,10 @@ class SandboxApp:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/__sandbox/"):
             return await self.control(request)
+        if "/__sandbox/files/" in request.path:  # Basecamp 4: under the account's URL
+            op = "files/" + request.path.split("/__sandbox/files/", 1)[1]
+            if request.method in ("GET", "HEAD"):
+                return web.Response(body=file_bytes(op), content_type="application/octet-stream")
         s = self.stats
         s.requests += 1
         s.by_method[request.method] += 1

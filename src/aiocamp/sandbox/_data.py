@@ -539,6 +539,9 @@ class Seeder:
                 r.randint(0, 50) if f.name.endswith(("count", "position")) else r.randint(1, 10_000)
             )
         if kind == "str":
+            if f.name == "download_url" or (model == "Attachment" and f.name == "url"):
+                # files are served by the sandbox itself (GET /__sandbox/files/...)
+                return f"{self.base_url}/__sandbox/files/{model.lower()}/{rid}"
             return self.faker.string(f, model, rid)
         if kind == "bool":
             return r.random() < 0.5
