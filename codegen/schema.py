@@ -228,6 +228,7 @@ class BodySpec:
     xml_root: Text | None = None
     xml_scalar: bool = False
     xml_list: bool = False
+    json_root: bool = True
 
 
 @attrs.frozen
@@ -259,6 +260,7 @@ class EndpointSpec:
     status: Status | None = None
     examples: ExamplesSpec | None = None
     follow_location: bool = False
+    cache: bool = True
 
 
 @attrs.frozen
@@ -270,6 +272,7 @@ class ResourceSpec:
     doc: Text
     endpoints: dict[Ident, EndpointSpec]
     models: dict[ClassName, ModelSpec] = attrs.Factory(dict)
+    wire_case: Literal["kebab", "snake"] | None = None
 
 
 @attrs.frozen
@@ -301,6 +304,8 @@ class ProductSpec:
     base_url_params: dict[Ident, ParamSpec] = attrs.Factory(dict)
     default_limit_classes: LimitDefaults = attrs.Factory(lambda: [Ident("default")])
     errors: Literal["http", "backpack_envelope"] = "http"
+    formats: list[Literal["xml", "json"]] | None = None
+    json_mirrors_xml: bool = False
 
 
 #: Every schema class, for the documentation test.

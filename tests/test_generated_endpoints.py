@@ -21,7 +21,7 @@ from aiocamp.core.codecs import CODECS
 from aiocamp.core.limiter import BucketParams
 from codegen.ir import Endpoint, Param, TypeRef
 
-from .generated_support import PRODUCTS, endpoints, models_module, spec
+from .generated_support import PRODUCTS, endpoints, format_arg, formats, models_module, spec
 
 WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = date(2024, 1, 2)
@@ -51,6 +51,7 @@ class Samples:
                 "date": DAY + timedelta(days=n),
                 "datetime_or_date": DAY + timedelta(days=n),
                 "json": {"k": f"v{n}"},
+                "int_or_str": f"user{n}@example.com",
             }[t.name]
         if t.kind == "dict":
             return {"state": f"CA{n}", "zip": f"9{n:04d}"}
@@ -98,13 +99,25 @@ def wire_scalar(value: Any, fmt: str) -> Any:
     return value
 
 
-def reply_for(e: Endpoint, product: str, items: int = 1) -> tuple[int, bytes, str]:
+def reply_for(
+    e: Endpoint, product: str, items: int = 1, fmt: str | None = None
+) -> tuple[int, bytes, str]:
     """A reply of the endpoint's result type; a list result holds ``items`` records."""
-    fmt = spec(product).format
+    fmt = fmt or spec(product).format
     ctype = "application/xml" if fmt == "xml" else "application/json"
     r = e.result
     if r is None:
         return (204 if fmt == "json" else 200), b"", ctype
+    if fmt != spec(product).format:  # JSON mirroring XML: records wrapped in their tag
+        model = r.item if r.is_list else r
+        tag = spec(product).model(model.name).xml_tag if model and model.is_model else None
+        key = tag.replace("-", "_") if tag and e.xml_dashes else tag
+
+        def record(i: int) -> Any:
+            return {key: {"id": i}} if key else {"id": i}
+
+        body = [record(i) for i in range(items)] if r.is_list else record(1)
+        return 200, json.dumps(body).encode(), ctype
     if fmt == "json":
         body: Any = [{"id": i} for i in range(items)] if r.is_list else {}
         if r.is_list and e.result_key:
@@ -122,9 +135,19 @@ def reply_for(e: Endpoint, product: str, items: int = 1) -> tuple[int, bytes, st
 
 
 def cases() -> list[Any]:
+    """Every endpoint of every product, in each wire format its client offers."""
     return [
-        pytest.param(product, resource, e, id=f"{product}:{resource}.{e.name}")
+        pytest.param(
+            product,
+            fmt,
+            resource,
+            e,
+            id=f"{product}:{resource}.{e.name}"
+            if len(formats(product)) == 1
+            else f"{product}[{fmt}]:{resource}.{e.name}",
+        )
         for product in PRODUCTS
+        for fmt in formats(product)
         for resource, e in endpoints(product)
     ]
 
@@ -167,7 +190,9 @@ class RecordingBackend(MemoryLimiterBackend):
         return wait
 
 
-def client_for(product: str, base_url: str, backend: RecordingBackend) -> Any:
+def client_for(
+    product: str, base_url: str, backend: RecordingBackend, fmt: str | None = None
+) -> Any:
     module = importlib.import_module(f"aiocamp.{product}")
     cls = getattr(module, spec(product).client)
     credentials = {"access_token": "tok"} if spec(product).auth[0] == "bearer" else {"token": "tok"}
@@ -179,11 +204,14 @@ def client_for(product: str, base_url: str, backend: RecordingBackend) -> Any:
         # Documented limits, on windows 100 times shorter (email search: 2 per 0.1 s).
         rate_limit=RateLimit(backend=backend, time_scale=0.01),
         **credentials,
+        **({"format": format_arg(product, fmt)} if fmt and format_arg(product, fmt) else {}),
     )
 
 
-@pytest.mark.parametrize(("product", "resource", "e"), CASES)
-async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: Endpoint) -> None:
+@pytest.mark.parametrize(("product", "fmt", "resource", "e"), CASES)
+async def test_endpoint_sends_what_the_spec_says(
+    serve, product, fmt, resource, e: Endpoint
+) -> None:
     """Method, path, query, body, paging and limit classes of one call, seen by a server.
 
     List endpoints get a full first page, with a ``Link: rel="next"`` header too: offset
@@ -203,15 +231,16 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
                 "query": parse_qsl(request.query_string, keep_blank_values=True),
                 "body": await request.read(),
                 "ctype": request.headers.get("Content-Type", ""),
+                "accept": request.headers.get("Accept", ""),
             }
         )
         headers = {}
         if len(received) == 1:
-            status, reply, ctype = reply_for(e, product, first_page)
+            status, reply, ctype = reply_for(e, product, first_page, fmt)
             next_url = request.url.with_query({"page": "2"})
             headers["Link"] = f'<{next_url}>; rel="next"'
         else:
-            status, reply, ctype = reply_for(e, product, 0 if paging.style != "link" else 1)
+            status, reply, ctype = reply_for(e, product, 0 if paging.style != "link" else 1, fmt)
         headers["Content-Type"] = ctype
         return web.Response(status=status, body=reply, headers=headers)
 
@@ -236,7 +265,7 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
             args["filename"] = "logo.png"
 
     backend = RecordingBackend()
-    async with client_for(product, base, backend) as client:
+    async with client_for(product, base, backend, fmt) as client:
         method = getattr(getattr(client, resource), e.name)
         result = method(**args)
         if isinstance(result, PageIterator):
@@ -246,11 +275,16 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
 
     got = received[0]
     assert got["method"] == e.method
+    assert got["accept"] == f"application/{fmt}"
     path = "/" + e.path.split("/", 3)[3] if e.absolute else e.path
     for pp in e.path_params:
         path = path.replace("{" + pp.name + "}", quote(str(args[pp.name]), safe=""))
     assert got["path"] == path
-    assert got["query"] == expected_query(e, args)
+    if paging is not None and paging.style == "page":
+        # Page-numbered lists ask for their first page by number too.
+        assert got["query"] == [*expected_query(e, args), (paging.param, "1")]
+    else:
+        assert got["query"] == expected_query(e, args)
 
     # Paging: what the second request asks for, or that there is none.
     if paging is None:
@@ -290,8 +324,21 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
         assert got["ctype"] == "image/png"
     elif e.body.kind == "multipart":
         assert got["ctype"].startswith("multipart/form-data; boundary=")
-        assert b'name="logo"; filename="logo.png"' in got["body"]
+        assert f'name="{e.body.field_name}"; filename="logo.png"'.encode() in got["body"]
         assert b"\x89PNG-bytes" in got["body"]
+    elif fmt != p.format:  # JSON mirroring XML (Harvest)
+        assert got["ctype"].startswith("application/json")
+        decoded = CODECS[fmt].decode(got["body"])
+        root = e.body.xml_root or ""
+        dashes = e.xml_dashes
+        if e.body.json_root:
+            assert list(decoded) == [root.replace("-", "_") if dashes else root]
+            decoded = next(iter(decoded.values()))
+        wires = {b.wire.replace("-", "_") if dashes else b.wire: b for b in body_params}
+        assert set(decoded) == set(wires)
+        for w, b in wires.items():
+            if b.type.kind == "scalar" and b.type.name != "json":
+                assert decoded[w] == wire_scalar(args[b.name], "json"), b.name
     else:
         decoded = CODECS[p.format].decode(got["body"])
         if p.format == "xml":

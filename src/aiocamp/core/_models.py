@@ -47,7 +47,7 @@ import attrs
 if TYPE_CHECKING:
     import cattrs
 
-from .codecs import XmlArray
+from .codecs import XmlArray, parse_date, parse_datetime
 from .errors import ConfigError, DecodeError
 
 __all__ = [
@@ -225,8 +225,11 @@ def parse_wire_datetime(text: str) -> WireDatetime:
     try:
         value = WireDatetime.fromisoformat(text)
     except ValueError:
-        parsed = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
-        value = WireDatetime.combine(parsed.date(), parsed.time(), UTC)
+        try:
+            parsed = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
+        except ValueError:
+            parsed = parse_datetime(text)  # RFC 822 (Harvest), or ValueError
+        value = WireDatetime.combine(parsed.date(), parsed.time(), parsed.tzinfo or UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value.wire = text
@@ -336,7 +339,7 @@ def _datetime(value: Any) -> Any:
 def _date(value: Any) -> Any:
     if value.__class__ is str:
         try:
-            return date.fromisoformat(value)
+            return parse_date(value)  # ISO 8601, or RFC 822 without time (Harvest)
         except ValueError:
             pass
     elif isinstance(value, datetime):

@@ -91,6 +91,9 @@ class ProductConfig:
     #: Methods whose requests draw from other classes by default (``{"GET": ("reads",)}``);
     #: generated resources apply it (core/_resource.py).
     method_limit_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: JSON replies and bodies follow the XML structure (Harvest); generated resources
+    #: translate between the two (core/_resource.py).
+    json_mirrors_xml: bool = False
 
 
 @dataclass(slots=True)
@@ -111,6 +114,8 @@ class Request:
     multipart: tuple[str, str, bytes, str] | None = None
     limit_classes: tuple[str, ...] | None = None
     idempotent: bool | None = None
+    #: False for a GET that changes state: never answered from (or stored in) the cache.
+    cache: bool = True
 
     def is_idempotent(self) -> bool:
         if self.idempotent is not None:
@@ -466,7 +471,7 @@ class Session:
         """Send one call with limiting, caching and retries; return the decoded reply."""
         call = self._prepare(request)
         budget = self._retry.budget()
-        if self._cache is not None and call.method == "GET":
+        if self._cache is not None and call.method == "GET" and request.cache:
             # A relative path without query names its URL as well as str(url) would, for
             # a third of the cost.
             plain = not request.query and request.path.startswith("/")
