@@ -27,6 +27,7 @@ from .ir import (
     Model,
     PagingSpec,
     Param,
+    Patch,
     Product,
     RateLimitSpec,
     Resource,
@@ -447,6 +448,20 @@ def _endpoint(
         at.at("follow_location").fail("follow_location: needs a POST or PUT with a model result")
     if not spec.cache and spec.method != "GET":
         at.at("cache").fail("cache: false applies to GET endpoints (only GETs are cached)")
+    patch = None
+    if spec.patch is not None:
+        if (
+            spec.method != "PUT"
+            or body is None
+            or body.kind != "fields"
+            or not (result is not None and result.is_model)
+        ):
+            at.at("patch").fail("patch: needs a PUT with a fields: body and a model result")
+        wires = {p.wire for p in body.params} if body is not None else set()
+        for wire in spec.patch.sources:
+            if wire not in wires:
+                at.at("patch", "sources", wire).fail("expected a body parameter's wire name")
+        patch = Patch(spec.patch.name, tuple(spec.patch.sources.items()))
     limits = {r.name for r in product.rate_limits}
     for i, c in enumerate(spec.limit_classes or ()):
         if c not in limits:
@@ -487,6 +502,7 @@ def _endpoint(
         follow_location=spec.follow_location,
         cache=spec.cache,
         xml_dashes=product.json_mirrors_xml and product.wire_case == "kebab",
+        patch=patch,
     )
 
 

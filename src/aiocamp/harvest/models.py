@@ -64,6 +64,7 @@ class WhoAmI(_Model):
     """The company and the user a set of credentials belongs to."""
 
     XML_TAG: ClassVar[str] = "hash"
+
     company: AccountCompany | None = None
     user: CurrentUser | None = None
 
@@ -126,6 +127,7 @@ class Client(_Model):
     """A client company."""
 
     XML_TAG: ClassVar[str] = "client"
+
     id: int | None = None
     name: str | None = None
     active: bool | None = None
@@ -148,6 +150,7 @@ class Contact(_Model):
     """A contact person of a client."""
 
     XML_TAG: ClassVar[str] = "contact"
+
     id: int | None = None
     client_id: int | None = None
     first_name: str | None = None
@@ -165,6 +168,7 @@ class Daily(_Model):
     """One day of a timesheet with what may be added to it."""
 
     XML_TAG: ClassVar[str] = "daily"
+
     for_day: date | None = wire("for_day")
     day_entries: list[DayEntry] | None = wire("day_entries", item="day_entry", xml_array=False)
     projects: list[DailyProject] | None = wire(item="project", xml_array=False)
@@ -175,6 +179,7 @@ class DayEntry(_Model):
     """A time entry as the daily timesheet shows it."""
 
     XML_TAG: ClassVar[str] = "day_entry"
+
     id: int | None = None
     spent_at: date | None = wire("spent_at")
     user_id: int | None = wire("user_id")
@@ -223,6 +228,7 @@ class Timer(_Model):
     """An entry after a timer call, with the confirmed hours of a timer it stopped."""
 
     XML_TAG: ClassVar[str] = "timer"
+
     day_entry: DayEntry | None = wire("day_entry")
     hours_for_previously_running_timer: float | None = wire("hours_for_previously_running_timer")
     """Only when another entry's timer was stopped as a side effect. (read-only)"""
@@ -232,6 +238,7 @@ class ExpenseCategory(_Model):
     """A kind of expense."""
 
     XML_TAG: ClassVar[str] = "expense-category"
+
     id: int | None = None
     name: str | None = None
     unit_name: str | None = None
@@ -248,6 +255,7 @@ class Expense(_Model):
     """One expense entry."""
 
     XML_TAG: ClassVar[str] = "expense"
+
     id: int | None = None
     notes: str | None = None
     total_cost: Decimal | None = None
@@ -273,6 +281,7 @@ class InvoiceItemCategory(_Model):
     """A label for invoice line items."""
 
     XML_TAG: ClassVar[str] = "invoice-item-category"
+
     id: int | None = None
     name: str | None = None
     use_as_expense: bool | None = None
@@ -287,6 +296,7 @@ class InvoiceMessage(_Model):
     """One message sent about an invoice."""
 
     XML_TAG: ClassVar[str] = "invoice-message"
+
     id: int | None = None
     invoice_id: int | None = None
     body: str | None = None
@@ -307,6 +317,7 @@ class Payment(_Model):
     """One payment of an invoice."""
 
     XML_TAG: ClassVar[str] = "payment"
+
     id: int | None = None
     invoice_id: int | None = None
     amount: Decimal | None = None
@@ -322,6 +333,7 @@ class Invoice(_Model):
     """An invoice; lists leave out the line items."""
 
     XML_TAG: ClassVar[str] = "invoice"
+
     id: int | None = None
     client_id: int | None = None
     number: str | None = None
@@ -376,6 +388,7 @@ class User(_Model):
     """A user of the account."""
 
     XML_TAG: ClassVar[str] = "user"
+
     id: int | None = None
     email: str | None = None
     first_name: str | None = None
@@ -400,6 +413,7 @@ class Project(_Model):
     """A project."""
 
     XML_TAG: ClassVar[str] = "project"
+
     id: int | None = None
     client_id: int | None = None
     name: str | None = None
@@ -434,6 +448,7 @@ class TimeEntry(_Model):
     """A time entry as reports list it."""
 
     XML_TAG: ClassVar[str] = "day-entry"
+
     id: int | None = None
     user_id: int | None = None
     project_id: int | None = None
@@ -453,6 +468,7 @@ class TaskAssignment(_Model):
     """A task as assigned to one project."""
 
     XML_TAG: ClassVar[str] = "task-assignment"
+
     id: int | None = None
     project_id: int | None = None
     task_id: int | None = None
@@ -469,6 +485,7 @@ class Task(_Model):
     """A task."""
 
     XML_TAG: ClassVar[str] = "task"
+
     id: int | None = None
     name: str | None = None
     billable_by_default: bool | None = None
@@ -486,6 +503,7 @@ class UserAssignment(_Model):
     """A user as assigned to one project."""
 
     XML_TAG: ClassVar[str] = "user-assignment"
+
     id: int | None = None
     user_id: int | None = None
     project_id: int | None = None
