@@ -38,6 +38,7 @@ from aiocamp.basecamp4.models import (
 from aiocamp.core import _models
 from aiocamp.core._models import WireDatetime, WireModel, codec_of, secret, wire
 from aiocamp.core.codecs import CODECS
+from aiocamp.highrise import Highrise
 from aiocamp.highrise import models as hr_models
 
 from .helpers import FIXTURES
@@ -404,6 +405,34 @@ def test_xml_records_decode_lazily_and_round_trip() -> None:
     assert emails
     assert all(isinstance(e, hr_models.EmailAddress) for e in emails)
     assert hr_models.Person.from_wire(person.to_wire()) == person
+
+
+async def test_xml_drift_over_http_keeps_the_record_and_writes_the_text_back(serve) -> None:
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<person><id type="integer">7</id><first-name>Ann</first-name><author-id>nobody</author-id>
+<contact-data><email-addresses><email-address><id type="integer">1</id>
+<address>ann@example.com</address></email-address></email-addresses></contact-data></person>"""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = await serve(app)
+    url = str(server.make_url(""))
+    async with Highrise(base_url=url, token="t", user_agent=UA) as hr:
+        person = await hr.people.get(7)
+    assert person.id == 7
+    assert person.author_id is None
+    assert person.extra == {"author-id": "nobody"}
+    assert person.contact_data is not None
+    assert (person.contact_data.email_addresses or [])[0].address == "ann@example.com"
+    again = CODECS["xml"].decode(CODECS["xml"].encode({"person": person.to_wire()}))
+    assert again["person"]["author-id"] == "nobody"
+    assert aiocamp.decode_stats() == {"Person.author_id": 1}
+    async with Highrise(base_url=url, token="t", user_agent=UA, strict=True) as hr:
+        with pytest.raises(errors.DecodeError, match=r"Person\.author_id"):
+            await hr.people.get(7)
 
 
 def test_xml_untyped_text_is_converted_and_bad_text_is_drift() -> None:
