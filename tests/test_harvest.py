@@ -357,3 +357,25 @@ def test_resource_wire_case_names_daily_fields_with_underscores(tmp_path: Path) 
     _edit(root, "daily.yaml", lambda d: d.pop("wire_case"))
     changed = load(root, "harvest")
     assert "spent-at" in {f.wire for f in changed.model("DayEntry").fields}
+
+
+async def test_json_daily_with_plain_arrays_decodes(serve) -> None:
+    """Harvest's JSON gives the day's entries and projects as plain arrays (the XML has
+    untyped containers): both shapes decode into the same lists."""
+    body = {
+        "for_day": "2006-10-18",
+        "day_entries": [{"id": 195168, "hours": 2.06, "spent_at": "2006-10-18"}],
+        "projects": [{"id": 3, "name": "Click and Type", "tasks": [{"id": 14, "name": "QA"}]}],
+    }
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_get("/daily", handler)
+    async with harvest(str((await serve(app)).make_url(""))) as h:
+        daily = await h.daily.today()
+    assert daily.for_day == date(2006, 10, 18)
+    assert [(e.id, e.hours) for e in daily.day_entries] == [(195168, 2.06)]
+    assert [t.name for t in daily.projects[0].tasks] == ["QA"]
+    assert daily.extra == {}
