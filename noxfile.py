@@ -85,6 +85,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (printed tables, not tests)."""
     _install(session, "test")
     session.run("python", "benchmarks/bench_core.py", *session.posargs)
+    session.run("python", "benchmarks/bench_sandbox.py")
     session.run("python", "benchmarks/bench_decode.py")
 
 

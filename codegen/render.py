@@ -171,6 +171,9 @@ def write_product(product: Product, src_root: Path) -> Path:
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    from .tables import write_tables  # the sandbox's per-product table (codegen/tables.py)
+
+    write_tables(product, target)
     return target
 
 

@@ -379,3 +379,26 @@ async def test_json_daily_with_plain_arrays_decodes(serve) -> None:
     assert [(e.id, e.hours) for e in daily.day_entries] == [(195168, 2.06)]
     assert [t.name for t in daily.projects[0].tasks] == ["QA"]
     assert daily.extra == {}
+
+
+async def test_the_sandbox_serves_harvest_in_json_and_in_xml() -> None:
+    """The sandbox serves the docs' XML and translates JSON both ways (JSON mirrors XML):
+    the two clients see the same records, and a JSON create is readable in XML."""
+    from aiocamp.sandbox import serve as sandbox
+
+    async with sandbox("harvest", seed=3, scale=0.2, rate_limit="off") as sb:  # noqa: SIM117 - sb.client() needs sb
+        async with sb.client() as hj, sb.client(format="xml") as hx:
+            json_clients = [c async for c in hj.clients.list()]
+            xml_clients = [c async for c in hx.clients.list()]
+            assert json_clients
+            assert [(c.id, c.name) for c in json_clients] == [(c.id, c.name) for c in xml_clients]
+            made = await hj.clients.create(name="Company LLC", currency="Euro - EUR")
+            again = await hx.clients.get(made.id)
+            assert (again.name, again.currency) == ("Company LLC", "Euro - EUR")
+            project = await hj.projects.create(name="SuprGlu", client_id=made.id)
+            # The body goes without its <request> wrapper in JSON and is accepted (201).
+            timer = await hj.daily.add(
+                project_id=project.id, task_id=1, spent_at=date(2024, 1, 2), notes="api"
+            )
+            assert type(timer).__name__ == "Timer"
+            assert sb.credentials["username"] == "sandbox"

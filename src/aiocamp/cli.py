@@ -19,6 +19,7 @@ from aiohttp import web
 from .core import Limit, RateLimit, RetryPolicy
 from .errors import AiocampError
 from .highrise import Highrise
+from .sandbox.cli import register as register_sandbox
 
 DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
 PAGE = 500  # Highrise pages people by 500 (specs/highrise/people.yaml)
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--people", type=_positive_int, default=1200, help="people on the server (>= 1)"
     )
+    register_sandbox(sub)
     return parser
 
 
@@ -155,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return asyncio.run(run_demo(args.people))
+        if hasattr(args, "handler"):  # subcommands added by register(subparsers)
+            return int(args.handler(args))
     except KeyboardInterrupt:
         print("aiocamp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
