@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .core import Limit, RateLimit, RetryPolicy
 from .errors import AiocampError
+from .export.cli import register as register_export
 from .highrise import Highrise
 from .sandbox.cli import register as register_sandbox
 
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--people", type=_positive_int, default=1200, help="people on the server (>= 1)"
     )
+    register_export(sub)
     register_sandbox(sub)
     return parser
 
