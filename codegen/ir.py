@@ -36,6 +36,7 @@ SCALAR_TYPES: dict[str, Scalar] = {
             "datetime_or_date", "datetime | date", (("datetime", "datetime"), ("datetime", "date"))
         ),
         Scalar("json", "Any", (("typing", "Any"),)),
+        Scalar("bytes", "bytes", result_class="bytes"),
     )
 }
 

@@ -207,6 +207,8 @@ def _field(name: str, spec: s.FieldSpec, at: _At, product: Product, models: Mode
         at.at("item").fail("an XML list field needs item: (the element name of each item)")
     if type_.kind == "dict":
         at.at("type").fail("dict[str, str] is for query parameters only")
+    if type_.kind == "scalar" and type_.name == "bytes":
+        at.at("type").fail("bytes is a result type only (a file the reply carries)")
     return Field(
         name=name,
         type=type_,
@@ -227,6 +229,8 @@ def _param(
     if name in RESERVED_PARAMS:
         at.fail(f"parameter name {name!r} is reserved; rename it and set wire:")
     type_ = parse_type(spec.type, at.at("type"), models) or TypeRef("scalar", "str")
+    if type_.kind == "scalar" and type_.name == "bytes":
+        at.at("type").fail("bytes is a result type only (a file the reply carries)")
     if spec.format is not None and type_.name not in ("datetime", "date", "datetime_or_date"):
         at.at("format").fail("format: applies to datetime and date parameters only")
     return Param(

@@ -402,3 +402,34 @@ async def test_the_sandbox_serves_harvest_in_json_and_in_xml() -> None:
             )
             assert type(timer).__name__ == "Timer"
             assert sb.credentials["username"] == "sandbox"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_the_receipt_image_comes_back_as_its_bytes(serve, fmt) -> None:
+    """GET /expenses/{id}/receipt answers the image itself: returned undecoded, and a
+    revalidated (304) copy from the ETag cache is the same bytes."""
+    image = b"\xff\xd8\xff\xe0JFIF-receipt-\x00\x01"
+    seen: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("If-None-Match"))
+        if request.headers.get("If-None-Match") == '"r1"':
+            return web.Response(status=304, headers={"ETag": '"r1"'})
+        return web.Response(body=image, content_type="image/jpeg", headers={"ETag": '"r1"'})
+
+    app = web.Application()
+    app.router.add_get("/expenses/{id}/receipt", handler)
+    async with harvest(str((await serve(app)).make_url("")), fmt) as h:
+        first = await h.expenses.get_receipt(234997)
+        again = await h.expenses.get_receipt(234997)
+    assert first == image
+    assert again == image
+    assert seen == [None, '"r1"']
+
+
+def test_bytes_is_a_result_type_only(tmp_path: Path) -> None:
+    root = _copy_specs(tmp_path)
+    _edit(root, "clients.yaml", lambda d: d["models"]["Client"]["fields"].update(logo="bytes"))
+    with pytest.raises(SpecError) as caught:
+        load(root, "harvest")
+    assert "models.Client.fields.logo.type" in str(caught.value)

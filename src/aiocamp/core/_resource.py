@@ -507,7 +507,10 @@ class Resource:
     async def _call(
         self, method: str, template: str, into: type[Any] | None, optional: bool, o: _Options
     ) -> Any:
-        response = await self._session.request(self._request(method, template, o))
+        request = self._request(method, template, o)
+        if into is bytes:
+            request.raw_reply = True  # a file: its bytes, undecoded
+        response = await self._session.request(request)
         if o.get("follow_location"):
             response = await self._follow_location(response)
         if self._mirror() and o.get("xml_dashes", False):
@@ -542,6 +545,10 @@ class Resource:
 
     def _decode(self, response: Response, into: type[T]) -> T:
         """The reply as ``into``; decode errors gain the status and URL."""
+        if into is bytes:
+            if not isinstance(response.data, bytes):
+                raise response.decode_error(DecodeError("expected a file's bytes"))
+            return response.data  # type: ignore[return-value]
         try:
             data = response.data
             if self._xml():

@@ -171,7 +171,7 @@ class ExpensesResource(Resource):
             xml_dashes=True,
         )
 
-    async def get_receipt(self, id: int, *, of_user: int | UnsetType | None = UNSET) -> None:
+    async def get_receipt(self, id: int, *, of_user: int | UnsetType | None = UNSET) -> bytes:
         """GET /expenses/{id}/receipt
 
         Download the receipt image of an expense.
@@ -181,6 +181,10 @@ class ExpensesResource(Resource):
 
         Docs: https://github.com/harvesthq/api/blob/master/Sections/Expense Tracking.md#get-a-receipt-image-associated-with-an-expense
         """
-        await self._get(
-            "/expenses/{id}/receipt", path={"id": id}, query={"of_user": of_user}, xml_dashes=True
+        return await self._get(
+            "/expenses/{id}/receipt",
+            path={"id": id},
+            query={"of_user": of_user},
+            xml_dashes=True,
+            into=bytes,
         )
