@@ -71,8 +71,12 @@ def test_missing_or_mixed_credentials_are_refused(credentials) -> None:
 
 
 def test_a_product_refuses_credentials_it_has_no_strategy_for() -> None:
-    with pytest.raises(errors.ConfigError, match="do not fit"):
+    with pytest.raises(errors.ConfigError, match=r"credentials \['token'\] do not fit"):
         select_auth(["bearer"], token="t")
+    with pytest.raises(errors.ConfigError, match=r"\['username', 'password'\] do not fit"):
+        select_auth(["bearer"], username="u", password="p")
+    with pytest.raises(errors.ConfigError, match="credentials none do not fit"):
+        select_auth(["bearer"])
     with pytest.raises(errors.ConfigError, match="do not fit"):
         Basecamp4(account_id=1, user_agent=UA)
     assert isinstance(select_auth(["body_token"], token="t"), BodyTokenAuth)

@@ -369,9 +369,10 @@ class SandboxApp:
         pre = conv.precheck(request, route)
         if pre is not None:
             return pre
-        if not conv.authorize(request, route, self.secrets) and not (
-            self.oauth is not None and self.oauth.check_bearer(request)
-        ):
+        authorized = conv.authorize(request, route, self.secrets)
+        if not authorized and "body_token" in self.table.auth:  # Backpack: <token> in the body
+            authorized = conv.authorize_body(await request.read(), self.secrets)
+        if not authorized and not (self.oauth is not None and self.oauth.check_bearer(request)):
             return conv.unauthorized()
         account = raw.pop("_account", None)
         if account is not None and int(account) != conv.account_id:
@@ -845,6 +846,7 @@ class SandboxApp:
             if self._not_modified(request, etag, result.last_modified):
                 self.stats.not_modified += 1
                 return web.Response(status=304, headers=headers)
+        body = self.conv.wrap_reply(body, result.status)
         if body:
             headers["Content-Type"] = self.content_type
         if fault in ("cut", "truncate", "malformed") and body:

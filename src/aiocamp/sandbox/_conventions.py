@@ -19,11 +19,12 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from ._wire import XML_DECL, json_body
+from ._wire import XML_DECL, BodyError, json_body, parse_xml
 
 if TYPE_CHECKING:
     from ._app import SandboxApp
     from ._data import Route, Seeder, Store
+    from ._table import EndpointInfo
 
 
 class Secrets:
@@ -92,6 +93,24 @@ class Conventions:
 
     def password_allowed(self, route: Route) -> bool:
         return True
+
+    def action_for(self, endpoint: EndpointInfo) -> str | None:
+        """How to serve an endpoint (list, get, singleton, create, update, delete, action)
+        when its verb and URL do not say it; None: decide from them."""
+        return None
+
+    def authorize_body(self, body: bytes, secrets: Secrets) -> bool:
+        """Products that authenticate in the body (``body_token``): ``<request><token>``."""
+        try:
+            root, content = parse_xml(body)
+        except BodyError:
+            return False
+        token = content.get("token") if isinstance(content, dict) else None
+        return root == "request" and token == secrets.token
+
+    def wrap_reply(self, body: bytes, status: int) -> bytes:
+        """The reply body as sent: products with an envelope wrap it here (default: as is)."""
+        return body
 
     def precheck(self, request: web.Request, route: Route) -> web.StreamResponse | None:
         """Replies due before authentication (headers the product insists on)."""
