@@ -50,7 +50,7 @@ import attrs
 if TYPE_CHECKING:
     import cattrs
 
-from .codecs import XmlArray
+from .codecs import XmlArray, parse_datetime, rfc822_date
 from .errors import ConfigError, DecodeError
 
 __all__ = [
@@ -232,8 +232,11 @@ def parse_wire_datetime(text: str) -> WireDatetime:
     try:
         value = WireDatetime.fromisoformat(text)
     except ValueError:
-        parsed = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
-        value = WireDatetime.combine(parsed.date(), parsed.time(), UTC)
+        try:
+            parsed = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
+        except ValueError:
+            parsed = parse_datetime(text)  # RFC 822 (Harvest), or ValueError
+        value = WireDatetime.combine(parsed.date(), parsed.time(), parsed.tzinfo or UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value.wire = text
@@ -345,7 +348,8 @@ def _plain_date(text: str) -> Any:
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        return MISMATCH
+        found = rfc822_date(text)  # Harvest's daily payloads: "Wed, 18 Oct 2006"
+        return MISMATCH if found is None else found
     return value if len(text) == 10 and value.isoformat() == text else MISMATCH
 
 

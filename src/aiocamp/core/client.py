@@ -19,9 +19,11 @@ class BaseClient:
 
     product: ClassVar[ProductConfig]
 
-    def __init__(self, settings: ClientSettings) -> None:
+    def __init__(self, settings: ClientSettings, product: ProductConfig | None = None) -> None:
+        """``product``: this client's own facts when they differ from the class's (a client
+        built with another wire format)."""
         self.settings = settings
-        self.session = Session(self.product, settings)
+        self.session = Session(product or self.product, settings)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.session.base_url!r}, auth={self.session.auth!r})"

@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.parsers import expat
 from xml.parsers.expat import ExpatError
@@ -75,18 +76,45 @@ class XmlArray(list[Any]):
 
 
 def parse_datetime(text: str) -> datetime:
-    """ISO 8601 (``Z`` or offset; naive values are UTC)."""
+    """ISO 8601 (``Z`` or offset; naive values are UTC), or RFC 822 as Harvest's daily
+    payloads send it (``Thu, 17 Nov 2011 10:19:57 +0000``)."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        value = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
+        value = _rfc822_datetime(text) or datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
 
 
 def parse_date(text: str) -> date:
-    return date.fromisoformat(text)
+    """ISO 8601, or RFC 822 without the time (``Wed, 18 Oct 2006``, Harvest)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        found = rfc822_date(text)
+        if found is None:
+            raise
+        return found
+
+
+def _rfc822_datetime(text: str) -> datetime | None:
+    if "," not in text:
+        return None
+    try:
+        return parsedate_to_datetime(text.strip())
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def rfc822_date(text: str) -> date | None:
+    """``Wed, 18 Oct 2006`` as a date (None when the text is not of that form)."""
+    if "," not in text:
+        return None
+    try:
+        return datetime.strptime(text.strip(), "%a, %d %b %Y").date()
+    except ValueError:
+        return None
 
 
 def format_datetime(value: datetime) -> str:

@@ -91,6 +91,9 @@ class ProductConfig:
     #: Methods whose requests draw from other classes by default (``{"GET": ("reads",)}``);
     #: generated resources apply it (core/_resource.py).
     method_limit_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: JSON replies and bodies follow the XML structure (Harvest); generated resources
+    #: translate between the two (core/_resource.py).
+    json_mirrors_xml: bool = False
 
 
 @dataclass(slots=True)
@@ -114,6 +117,10 @@ class Request:
     #: Body-token auth: False when the credential travels elsewhere (in the path), so the
     #: body is sent as it is instead of inside ``<request><token>``.
     token_in_body: bool = True
+    #: False for a GET that changes state: never answered from (or stored in) the cache.
+    cache: bool = True
+    #: The reply is a file (Harvest's receipt image): its bytes are the data, undecoded.
+    raw_reply: bool = False
 
     def is_idempotent(self) -> bool:
         if self.idempotent is not None:
@@ -481,7 +488,7 @@ class Session:
         """Send one call with limiting, caching and retries; return the decoded reply."""
         call = self._prepare(request)
         budget = self._retry.budget()
-        if self._cache is not None and call.method == "GET":
+        if self._cache is not None and call.method == "GET" and request.cache:
             # A relative path without query names its URL as well as str(url) would, for
             # a third of the cost.
             plain = not request.query and request.path.startswith("/")
@@ -571,9 +578,12 @@ class Session:
         if reply.status == 304 and entry is not None:
             # The backend's get() already counted this entry as recently used.
             self.stats.not_modified += 1
-            return _Outcome(response=await self._from_cache(entry, reply.url))
+            raw = call.request.raw_reply
+            return _Outcome(response=await self._from_cache(entry, reply.url, raw))
         if 200 <= reply.status < 300:
-            return _Outcome(response=await self._success(reply, call.cache_key))
+            return _Outcome(
+                response=await self._success(reply, call.cache_key, call.request.raw_reply)
+            )
         error, retry_after = self._http_error(call, reply)
         unauthorized = headers if reply.status == 401 and self._has_credentials else None
         return _Outcome(error=error, retry_after=retry_after, unauthorized=unauthorized)
@@ -665,8 +675,8 @@ class Session:
             self._scrubber,
         )
 
-    async def _success(self, reply: _Reply, key: str | None) -> Response:
-        data = await self._decode(reply.body, reply.status, reply.url)
+    async def _success(self, reply: _Reply, key: str | None, raw: bool = False) -> Response:
+        data = reply.body if raw else await self._decode(reply.body, reply.status, reply.url)
         if self.product.errors == "backpack_envelope":
             self._check_envelope(data, reply)
             data = unwrap_envelope(data)
@@ -678,11 +688,11 @@ class Session:
                 await self._cache.set(key, CacheEntry(etag, modified, kept, reply.body))
         return self._response(reply.status, reply.headers, data, reply.url, reply.body)
 
-    async def _from_cache(self, entry: CacheEntry, url: URL) -> Response:
+    async def _from_cache(self, entry: CacheEntry, url: URL, raw: bool = False) -> Response:
         # Decoded afresh from the stored bytes: what a 304 serves is exactly what the
         # server sent, whatever the caller did to an earlier result.
-        data = await self._decode(entry.body, 200, url)
-        if self.product.errors == "backpack_envelope":
+        data = entry.body if raw else await self._decode(entry.body, 200, url)
+        if not raw and self.product.errors == "backpack_envelope":
             data = unwrap_envelope(data)
         headers = CIMultiDict(entry.headers)
         return self._response(200, headers, data, url, entry.body, from_cache=True)

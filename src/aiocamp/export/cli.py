@@ -73,6 +73,13 @@ TARGETS: dict[str, Target] = {
         "token",
         "AIOCAMP_BASECAMP_CLASSIC_TOKEN",
     ),
+    "harvest": Target(
+        "aiocamp.harvest",
+        "Harvest",
+        ("--subdomain", "subdomain", str),
+        "access_token",
+        "AIOCAMP_HARVEST_TOKEN",
+    ),
     "basecamp4": Target(
         "aiocamp.basecamp4",
         "Basecamp4",
