@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .core import Limit, RateLimit, RetryPolicy
 from .highrise import Highrise
+from .oauth.cli import register as register_oauth
 
 DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
 PAGE = 500  # Highrise pages people by 500 (specs/highrise/people.yaml)
@@ -119,9 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="walk a local Highrise-shaped server with the client")
     demo.add_argument("--people", type=int, default=1200)
+    register_oauth(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return asyncio.run(run_demo(args.people))
+    if hasattr(args, "handler"):  # subcommands added by register(subparsers)
+        return int(args.handler(args))
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -312,6 +312,8 @@ class Session:
                     ) from None
                 self.stats.limiter_wait += waited
                 remaining = deadline - time.monotonic()
+            if self._has_credentials:
+                await self._auth.prepare()
             headers = self._headers(content_type, entry.validators() if entry else {})
             retry_after: float | None = None
             try:

@@ -1,0 +1,520 @@
+"""OAuth 2 (issue 14): flows, the token provider's single-flight refresh, the stores, the
+CLI, all over real HTTP against the sandbox's OAuth server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import stat
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from aiocamp.basecamp4 import Basecamp4
+from aiocamp.core.auth import select_auth
+from aiocamp.errors import AuthError, ConfigError
+from aiocamp.oauth import (
+    FileTokenStore,
+    TokenProvider,
+    login,
+    refresh_grant,
+    stored_credentials,
+)
+from aiocamp.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+
+from .oauth_support import ACCOUNT, UA, read_store, run_python, save, start_site, subprocess_env
+
+
+def client(store: FileTokenStore, **kw: object) -> Basecamp4:
+    creds = stored_credentials("basecamp4", store=store)
+    assert creds is not None
+    creds.update(kw)
+    return Basecamp4(user_agent=UA, rate_limit=None, cache=None, **creds)  # type: ignore[arg-type]
+
+
+async def follow(url: str) -> tuple[int, str]:
+    """What a browser does with the printed URL: follow redirects to the callback page."""
+    async with aiohttp.ClientSession() as http, http.get(url) as reply:
+        return reply.status, await reply.text()
+
+
+# -- the login flow ---------------------------------------------------------------------
+
+
+async def test_login_flow_stores_grant_and_lists_accounts(serve, tmp_path):
+    site = await start_site(serve)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    urls: asyncio.Queue[str] = asyncio.Queue()
+    task = asyncio.create_task(
+        login(
+            "basecamp4",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+            store=store,
+            server_url=site.url,
+            on_url=urls.put_nowait,
+            wait=10,
+        )
+    )
+    url = await asyncio.wait_for(urls.get(), 5)
+    assert url.startswith(site.url + "/authorization/new?")
+    assert "state=" in url
+    assert "type=web_server" in url
+    assert SANDBOX_CLIENT_SECRET not in url
+    status, page = await follow(url)
+    assert status == 200
+    assert "authorized" in page
+    grant = await task
+    assert grant.accounts[0]["product"] == "bc3"
+    assert grant.accounts[0]["href"] == f"{site.url}/{ACCOUNT}"
+    assert site.oauth.counts["code_exchanges"] == 1
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    # The stored grant works with a generated client, through stored_credentials().
+    async with client(store) as bc:
+        project = await bc.projects.get(7)
+        me = await bc.authorization.get()
+    assert project.id == 7
+    assert [a.id for a in me.accounts] == [ACCOUNT]
+
+
+async def test_callback_with_wrong_state_is_rejected(serve, tmp_path):
+    site = await start_site(serve)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    urls: asyncio.Queue[str] = asyncio.Queue()
+    task = asyncio.create_task(
+        login(
+            "basecamp4",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+            store=store,
+            server_url=site.url,
+            on_url=urls.put_nowait,
+            wait=10,
+        )
+    )
+    url = await asyncio.wait_for(urls.get(), 5)
+    # Get a genuine code, but deliver it with a forged state (a CSRF attempt).
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url, allow_redirects=False) as reply:
+            callback = aiohttp.client.URL(reply.headers["Location"])
+        forged = callback.update_query(state="forged-by-someone-else")
+        async with http.get(forged) as reply:
+            assert reply.status == 400
+        async with http.get(callback.without_query_params("state")) as reply:
+            assert reply.status == 400
+        assert not task.done()
+        assert site.oauth.counts["code_exchanges"] == 0  # no exchange for a forged callback
+        assert not store.path.exists()
+        async with http.get(callback) as reply:  # the genuine one still completes
+            assert reply.status == 200
+    await task
+    assert site.oauth.counts["code_exchanges"] == 1
+
+
+async def test_denied_authorization_ends_login_with_auth_error(serve, tmp_path):
+    site = await start_site(serve, auto_consent=False)
+    urls: asyncio.Queue[str] = asyncio.Queue()
+    task = asyncio.create_task(
+        login(
+            "basecamp4",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+            store=FileTokenStore(tmp_path / "t.json"),
+            server_url=site.url,
+            on_url=urls.put_nowait,
+            wait=10,
+        )
+    )
+    status, _ = await follow(await asyncio.wait_for(urls.get(), 5))
+    assert status == 403
+    with pytest.raises(AuthError, match="access_denied"):
+        await task
+
+
+async def test_token_requests_are_form_bodies_never_urls(serve, tmp_path):
+    site = await start_site(serve)
+    grant = site.grant(expired=True)
+    fresh = await refresh_grant(grant)
+    assert fresh.token.access_token != grant.token.access_token
+    posts = [r for r in site.requests if r[0] == "POST"]
+    assert posts == [("POST", "/authorization/token", "")]
+
+
+async def test_cli_login_then_accounts(serve, tmp_path):
+    """`python -m aiocamp login basecamp4`, driven like a user with a browser would."""
+    site = await start_site(serve)
+    path = tmp_path / "tokens.json"
+    env = {"AIOCAMP_CLIENT_ID": SANDBOX_CLIENT_ID, "AIOCAMP_CLIENT_SECRET": SANDBOX_CLIENT_SECRET}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aiocamp",
+        "login",
+        "basecamp4",
+        "--server-url",
+        site.url,
+        "--store",
+        str(path),
+        "--timeout",
+        "20",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=subprocess_env(**env),
+    )
+    assert proc.stdout is not None
+    url = ""
+    while not url.startswith("http"):
+        line = await asyncio.wait_for(proc.stdout.readline(), 20)
+        assert line, "login exited before printing the URL"
+        url = line.decode().strip()
+    assert (await follow(url))[0] == 200
+    out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()
+    assert str(ACCOUNT) in out.decode()
+    assert SANDBOX_CLIENT_SECRET not in out.decode() + err.decode()
+    assert read_store(path)["grants"]["launchpad"]["accounts"][0]["id"] == ACCOUNT
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aiocamp",
+        "accounts",
+        "--store",
+        str(path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=subprocess_env(),
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()
+    assert "bc3" in out.decode()
+    assert str(ACCOUNT) in out.decode()
+    assert site.oauth.counts["rejected_bearer"] == 0
+
+
+async def test_cli_login_without_client_credentials_explains(tmp_path):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aiocamp",
+        "login",
+        "basecamp4",
+        "--store",
+        str(tmp_path / "t"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={k: v for k, v in subprocess_env().items() if not k.startswith("AIOCAMP_CLIENT")},
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 2
+    assert "AIOCAMP_CLIENT_ID" in err.decode()
+
+
+# -- the token provider -----------------------------------------------------------------
+
+
+async def test_500_concurrent_calls_with_expired_token_refresh_once(serve, tmp_path):
+    site = await start_site(serve)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    await save(store, site.grant(expired=True))
+    async with client(store) as bc:
+        projects = await asyncio.gather(*(bc.projects.get(i) for i in range(500)))
+    assert [p.id for p in projects] == list(range(500))
+    assert site.oauth.counts["refreshes"] == 1
+    assert site.api_calls == 500
+    assert site.oauth.counts["rejected_bearer"] == 0  # refreshed before, not after, a 401
+    stored = read_store(store.path)["grants"]["launchpad"]["token"]
+    assert stored["access_token"] in site.oauth._access
+
+
+async def test_401_refreshes_once_and_replays_once(serve, tmp_path):
+    site = await start_site(serve)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    await save(store, site.grant(lifetime=3600))
+    async with client(store) as bc:
+        await bc.projects.get(1)
+        site.oauth.expire_access_tokens()  # the server drops the token before its time
+        got = await asyncio.gather(*(bc.projects.get(i) for i in range(50)))
+        assert len(got) == 50
+        assert site.oauth.counts["refreshes"] == 1
+        # A token the server keeps refusing is not refreshed in a loop: one retry, then 401.
+        site.oauth.settings.launchpad_token_lifetime = 0
+        site.oauth.expire_access_tokens()
+        from aiocamp.errors import Unauthorized
+
+        with pytest.raises(Unauthorized):
+            await bc.projects.get(2)
+    assert site.oauth.counts["refreshes"] == 2
+
+
+async def test_token_is_renewed_shortly_before_expiry(serve, tmp_path):
+    site = await start_site(serve, launchpad_token_lifetime=2)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    await save(store, site.grant(lifetime=2))
+    async with client(store) as bc:
+        await bc.projects.get(1)
+        assert site.oauth.counts["refreshes"] == 0
+        await asyncio.sleep(2.1)
+        await bc.projects.get(1)
+    assert site.oauth.counts["refreshes"] == 1
+    assert site.oauth.counts["rejected_bearer"] == 0
+
+
+_WORKER = r"""
+import asyncio, hashlib, sys
+from aiocamp.basecamp4 import Basecamp4
+from aiocamp.oauth import stored_credentials, FileTokenStore
+
+async def main():
+    store = FileTokenStore(sys.argv[1])
+    creds = stored_credentials("basecamp4", store=store)
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    async with Basecamp4(user_agent="worker (dev@example.com)", rate_limit=None, cache=None,
+                         **creds) as bc:
+        got = await asyncio.gather(*(bc.projects.get(i) for i in range(20)))
+    tokens = creds["token_provider"]
+    print(len(got), tokens.refreshes,
+          hashlib.sha256(tokens.grant.token.access_token.encode()).hexdigest()[:12], flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_two_processes_sharing_a_file_store_refresh_once(serve, tmp_path):
+    site = await start_site(serve, token_delay=0.3)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    await save(store, site.grant(expired=True))
+    procs = [await run_python(_WORKER, str(store.path)) for _ in range(2)]
+    for p in procs:
+        assert p.stdout is not None
+        assert (await asyncio.wait_for(p.stdout.readline(), 30)).strip() == b"ready"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write(b"go\n")
+        await p.stdin.drain()
+    outs = [await asyncio.wait_for(p.communicate(), 30) for p in procs]
+    results = [out.decode().split() for out, _ in outs]
+    assert all(p.returncode == 0 for p in procs), [err.decode() for _, err in outs]
+    assert site.oauth.counts["refreshes"] == 1
+    assert sorted(int(r[1]) for r in results) == [0, 1]  # one refreshed, one reused it
+    assert results[0][2] == results[1][2]  # both ended with the same access token
+    assert [int(r[0]) for r in results] == [20, 20]
+
+
+async def test_invalid_grant_raises_auth_error_and_keeps_stored_token(serve, tmp_path):
+    site = await start_site(serve)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    grant = site.grant(expired=True)
+    await save(store, grant)
+    assert grant.token.refresh_token is not None
+    site.oauth.revoke(grant.token.refresh_token)
+    before = store.path.read_bytes()
+    async with client(store) as bc:
+        with pytest.raises(AuthError) as info:
+            await bc.projects.get(1)
+    message = str(info.value)
+    assert info.value.error == "invalid_grant"
+    assert "invalid_grant" in message
+    assert "aiocamp login" in message
+    assert "left as it was" in message
+    assert grant.token.refresh_token not in message
+    assert SANDBOX_CLIENT_SECRET not in message
+    assert store.path.read_bytes() == before
+
+
+async def test_spent_refresh_token_is_invalid_grant(serve):
+    site = await start_site(serve)
+    grant = site.grant(expired=True)
+    await refresh_grant(grant)  # rotates: the old refresh token is now spent
+    with pytest.raises(AuthError, match="invalid_grant"):
+        await refresh_grant(grant)
+    assert site.oauth.counts["invalid_grant"] == 1
+
+
+async def test_no_token_or_secret_in_any_debug_log_line(serve, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    site = await start_site(serve)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    urls: asyncio.Queue[str] = asyncio.Queue()
+    task = asyncio.create_task(
+        login(
+            "basecamp4",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+            store=store,
+            server_url=site.url,
+            on_url=urls.put_nowait,
+            wait=10,
+        )
+    )
+    url = await asyncio.wait_for(urls.get(), 5)
+    code_url = ""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url, allow_redirects=False) as reply:
+            code_url = reply.headers["Location"]
+        async with http.get(aiohttp.client.URL(code_url).update_query(state="x")) as reply:
+            assert reply.status == 400
+        async with http.get(code_url) as reply:
+            assert reply.status == 200
+    grant = await task
+    async with client(store) as bc:
+        site.oauth.expire_access_tokens()  # 401 -> refresh -> replay
+        await bc.projects.get(1)
+        site.oauth.expire_access_tokens()
+        stored = await store.load("launchpad")
+        assert stored is not None
+        assert stored.token.refresh_token is not None
+        site.oauth.revoke(stored.token.refresh_token)  # next: 401 -> invalid_grant
+        with pytest.raises(AuthError):
+            await bc.projects.get(1)
+    code = aiohttp.client.URL(code_url).query["code"]
+    secrets = {
+        SANDBOX_CLIENT_SECRET,
+        code,
+        *site.oauth._access,
+        *site.oauth._spent,
+        *site.oauth._refresh,
+        grant.token.access_token,
+    }
+    assert len(secrets) >= 6
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("refreshed" in line for line in lines)  # there was DEBUG output to check
+    for line in lines:
+        for secret in secrets:
+            assert secret not in line, f"secret leaked in log line: {line[:80]}"
+
+
+# -- stores -----------------------------------------------------------------------------
+
+
+async def test_file_store_is_private_and_replaced_atomically(serve, tmp_path):
+    site = await start_site(serve)
+    store = FileTokenStore(tmp_path / "sub" / "tokens.json")
+    await save(store, site.grant())
+    assert stat.S_IMODE(os.stat(store.path.parent).st_mode) == 0o700
+    first = os.stat(store.path)
+    assert stat.S_IMODE(first.st_mode) == 0o600
+    await save(store, site.grant(), key="other")
+    second = os.stat(store.path)
+    assert second.st_ino != first.st_ino  # a new file renamed over the old, never rewritten
+    assert sorted(p.name for p in store.path.parent.iterdir()) == [
+        "tokens.json",
+        "tokens.json.lock",
+    ]  # no temporary file left behind
+    assert await store.keys() == ["launchpad", "other"]
+    os.chmod(store.path, 0o644)
+    assert await store.load("launchpad") is not None
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    await store.delete("other")
+    assert await store.keys() == ["launchpad"]
+
+
+async def test_file_store_garbage_is_a_typed_error(tmp_path):
+    path = tmp_path / "tokens.json"
+    path.write_text("{not json")
+    with pytest.raises(AuthError, match="not valid JSON"):
+        await FileTokenStore(path).load("launchpad")
+    path.write_text('{"grants": {"launchpad": {"provider": 1}}}')
+    with pytest.raises(AuthError, match="malformed"):
+        await FileTokenStore(path).load("launchpad")
+    assert stored_credentials("basecamp4", store=FileTokenStore(tmp_path / "none.json")) is None
+
+
+async def test_no_stored_grant_is_a_clear_error(tmp_path):
+    provider = TokenProvider(FileTokenStore(tmp_path / "t.json"), "launchpad")
+    with pytest.raises(AuthError, match="aiocamp login"):
+        await provider.access_token()
+
+
+@pytest.mark.redis
+async def test_redis_store_single_refresh_across_stores(serve, redis_server):
+    from redis.asyncio import Redis
+
+    from aiocamp.oauth import RedisTokenStore
+
+    site = await start_site(serve, token_delay=0.2)
+    redis = Redis(port=redis_server.port)
+    prefix = f"test-oauth-{os.getpid()}-{id(site)}:"
+    try:
+        stores = [RedisTokenStore(redis, prefix=prefix) for _ in range(2)]
+        async with stores[0].lock("launchpad"):
+            await stores[0].save("launchpad", site.grant(expired=True))
+        providers = [TokenProvider(s, "launchpad") for s in stores]
+        tokens = await asyncio.gather(*(p.access_token() for p in providers for _ in range(20)))
+        assert len(set(tokens)) == 1
+        assert site.oauth.counts["refreshes"] == 1
+        assert sorted(p.refreshes for p in providers) == [0, 1]
+        assert await stores[1].keys() == ["launchpad"]
+        await stores[1].delete("launchpad")
+        assert await stores[0].load("launchpad") is None
+    finally:
+        await redis.aclose()
+
+
+# -- Harvest ----------------------------------------------------------------------------
+
+
+async def test_harvest_login_and_refresh(serve, tmp_path):
+    site = await start_site(serve, harvest_token_lifetime=60)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    urls: asyncio.Queue[str] = asyncio.Queue()
+    task = asyncio.create_task(
+        login(
+            "harvest",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+            store=store,
+            server_url=site.url,
+            on_url=urls.put_nowait,
+            wait=10,
+        )
+    )
+    url = await asyncio.wait_for(urls.get(), 5)
+    assert url.startswith(site.url + "/oauth2/authorize?")
+    assert "response_type=code" in url
+    assert (await follow(url))[0] == 200
+    grant = await task
+    assert grant.token.expires_in == 60
+    provider = TokenProvider(store, "harvest")
+    assert await provider.access_token() == grant.token.access_token  # fresh: no refresh
+    assert await provider.renew(grant.token.access_token)  # as after a 401
+    assert await provider.access_token() != grant.token.access_token
+    assert site.oauth.refreshes_by_provider == {"launchpad": 0, "harvest": 1}
+    creds = stored_credentials("harvest", store=store)
+    assert creds is not None
+    assert creds["base_url"] == site.url
+
+
+# -- wiring -----------------------------------------------------------------------------
+
+
+def test_token_provider_needs_a_bearer_product(tmp_path):
+    provider = TokenProvider(FileTokenStore(tmp_path / "t.json"), "launchpad")
+    with pytest.raises(ConfigError, match="bearer"):
+        select_auth(("basic_token",), token_provider=provider)
+    with pytest.raises(ConfigError):
+        select_auth(("bearer",), token_provider=provider, access_token="x")
+    strategy = select_auth(("bearer",), token_provider=provider)
+    assert "Secret" not in repr(strategy) or "***" in repr(strategy)
+    assert hashlib.sha256(b"x").hexdigest()[:4] not in repr(provider)
+
+
+def test_secrets_never_in_reprs(tmp_path):
+    from aiocamp.oauth import Grant, Token
+
+    grant = Grant(
+        "launchpad",
+        "https://x/t",
+        "id",
+        "client-secret-value",
+        Token("access-value", "refresh-value"),
+    )
+    for text in (repr(grant), str(grant), repr(grant.token)):
+        for secret in ("client-secret-value", "access-value", "refresh-value"):
+            assert secret not in text
+    assert Path(tmp_path).exists()
