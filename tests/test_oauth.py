@@ -518,3 +518,88 @@ def test_secrets_never_in_reprs(tmp_path):
         for secret in ("client-secret-value", "access-value", "refresh-value"):
             assert secret not in text
     assert Path(tmp_path).exists()
+
+
+async def test_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token(serve, tmp_path):
+    site = await start_site(serve, token_delay=0.3)
+    store = FileTokenStore(tmp_path / "tokens.json")
+    await save(store, site.grant(expired=True))
+    provider = TokenProvider(store, "launchpad")
+    caller = asyncio.create_task(provider.access_token())
+    await asyncio.sleep(0.1)  # the refresh request is at the server now
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await asyncio.sleep(0.4)
+    stored = await store.load("launchpad")
+    assert stored is not None
+    assert not stored.token.expires_soon()  # the rotated grant was saved all the same
+    assert await provider.access_token() == stored.token.access_token
+    assert site.oauth.counts["refreshes"] == 1
+    assert site.oauth.counts["invalid_grant"] == 0
+
+
+async def test_sandbox_token_endpoint_answers_bad_requests_with_oauth_errors(serve):
+    site = await start_site(serve)
+    ok = {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET}
+    cases = [
+        ("/authorization/token", {**ok, "client_secret": "wrong"}, 401, "invalid_client"),
+        ("/authorization/token", {**ok, "grant_type": "password"}, 400, "unsupported_grant_type"),
+        (
+            "/authorization/token",
+            {**ok, "type": "web_server", "code": "nope"},
+            400,
+            "invalid_grant",
+        ),
+        (
+            "/authorization/token",
+            {**ok, "type": "refresh", "refresh_token": "x"},
+            400,
+            "invalid_grant",
+        ),
+        ("/oauth2/token", {**ok, "grant_type": "refresh_token"}, 400, "invalid_grant"),
+    ]
+    async with aiohttp.ClientSession() as http:
+        for path, form, status, error in cases:
+            async with http.post(site.url + path, data=form) as reply:
+                assert reply.status == status, (path, form)
+                assert (await reply.json())["error"] == error
+        # Harvest wants a form body; JSON and garbage are refused, never a crash.
+        async with http.post(site.url + "/oauth2/token", json=ok) as reply:
+            assert reply.status == 400
+        async with http.post(
+            site.url + "/authorization/token",
+            data=b"\xff\x00garbage",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as reply:
+            assert reply.status in (400, 401)
+        async with http.get(
+            site.url + "/authorization/new?client_id=nope&type=web_server"
+        ) as reply:
+            assert reply.status == 400
+        async with http.get(
+            site.url + "/authorization.json", headers={"Authorization": "Bearer nope"}
+        ) as reply:
+            assert reply.status == 401
+        # The legacy shape, parameters in the query, still exchanges a code.
+        legacy = await http.get(
+            site.url + "/authorization/new",
+            params={
+                "type": "web_server",
+                "client_id": SANDBOX_CLIENT_ID,
+                "redirect_uri": "http://127.0.0.1:9/cb",
+            },
+            allow_redirects=False,
+        )
+        code = aiohttp.client.URL(legacy.headers["Location"]).query["code"]
+        async with http.post(
+            site.url + "/authorization/token",
+            params={
+                **ok,
+                "type": "web_server",
+                "code": code,
+                "redirect_uri": "http://127.0.0.1:9/cb",
+            },
+        ) as reply:
+            assert reply.status == 200
+            assert (await reply.json())["token_type"] == "Bearer"

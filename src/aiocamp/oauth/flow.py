@@ -105,7 +105,7 @@ class AuthorizationCodeFlow:
             **extra,
         )
         data = await _post_form(
-            self.provider,
+            self.provider.name,
             self.provider.token_url,
             body,
             "code exchange",
@@ -154,9 +154,8 @@ async def refresh_grant(
         client_secret=grant.client_secret,
         **extra,
     )
-    provider = OAuthProvider(grant.provider, "", grant.token_url, grant.accounts_url)
     data = await _post_form(
-        provider,
+        grant.provider,
         grant.token_url,
         body,
         "token refresh",
@@ -199,7 +198,7 @@ async def fetch_accounts(
 
 
 async def _post_form(
-    provider: OAuthProvider,
+    provider: str,
     token_url: str,
     body: str,
     what: str,
@@ -217,7 +216,7 @@ async def _post_form(
         "User-Agent": user_agent,
     }
     status, raw = await _send("POST", url, headers, body.encode(), session)
-    return _decode(provider.name, what, status, raw, secrets)
+    return _decode(provider, what, status, raw, secrets)
 
 
 async def _send(

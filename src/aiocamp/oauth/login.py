@@ -28,6 +28,9 @@ CALLBACK_PATH = "/callback"
 #: Seconds ``aiocamp login`` waits for the browser to come back.
 LOGIN_TIMEOUT = 300.0
 
+#: authlib's codes for a callback that does not answer our authorization request.
+_NOT_OURS = frozenset({"mismatching_state", "missing_code"})
+
 _DONE_PAGE = (
     "<!doctype html><title>aiocamp</title><p>aiocamp is authorized. "
     "You can close this window and go back to the terminal.</p>"
@@ -65,12 +68,13 @@ async def login(
         try:
             code = flow.code_from_callback(str(request.url))
         except AuthError as exc:
-            if exc.error == "access_denied" or "refused" in str(exc):
-                if not done.done():
-                    done.set_exception(exc)
-                return web.Response(status=403, text="Authorization refused.\n")
-            log.warning("login callback rejected: %s", exc)
-            return web.Response(status=400, text="Rejected: state mismatch or no code.\n")
+            if exc.error in _NOT_OURS:
+                # Not the reply to our request (forged or stale): refuse it, keep waiting.
+                log.warning("login callback rejected: %s", exc)
+                return web.Response(status=400, text="Rejected: state mismatch or no code.\n")
+            if not done.done():
+                done.set_exception(exc)  # the user (or the server) refused the access
+            return web.Response(status=403, text="Authorization refused.\n")
         if done.done():
             return web.Response(status=409, text="This login is already complete.\n")
         done.set_result(code)

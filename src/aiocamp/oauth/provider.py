@@ -109,6 +109,13 @@ class TokenProvider:
         return grant
 
     async def _refresh(self, *, rejected: str | None) -> Grant:
+        # Shielded: a caller cancelled mid-refresh must not lose the rotated token (the
+        # server has already spent the old refresh token), so the refresh and the save
+        # finish in their own task whatever happens to the caller.
+        task = asyncio.ensure_future(self._refresh_and_save(rejected))
+        return await asyncio.shield(task)
+
+    async def _refresh_and_save(self, rejected: str | None) -> Grant:
         async with self.store.lock(self.key):
             # Someone else (another process, another provider) may have refreshed already.
             stored = await self._load()

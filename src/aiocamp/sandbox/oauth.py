@@ -137,15 +137,18 @@ class OAuthServer:
 
     def check_bearer(self, request: web.Request) -> bool:
         """True when the request carries a live access token (header or Harvest's query)."""
+        return self._live(request) is not None
+
+    def _live(self, request: web.Request) -> _Access | None:
         header = request.headers.get("Authorization", "")
         token = header[7:] if header[:7].lower() == "bearer " else None
         if token is None:
             token = request.query.get("access_token")
         access = self._access.get(token) if token else None
-        ok = access is not None and not access.grant.revoked and access.expires_at > time.time()
-        if not ok:
+        if access is None or access.grant.revoked or access.expires_at <= time.time():
             self.counts["rejected_bearer"] += 1
-        return ok
+            return None
+        return access
 
     def expire_access_tokens(self) -> None:
         """Make every access token issued so far expired (a client then sees 401)."""
@@ -261,12 +264,12 @@ class OAuthServer:
         return self._token("launchpad", params)
 
     async def _launchpad_authorization(self, request: web.Request) -> web.Response:
-        if not self.check_bearer(request):
+        access = self._live(request)
+        if access is None:
             return web.json_response(
                 {"error": "OAuth token is invalid, expired or revoked"}, status=401
             )
-        header = request.headers.get("Authorization", "")
-        expires = self._access[header[7:]].expires_at
+        expires = access.expires_at
         origin = f"{request.scheme}://{request.host}"
         accounts = [
             {k: (v.replace("{origin}", origin) if isinstance(v, str) else v) for k, v in a.items()}
