@@ -36,7 +36,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("product", choices=sorted(PRODUCT_PROVIDERS))
     p.add_argument("--client-id", default=os.environ.get(_ENV_ID))
     p.add_argument("--client-secret", default=None)
-    p.add_argument("--port", type=int, default=0, help="callback port on 127.0.0.1 (0: any)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="callback port on 127.0.0.1 (0: any); register "
+        "http://127.0.0.1:PORT/callback as your app's redirect URI",
+    )
     p.add_argument("--server-url", help="another authorization server origin (a sandbox)")
     p.add_argument("--store", help="token file (default: $AIOCAMP_TOKEN_FILE or ~/.config)")
     p.add_argument("--open", action="store_true", help="open the URL in a web browser")
