@@ -603,3 +603,23 @@ async def test_sandbox_token_endpoint_answers_bad_requests_with_oauth_errors(ser
         ) as reply:
             assert reply.status == 200
             assert (await reply.json())["token_type"] == "Bearer"
+
+
+async def test_login_on_a_busy_port_is_a_config_error(serve, tmp_path):
+    import socket
+
+    site = await start_site(serve)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(ConfigError, match="cannot listen"):
+            await login(
+                "basecamp4",
+                client_id=SANDBOX_CLIENT_ID,
+                client_secret=SANDBOX_CLIENT_SECRET,
+                server_url=site.url,
+                store=FileTokenStore(tmp_path / "t.json"),
+                port=busy.getsockname()[1],
+                on_url=print,
+            )
+    assert site.requests == []

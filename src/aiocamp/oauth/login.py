@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -60,11 +62,18 @@ async def login(
     if server_url is not None:
         provider = provider.at(server_url)
     store = store if store is not None else FileTokenStore()
+    listener = _listen(port)
+    flow = AuthorizationCodeFlow(
+        provider,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=f"http://127.0.0.1:{listener.getsockname()[1]}{CALLBACK_PATH}",
+        session=session,
+        user_agent=user_agent,
+    )
     done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    holder: list[AuthorizationCodeFlow] = []
 
     async def callback(request: web.Request) -> web.Response:
-        flow = holder[0]
         try:
             code = flow.code_from_callback(str(request.url))
         except AuthError as exc:
@@ -85,18 +94,7 @@ async def login(
     runner = web.AppRunner(app, access_log=None)  # the callback URL carries the code
     await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", port)
-        await site.start()
-        bound = runner.addresses[0][1]
-        flow = AuthorizationCodeFlow(
-            provider,
-            client_id=client_id,
-            client_secret=client_secret,
-            redirect_uri=f"http://127.0.0.1:{bound}{CALLBACK_PATH}",
-            session=session,
-            user_agent=user_agent,
-        )
-        holder.append(flow)
+        await web.SockSite(runner, listener).start()
         on_url(flow.authorization_url())
         try:
             code = await asyncio.wait_for(done, wait)
@@ -108,6 +106,7 @@ async def login(
             ) from None
     finally:
         await runner.cleanup()
+        listener.close()
     grant = await flow.exchange(code)
     if grant.accounts_url is not None:
         grant = await refresh_accounts(grant, session=session, user_agent=user_agent)
@@ -120,11 +119,23 @@ async def login(
     return grant
 
 
+def _listen(port: int) -> socket.socket:
+    """The callback socket, bound before the flow so the redirect URI names its port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on 127.0.0.1:{port} for the login callback: {exc.strerror}"
+        ) from None
+    sock.listen()
+    return sock
+
+
 def _with_accounts(
     grant: Grant, accounts: list[dict[str, Any]], identity: dict[str, Any] | None = None
 ) -> Grant:
-    from dataclasses import replace
-
     return replace(grant, accounts=accounts, identity=identity or grant.identity)
 
 
