@@ -8,6 +8,9 @@ from aiohttp.test_utils import TestServer
 
 from .helpers import RedisServer, start_server
 
+# The sandbox's pytest plugin (an entry point once installed; the venv here has no install).
+pytest_plugins = ["aiocamp.sandbox.pytest_plugin"]
+
 
 @pytest.fixture
 async def serve() -> AsyncIterator[Callable[[web.Application], Awaitable[TestServer]]]:

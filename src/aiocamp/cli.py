@@ -19,6 +19,7 @@ from aiohttp import web
 from .core import Limit, RateLimit, RetryPolicy
 from .highrise import Highrise
 from .oauth.cli import register as register_oauth
+from .sandbox.cli import register as register_sandbox
 
 DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
 PAGE = 500  # Highrise pages people by 500 (specs/highrise/people.yaml)
@@ -121,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="walk a local Highrise-shaped server with the client")
     demo.add_argument("--people", type=int, default=1200)
     register_oauth(sub)
+    register_sandbox(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return asyncio.run(run_demo(args.people))

@@ -1,0 +1,707 @@
+"""The aiohttp application that serves one product from its table.
+
+One catch-all route hands every request to :meth:`SandboxApp.handle`, which applies, in
+order: control endpoints (``/__sandbox/...``), injected faults, routing, the product's
+header checks, authentication, the inactive-account reply, rate limits, the endpoint
+itself, conditional GET (ETag / Last-Modified -> 304), and faults on the body. Any
+unexpected exception becomes the product's 500 reply and is counted, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from aiohttp import web
+
+from ._conventions import Secrets, http_date
+from ._data import ANY, Route, Schema, Seeder, SeedPlan, Store, schema_for
+from ._faults import Faults, SlidingWindows, parse_rate_limit
+from ._table import ApiTable, FieldInfo, ModelInfo, load_table
+from ._wire import (
+    XML_DECL,
+    BodyError,
+    json_body,
+    json_record,
+    parse_json,
+    parse_scalar,
+    parse_xml,
+    plain_to_record,
+    plural,
+    xml_document,
+    xml_record,
+)
+
+log = logging.getLogger("aiocamp.sandbox")
+
+MAX_BODY = 10 * 1024 * 1024
+GEARS = (15, 30, 50, 100)  # Basecamp's geared page sizes: page 1, 2, 3, then every later page
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8"}
+
+
+def gear(page: int) -> tuple[int, int]:
+    """Offset and size of a geared page (1-based)."""
+    start = sum(GEARS[i] if i < len(GEARS) else GEARS[-1] for i in range(page - 1))
+    return start, GEARS[min(page, len(GEARS)) - 1]
+
+
+def _int(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    text = text.strip()
+    return int(text) if text.isdigit() and len(text) < 12 else default
+
+
+# -- routing ----------------------------------------------------------------------------------
+
+_PIECE = re.compile(r"\{(\w+)\}")
+
+
+def _pattern(route: Route) -> tuple[str, bool]:
+    path = route.endpoint.path
+    absolute = path.startswith("https://")
+    if absolute:
+        path = "/" + path.split("/", 3)[3]
+    out = []
+    pos = 0
+    for m in _PIECE.finditer(path):
+        out.append(re.escape(path[pos : m.start()]))
+        p = route.endpoint.param(m.group(1))
+        name = m.group(1)
+        if p is not None and p.enum:
+            out.append(f"(?P<{name}>" + "|".join(re.escape(str(v)) for v in p.enum) + ")")
+        elif p is None or p.type.name == "int":
+            out.append(f"(?P<{name}>\\d{{1,19}})")
+        else:
+            out.append(f"(?P<{name}>[^/]+)")
+        pos = m.end()
+    out.append(re.escape(path[pos:]))
+    return "".join(out), absolute
+
+
+class Router:
+    """Matches request paths to routes, bucketed by method and depth for speed."""
+
+    def __init__(self, schema: Schema, account_prefix: bool) -> None:
+        self.buckets: dict[tuple[str, int], list[tuple[re.Pattern[str], Route]]] = {}
+        ordered = sorted(schema.routes, key=lambda r: len(r.endpoint.placeholders))
+        for route in ordered:
+            body, absolute = _pattern(route)
+            prefix = r"/(?P<_account>\d+)" if account_prefix and not absolute else ""
+            regex = re.compile(f"^{prefix}{body}$")
+            depth = body.count("/") + (1 if prefix else 0)
+            self.buckets.setdefault((route.endpoint.method, depth), []).append((regex, route))
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for regex, route in self.buckets.get((method, path.count("/")), ()):
+            m = regex.match(path)
+            if m is not None:
+                return route, m.groupdict()
+        return None
+
+
+# -- stats ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    started: float = field(default_factory=time.monotonic)
+    requests: int = 0
+    by_method: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
+    by_limit_class: Counter[str] = field(default_factory=Counter)
+    by_endpoint: Counter[str] = field(default_factory=Counter)
+    throttled: int = 0
+    not_modified: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    sandbox_errors: int = 0
+
+
+class Reply(Exception):
+    """Raised inside handlers to answer at once with ``response``."""
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@dataclass
+class Result:
+    """A handler's answer before conditional GET and body faults."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    last_modified: float | None = None
+
+
+# -- the application --------------------------------------------------------------------------
+
+
+class SandboxApp:
+    """State and request handling of one product's sandbox."""
+
+    def __init__(
+        self,
+        product: str,
+        *,
+        seed: int = 1,
+        scale: float = 1.0,
+        counts: Mapping[str, int] | None = None,
+        rate_limit: str | None = None,
+        faults: Faults | str | None = None,
+        account_inactive: bool = False,
+    ) -> None:
+        self.table: ApiTable = load_table(product)
+        self.schema: Schema = schema_for(self.table)
+        self.conv = self.schema.conventions
+        self.secrets = Secrets(product, seed)
+        self.plan = SeedPlan(seed, float(scale), dict(counts or {}))
+        self.limits = parse_rate_limit(rate_limit, self.table.rate_limits)
+        self.faults = Faults.parse(faults) if isinstance(faults, str) else faults
+        self.router = Router(self.schema, self.conv.account_prefix)
+        self.content_type = CONTENT_TYPES[self.table.format]
+        self.account_inactive = account_inactive
+        self.base_url = ""
+        self.store = Store()
+        self.seeder: Seeder | None = None
+        self.windows = SlidingWindows(self.limits)
+        self.stats = Stats()
+        self.fault_rng = random.Random(seed)
+        self._rendered: dict[int, tuple[float, Any]] = {}
+
+    # lifecycle
+    def start(self, base_url: str) -> None:
+        """Seed the store once the base URL (and so every ``url`` field) is known."""
+        self.base_url = base_url.rstrip("/")
+        self.reset()
+
+    def reset(self) -> None:
+        self.seeder = Seeder(self.schema, self.plan, self.conv.api_url(self.base_url))
+        self.store = self.seeder.run()
+        self.store.account_inactive = self.account_inactive
+        self.windows = SlidingWindows(self.limits)
+        self.stats = Stats()
+        self.fault_rng = random.Random(self.plan.seed)
+        self._rendered.clear()
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    # stats
+    def stats_report(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "product": self.table.name,
+            "uptime": round(time.monotonic() - s.started, 3),
+            "requests": s.requests,
+            "by_method": dict(s.by_method),
+            "by_status": dict(s.by_status),
+            "by_limit_class": dict(s.by_limit_class),
+            "by_endpoint": dict(s.by_endpoint),
+            "throttled": s.throttled,
+            "worst_window": self.windows.report(),
+            "not_modified": s.not_modified,
+            "faults": dict(s.faults),
+            "faults_injected": sum(s.faults.values()),
+            "records_created": self.store.created,
+            "records_updated": self.store.updated,
+            "records_deleted": self.store.deleted,
+            "records": self.store.counts(),
+            "sandbox_errors": s.sandbox_errors,
+        }
+
+    async def control(self, request: web.Request) -> web.StreamResponse:
+        op = request.path.removeprefix("/__sandbox/")
+        if op == "stats" and request.method == "GET":
+            return web.json_response(self.stats_report())
+        if op == "reset" and request.method == "POST":
+            self.reset()
+            return web.json_response({"reset": True, "records": self.store.counts()})
+        return web.json_response(
+            {"error": f"no control endpoint {request.method} {op}"}, status=404
+        )
+
+    # entry point
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith("/__sandbox/"):
+            return await self.control(request)
+        s = self.stats
+        s.requests += 1
+        s.by_method[request.method] += 1
+        fault = None
+        try:
+            if self.faults is not None:
+                fault = self.faults.draw(self.fault_rng)
+                early = await self._early_fault(request, fault)
+                if early is not None:
+                    s.by_status[str(early.status)] += 1
+                    return early
+            response = await self._serve(request, fault)
+        except Reply as reply:
+            response = reply.response
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception("sandbox error on %s %s", request.method, request.path)
+            s.sandbox_errors += 1
+            response = self.conv.error(500, ["The sandbox failed on this request"])
+        s.by_status[str(response.status)] += 1
+        return response
+
+    async def _early_fault(
+        self, request: web.Request, fault: str | None
+    ) -> web.StreamResponse | None:
+        faults = self.faults
+        assert faults is not None
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        if faults.storm is not None:
+            elapsed = time.monotonic() - self.stats.started
+            start, end = faults.storm
+            if start <= elapsed < end:
+                self.stats.faults["storm"] += 1
+                self.stats.throttled += 1
+                return self.conv.throttled(max(1, round(end - elapsed + 0.499)))
+        if fault is None or fault in ("cut", "truncate", "malformed"):
+            return None
+        self.stats.faults[fault] += 1
+        if fault == "drop":
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("fault: connection dropped")
+        status = int(fault)
+        if status in (429, 503):
+            reply = self.conv.error(status, ["Injected fault: try again later"])
+            reply.headers["Retry-After"] = "1"
+            return reply
+        return self.conv.error(status, ["Injected fault"])
+
+    async def _serve(self, request: web.Request, fault: str | None) -> web.StreamResponse:
+        matched = self.router.match(request.method, request.path)
+        if matched is None:
+            return self.conv.not_found()
+        route, raw = matched
+        e = route.endpoint
+        conv = self.conv
+        pre = conv.precheck(request, route)
+        if pre is not None:
+            return pre
+        if not conv.authorize(request, route, self.secrets):
+            return conv.unauthorized()
+        account = raw.pop("_account", None)
+        if account is not None and int(account) != conv.account_id:
+            return conv.not_found()
+        if self.store.account_inactive:
+            return conv.inactive()
+        s = self.stats
+        for cls in e.limit_classes:
+            s.by_limit_class[cls] += 1
+        s.by_endpoint[e.key] += 1
+        if self.limits:
+            retry_after = self.windows.admit(e.limit_classes)
+            if retry_after:
+                s.throttled += 1
+                return conv.throttled(retry_after)
+        params: dict[str, Any] = {
+            k: int(v)
+            if v.isdigit() and (p := e.param(k)) is not None and p.type.name == "int"
+            else v
+            for k, v in raw.items()
+        }
+        self._check_targets(route, params)
+        result = await getattr(self, "_act_" + route.action)(request, route, params)
+        return await self._respond(request, result, fault)
+
+    # -- checks and helpers -------------------------------------------------------------------
+
+    def _check_targets(self, route: Route, params: dict[str, Any]) -> None:
+        for name, target in route.targets:
+            value = params.get(name)
+            if not isinstance(value, int):
+                continue
+            models = target.model_for(params)
+            if target.is_any:
+                if value not in self.store.meta:
+                    raise Reply(self.conv.not_found())
+            elif models and self.store.get(value, models) is None:
+                raise Reply(self.conv.not_found())
+
+    def _filters(self, route: Route, params: dict[str, Any]) -> dict[str, Any]:
+        keep = {n for n, _ in route.targets}
+        keep |= {t.enum_param for _, t in route.targets if t.enum_param}
+        keep.discard("id")
+        return {k: v for k, v in params.items() if k in keep}
+
+    def _model(self, name: str | None) -> ModelInfo:
+        if name is None or name not in self.table.models:
+            raise Reply(self.conv.error(500, ["This endpoint returns no record"]))
+        return self.table.models[name]
+
+    def _rendered_record(self, model: ModelInfo, rec: dict[str, Any]) -> Any:
+        rid = rec.get("id")
+        meta = self.store.meta.get(rid) if isinstance(rid, int) else None
+        if meta is not None and meta.model == model.name:
+            hit = self._rendered.get(rid)  # type: ignore[arg-type]
+            if hit is not None and hit[0] == meta.modified:
+                return hit[1]
+        out: Any
+        if self.table.format == "json":
+            out = json_record(self.table, model, rec)
+        else:
+            out = xml_record(self.table, model, rec)
+        if meta is not None and meta.model == model.name:
+            self._rendered[rid] = (meta.modified, out)  # type: ignore[index]
+        return out
+
+    def render_one(self, model: ModelInfo, rec: dict[str, Any]) -> bytes:
+        out = self._rendered_record(model, rec)
+        return json_body(out) if self.table.format == "json" else xml_document(out)
+
+    def render_list(
+        self, model: ModelInfo, records: list[dict[str, Any]], result_key: str | None
+    ) -> bytes:
+        items = [self._rendered_record(model, r) for r in records]
+        if self.table.format == "json":
+            return json_body({result_key: items} if result_key else items)
+        root = plural(model.xml_tag or "record")
+        return f'{XML_DECL}<{root} type="array">{"".join(items)}</{root}>'.encode()
+
+    def _location(self, model: str, rid: int) -> str | None:
+        path = self.schema.get_paths.get(model)
+        if path is None or "{" in path.replace("{id}", ""):
+            return None
+        return self.conv.api_url(self.base_url) + path.replace("{id}", str(rid))
+
+    async def _body(self, request: web.Request, route: Route, *, creating: bool) -> dict[str, Any]:
+        """The request body as record fields (by name); BodyError becomes the product's reply."""
+        spec = route.endpoint.body
+        if spec is None or spec.kind in ("raw", "multipart"):
+            await request.read()
+            return {}
+        raw = await request.read()
+        fields: tuple[FieldInfo, ...]
+        model = self.table.models.get(spec.model) if spec.kind == "model" else None
+        if model is not None:
+            fields = tuple(f for f in model.fields if not f.read_only)
+        else:
+            fields = spec.params
+        try:
+            values = self._decode_body(
+                raw, spec.kind, fields, spec.xml_root, spec.xml_scalar, model
+            )
+            missing = [f.wire for f in fields if f.required and values.get(f.name) is None]
+            if creating and model is not None:
+                wanted = self.conv.required_fields.get(model.name, ())
+                missing += [
+                    f.wire
+                    for f in model.fields
+                    if f.name in wanted and values.get(f.name) in (None, "")
+                ]
+            if missing:
+                raise BodyError(422, [f"{w} can't be blank" for w in missing])
+        except BodyError as exc:
+            raise Reply(self.conv.error(exc.status, exc.messages)) from None
+        return values
+
+    def _decode_body(
+        self,
+        raw: bytes,
+        kind: str,
+        fields: tuple[FieldInfo, ...],
+        xml_root: str | None,
+        xml_scalar: bool,
+        model: ModelInfo | None,
+    ) -> dict[str, Any]:
+        if not raw.strip():
+            return {}
+        if self.table.format == "json":
+            data = parse_json(raw)
+            if not isinstance(data, dict):
+                raise BodyError(400, ["the body must be a JSON object"])
+        else:
+            root, data = parse_xml(raw)
+            expected = xml_root or (model.xml_tag if model is not None else None)
+            if xml_scalar and fields:
+                text = data.get("#text") if isinstance(data, dict) else data
+                try:
+                    return {fields[0].name: parse_scalar(fields[0].type.name, text)}
+                except ValueError as exc:
+                    raise BodyError(422, [f"{root}: {exc}"]) from None
+            if expected and root != expected:
+                raise BodyError(422, [f"expected a <{expected}> root element, got <{root}>"])
+            if data is None:
+                data = {}
+            if not isinstance(data, dict):
+                raise BodyError(422, [f"<{root}> must contain fields"])
+        values, problems = plain_to_record(self.table, fields, data)
+        if problems:
+            raise BodyError(422, problems)
+        return values
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def _stamp(self, rec: dict[str, Any], *, created: bool) -> None:
+        now = self._now()
+        if created and "created_at" in rec:
+            rec["created_at"] = now
+        if "updated_at" in rec:
+            rec["updated_at"] = now
+
+    def _singleton_record(self, key: str, model: ModelInfo) -> dict[str, Any]:
+        rec = self.store.singletons.get(key)
+        if rec is None:
+            assert self.seeder is not None
+            made = self.conv.singleton(self, model.name)
+            rec = made if made is not None else self.seeder.nested(model, 0)
+            if "id" in rec and rec["id"] is None:
+                rec["id"] = self.store.new_id()
+            self.store.singletons[key] = rec
+            self.store.singleton_modified[key] = self.store.tick()
+        return rec
+
+    # -- actions ------------------------------------------------------------------------------
+
+    async def _act_list(self, request: web.Request, route: Route, params: dict[str, Any]) -> Result:
+        e = route.endpoint
+        model = self._model(route.model)
+        items = list(self.store.linked(model.name, self._filters(route, params)))
+        items = self._query_filter(request, route, model, items)
+        total = len(items)
+        headers: dict[str, str] = {}
+        paging = e.paging
+        if paging is None or paging.style == "none":
+            page = items
+        elif paging.style == "offset":
+            n = _int(request.query.get(paging.param), 0)
+            page = items[n : n + paging.page_size]
+        elif paging.style == "page":
+            number = max(1, _int(request.query.get(paging.param), 1))
+            page = items[(number - 1) * paging.page_size : number * paging.page_size]
+        else:  # link: geared pages, Link rel="next" and X-Total-Count (bc3-api README)
+            number = max(1, _int(request.query.get("page"), 1))
+            start, size = gear(number)
+            page = items[start : start + size]
+            headers["X-Total-Count"] = str(total)
+            if start + size < total:
+                nxt = request.url.update_query(page=str(number + 1))
+                headers["Link"] = f'<{nxt}>; rel="next"'
+        modified = max((self.store.meta[r["id"]].modified for r in items), default=None)
+        body = self.render_list(model, page, e.result_key)
+        return Result(200, body, headers, modified)
+
+    def _query_filter(
+        self, request: web.Request, route: Route, model: ModelInfo, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        for q in route.endpoint.query:
+            raw = request.query.get(q.wire)
+            if raw is None:
+                continue
+            if q.type.name == "datetime":
+                try:
+                    since = (
+                        datetime.strptime(raw, q.format).replace(tzinfo=UTC)
+                        if q.format
+                        else parse_scalar("datetime", raw)
+                    )
+                except ValueError:
+                    raise Reply(self.conv.error(400, [f"{q.wire}: not a valid time"])) from None
+                stamp = "updated_at" if model.field("updated_at") else "created_at"
+                items = [r for r in items if r.get(stamp) is None or r[stamp] >= since]
+            elif q.name == "term":
+                needle = raw.casefold()
+                items = [
+                    r
+                    for r in items
+                    if any(isinstance(v, str) and needle in v.casefold() for v in r.values())
+                ]
+            elif not q.required:
+                f = model.field(q.name)
+                if f is not None and f.type.kind == "scalar" and f.type.name in ("str", "int"):
+                    items = [r for r in items if str(r.get(q.name)) == raw]
+        return items
+
+    async def _act_get(self, request: web.Request, route: Route, params: dict[str, Any]) -> Result:
+        model = self._model(route.model)
+        rec = self.store.get(params["id"], (model.name,))
+        if rec is None:
+            raise Reply(self.conv.not_found())
+        return Result(200, self.render_one(model, rec), {}, self.store.meta[rec["id"]].modified)
+
+    def _reply_record(
+        self, status: int, model: ModelInfo | None, rec: dict[str, Any] | None
+    ) -> Result:
+        if model is None or rec is None:
+            return Result(status)
+        return Result(status, self.render_one(model, rec))
+
+    def _result_model(self, route: Route) -> ModelInfo | None:
+        r = route.endpoint.result
+        if r is None or r.kind != "model" or r.name not in self.table.models:
+            return None
+        return self.table.models[r.name]
+
+    async def _act_singleton(
+        self, request: web.Request, route: Route, params: dict[str, Any]
+    ) -> Result:
+        """A resource without an id in its URL: read it, or (PUT) change it."""
+        e = route.endpoint
+        model = self._result_model(route)
+        key = request.path
+        if e.method == "GET":
+            if model is None:
+                return Result(e.status or 200)
+            rec = self._singleton_record(key, model)
+            return Result(
+                e.status or 200, self.render_one(model, rec), {}, self.store.singleton_modified[key]
+            )
+        values = await self._body(request, route, creating=False)
+        target = self.table.models.get(route.model or "") or model
+        if target is None:
+            return Result(e.status or 200)
+        rec = self._singleton_record(key, target)
+        rec.update(values)
+        self._stamp(rec, created=False)
+        self.store.singleton_modified[key] = self.store.tick()
+        self.store.updated += 1
+        return self._reply_record(e.status or 200, model, rec if model is target else None)
+
+    async def _act_create(
+        self, request: web.Request, route: Route, params: dict[str, Any]
+    ) -> Result:
+        e = route.endpoint
+        model = self._model(route.model)
+        values = await self._body(request, route, creating=True)
+        rec: dict[str, Any] = dict.fromkeys((f.name for f in model.fields), None)
+        rec.update({k: v for k, v in values.items() if k in rec and k != "id"})
+        rec.pop("id", None)
+        self._stamp(rec, created=True)
+        links = {k: {v} for k, v in self._filters(route, params).items()}
+        Seeder.apply_links(rec, {k: next(iter(v)) for k, v in links.items()})
+        self.store.add(model.name, rec, links)
+        self.conv.on_create(self.store, route, rec, params)
+        assert self.seeder is not None
+        self.seeder.set_url(model.name, rec)
+        self.store.created += 1
+        result = self._reply_record(e.status or 201, self._result_model(route), rec)
+        location = self._location(model.name, rec["id"])
+        if location:
+            result.headers["Location"] = location
+        return result
+
+    async def _act_update(
+        self, request: web.Request, route: Route, params: dict[str, Any]
+    ) -> Result:
+        e = route.endpoint
+        model = self._model(route.model)
+        rec = self.store.get(params["id"], (model.name,))
+        if rec is None:
+            raise Reply(self.conv.not_found())
+        values = await self._body(request, route, creating=False)
+        rec.update({k: v for k, v in values.items() if k in rec and k != "id"})
+        self._stamp(rec, created=False)
+        self.store.touch(rec["id"])
+        self.store.updated += 1
+        result_model = self._result_model(route)
+        if e.result_optional and request.query.get("reload") != "true":
+            result_model = None  # Highrise answers an update with an empty 200 unless reload=true
+        return self._reply_record(e.status or 200, result_model, rec)
+
+    async def _act_delete(
+        self, request: web.Request, route: Route, params: dict[str, Any]
+    ) -> Result:
+        model = self._model(route.model)
+        if self.store.get(params["id"], (model.name,)) is None or not self.store.remove(
+            params["id"]
+        ):
+            raise Reply(self.conv.not_found())
+        self._rendered.pop(params["id"], None)
+        self.store.deleted += 1
+        return Result(route.endpoint.status or 200)
+
+    async def _act_action(
+        self, request: web.Request, route: Route, params: dict[str, Any]
+    ) -> Result:
+        """A verb on a record (complete, pin, move...): the record must exist."""
+        e = route.endpoint
+        values = await self._body(request, route, creating=False)
+        rec = None
+        rid = params.get("id")
+        if isinstance(rid, int):
+            models = (route.model,) if route.model else (ANY,)
+            rec = self.store.get(rid, models)
+            if rec is None:
+                raise Reply(self.conv.not_found())
+            changes = {k: v for k, v in values.items() if k in rec and k != "id"}
+            self.conv.on_action(self.store, route, rec, changes)
+            if changes or e.method != "GET":
+                rec.update(changes)
+                self._stamp(rec, created=False)
+                self.store.touch(rid)
+        model = self._result_model(route)
+        if model is not None and (rec is None or self.store.meta[rec["id"]].model != model.name):
+            rec = self._singleton_record(request.path, model)
+        return self._reply_record(e.status or 200, model, rec)
+
+    # -- reply --------------------------------------------------------------------------------
+
+    async def _respond(
+        self, request: web.Request, result: Result, fault: str | None
+    ) -> web.StreamResponse:
+        headers = result.headers
+        body = result.body
+        if request.method == "GET" and result.status == 200:
+            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            headers["ETag"] = etag
+            if result.last_modified is not None:
+                headers["Last-Modified"] = http_date(result.last_modified)
+            if self._not_modified(request, etag, result.last_modified):
+                self.stats.not_modified += 1
+                return web.Response(status=304, headers=headers)
+        if body:
+            headers["Content-Type"] = self.content_type
+        if fault in ("cut", "truncate", "malformed") and body:
+            self.stats.faults[fault] += 1
+            if fault == "malformed":
+                body = b"{oops" if self.table.format == "json" else b"<oops><not-closed>"
+            elif fault == "truncate":
+                body = body[: len(body) // 2]
+            else:
+                response = web.StreamResponse(status=result.status, headers=headers)
+                response.content_length = len(body)
+                await response.prepare(request)
+                await response.write(body[: len(body) // 2])
+                if request.transport is not None:
+                    request.transport.abort()
+                raise ConnectionResetError("fault: connection cut mid-body")
+        return web.Response(status=result.status, body=body or None, headers=headers)
+
+    @staticmethod
+    def _not_modified(request: web.Request, etag: str, last_modified: float | None) -> bool:
+        inm = request.headers.get("If-None-Match")
+        if inm is not None:
+            tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+            return etag in tags or "*" in tags
+        ims = request.headers.get("If-Modified-Since")
+        if ims is None or last_modified is None:
+            return False
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError, IndexError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return int(last_modified) <= since.timestamp()

@@ -1,0 +1,365 @@
+"""Per-product conventions: auth, error replies, throttled replies, and seeding touches.
+
+The engine is generic; everything a product does differently from the others lives in one
+small subclass here. Adding a product means its table (emitted by codegen) plus a subclass
+registered in ``CONVENTIONS`` (or none at all, if the defaults fit).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+
+from ._wire import XML_DECL, json_body
+
+if TYPE_CHECKING:
+    from ._app import SandboxApp
+    from ._data import Route, Seeder, Store
+
+
+class Secrets:
+    """The sandbox account's credentials, derived from the seed (stable across restarts)."""
+
+    def __init__(self, product: str, seed: int) -> None:
+        digest = hashlib.sha256(f"aiocamp-sandbox:{product}:{seed}".encode()).hexdigest()
+        self.token = f"sbx-{digest[:24]}"
+        self.access_token = f"sbx-oauth-{digest[24:48]}"
+        self.username = "sandbox"
+        self.password = f"pw-{digest[48:60]}"
+
+
+class Conventions:
+    """Defaults shared by the products; subclasses override what differs."""
+
+    name: ClassVar[str] = ""
+    throttle_status: ClassVar[int] = 503
+    #: Path parameter -> model, where the URL shape alone does not say it ("*": any model).
+    param_aliases: ClassVar[Mapping[str, str]] = {}
+    #: Fields a create must carry (the docs' validation rules), by model.
+    required_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: Routes live under ``/{account_id}`` (Basecamp 4).
+    account_prefix: ClassVar[bool] = False
+    account_id: ClassVar[int | None] = None
+    subdomain: ClassVar[str | None] = None
+
+    # -- credentials -----------------------------------------------------------------------
+
+    def api_url(self, url: str) -> str:
+        if self.account_prefix:
+            return f"{url}/{self.account_id}"
+        return url
+
+    def credentials(self, url: str, secrets: Secrets) -> dict[str, Any]:
+        return {"token": secrets.token, "base_url": self.api_url(url)}
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def authorize(self, request: web.Request, route: Route, secrets: Secrets) -> bool:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return value.strip() == secrets.access_token
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                return False
+            if user == secrets.token:
+                return True
+            return self.password_allowed(route) and (user, password) == (
+                secrets.username,
+                secrets.password,
+            )
+        return False
+
+    def password_allowed(self, route: Route) -> bool:
+        return True
+
+    def precheck(self, request: web.Request, route: Route) -> web.StreamResponse | None:
+        """Replies due before authentication (headers the product insists on)."""
+        return None
+
+    def unauthorized(self) -> web.Response:
+        return web.Response(
+            status=401,
+            text="HTTP Basic: Access denied.\n",
+            headers={"WWW-Authenticate": 'Basic realm="Application"'},
+        )
+
+    # -- replies ---------------------------------------------------------------------------
+
+    def error(self, status: int, messages: list[str]) -> web.Response:
+        body = "".join(f"<error>{escape(m)}</error>" for m in messages)
+        return web.Response(
+            status=status,
+            body=f"{XML_DECL}<errors>{body}</errors>".encode(),
+            content_type="application/xml",
+            charset="utf-8",
+        )
+
+    def not_found(self) -> web.Response:
+        return self.error(404, ["The record could not be found"])
+
+    def throttled(self, retry_after: int) -> web.Response:
+        reply = self.error(self.throttle_status, ["Rate limit exceeded: retry later"])
+        reply.headers["Retry-After"] = str(retry_after)
+        return reply
+
+    def inactive(self) -> web.Response:
+        reply = self.error(404, ["This account is no longer active"])
+        reply.headers["Reason"] = "Account Inactive"
+        return reply
+
+    # -- data ------------------------------------------------------------------------------
+
+    def pool_size(self, seeder: Seeder, model: str) -> int:
+        """Records of a model no list endpoint reaches (still readable by id)."""
+        return max(2, round(3 * seeder.plan.scale))
+
+    def after_seed(self, seeder: Seeder) -> None:
+        """Product touches once the generic seeding is done."""
+
+    def on_create(
+        self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]
+    ) -> None:
+        """Fill server-set fields of a record created through the API."""
+
+    def on_action(
+        self, store: Store, route: Route, record: dict[str, Any], changes: dict[str, Any]
+    ) -> None:
+        """Add the effect of a verb endpoint (complete, archive...) to ``changes``."""
+        name = route.endpoint.name
+        if name in ("complete", "uncomplete") and "completed" in record:
+            changes["completed"] = name == "complete"
+        if name in ("trash", "archive", "unarchive") and "status" in record:
+            changes["status"] = {"trash": "trashed", "archive": "archived"}.get(name, "active")
+
+    def singleton(self, app: SandboxApp, model: str) -> dict[str, Any] | None:
+        """A product-specific record for an id-less resource (None: generate one)."""
+        return None
+
+
+class HighriseConventions(Conventions):
+    name = "highrise"
+    throttle_status = 503
+    subdomain = "sandbox"
+    required_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "Person": ("first_name",),
+        "Company": ("name",),
+        "Kase": ("name",),
+        "Deal": ("name",),
+        "Note": ("body",),
+        "Email": ("body",),
+        "Comment": ("body",),
+        "Task": ("body",),
+        "Group": ("name",),
+        "TaskCategory": ("name",),
+        "DealCategory": ("name",),
+        "SubjectField": ("label",),
+    }
+    SUBJECT_TYPES: ClassVar[Mapping[str, str]] = {
+        "people": "Party",
+        "companies": "Party",
+        "kases": "Kase",
+        "deals": "Deal",
+    }
+
+    def credentials(self, url: str, secrets: Secrets) -> dict[str, Any]:
+        return {"subdomain": self.subdomain, "token": secrets.token, "base_url": url}
+
+    def password_allowed(self, route: Route) -> bool:
+        # README "Authentication": a login and password work for /me.xml only.
+        return route.endpoint.path == "/me.xml"
+
+    def _subject(self, record: dict[str, Any], params: Mapping[str, Any]) -> None:
+        kind = str(params.get("subject_type"))
+        if kind in self.SUBJECT_TYPES and "subject_type" in record:
+            record["subject_type"] = self.SUBJECT_TYPES[kind]
+        if "subject_id" in params and "subject_id" in record:
+            record["subject_id"] = params["subject_id"]
+
+    def after_seed(self, seeder: Seeder) -> None:
+        store = seeder.store
+        for rid, meta in list(store.meta.items()):
+            links = meta.links
+            if "subject_type" in links and "subject_id" in links:
+                record = store.get(rid)
+                assert record is not None
+                self._subject(
+                    record,
+                    {
+                        "subject_type": next(iter(links["subject_type"])),
+                        "subject_id": next(iter(links["subject_id"])),
+                    },
+                )
+        for record in store.all("Party"):
+            if "kind" in record:
+                record["kind"] = "Company" if record["id"] % 3 == 0 else "Person"
+
+    def on_create(
+        self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]
+    ) -> None:
+        self._subject(record, params)
+        if "author_id" in record and record["author_id"] is None:
+            users = store.all("User")
+            record["author_id"] = users[0]["id"] if users else None
+
+
+class Basecamp4Conventions(Conventions):
+    name = "basecamp4"
+    throttle_status = 429
+    account_prefix = True
+    account_id = 999999999
+    param_aliases: ClassVar[Mapping[str, str]] = {
+        "bucket_id": "Project",
+        "project_id": "Project",
+        "recording_id": "*",
+        "person_id": "Person",
+    }
+    #: Dock tool name -> the model its id names (sections/projects.md, "dock").
+    DOCK: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("message_board", "Message Board", "MessageBoard"),
+        ("todoset", "To-dos", "Todoset"),
+        ("vault", "Docs & Files", "Vault"),
+        ("chat", "Chat", "Campfire"),
+        ("schedule", "Schedule", "Schedule"),
+        ("questionnaire", "Automatic Check-ins", "Questionnaire"),
+        ("inbox", "Email Forwards", "Inbox"),
+        ("kanban_board", "Card Table", "CardTable"),
+    )
+
+    def credentials(self, url: str, secrets: Secrets) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "access_token": secrets.access_token,
+            "base_url": self.api_url(url),
+            "host_overrides": {"launchpad.37signals.com": url},
+        }
+
+    def authorize(self, request: web.Request, route: Route, secrets: Secrets) -> bool:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and value.strip() == secrets.access_token
+
+    def precheck(self, request: web.Request, route: Route) -> web.StreamResponse | None:
+        # README "Identifying your application" and "JSON only".
+        if not request.headers.get("User-Agent", "").strip():
+            return self.error(400, ["A User-Agent header naming your app is required"])
+        if (
+            request.method in ("POST", "PUT")
+            and route.endpoint.body is not None
+            and not request.headers.get("Content-Type")
+        ):
+            return self.error(415, ["Send Content-Type: application/json"])
+        return None
+
+    def unauthorized(self) -> web.Response:
+        reply = self.error(401, ["The access token is missing, invalid or expired"])
+        reply.headers["WWW-Authenticate"] = 'Bearer realm="Basecamp"'
+        return reply
+
+    def error(self, status: int, messages: list[str]) -> web.Response:
+        return web.Response(
+            status=status,
+            body=json_body({"status": status, "error": "; ".join(messages)}),
+            content_type="application/json",
+            charset="utf-8",
+        )
+
+    def not_found(self) -> web.Response:
+        return self.error(404, ["Not Found"])
+
+    def pool_size(self, seeder: Seeder, model: str) -> int:
+        if model in {m for _, _, m in self.DOCK}:
+            seeder.seed_model("Project")
+            return max(1, len(seeder.store.all("Project")))
+        return super().pool_size(seeder, model)
+
+    def after_seed(self, seeder: Seeder) -> None:
+        store = seeder.store
+        tools = {m: store.all(m) for _, _, m in self.DOCK}
+        for i, project in enumerate(store.all("Project")):
+            dock = []
+            for position, (name, title, model) in enumerate(self.DOCK, start=1):
+                pool = tools.get(model) or []
+                if i >= len(pool):
+                    continue
+                tool = pool[i]
+                tool["bucket"] = {
+                    "id": project["id"],
+                    "name": project.get("name"),
+                    "type": "Project",
+                }
+                if "title" in tool:
+                    tool["title"] = title
+                store.link(tool["id"], {"bucket_id": project["id"]})
+                path = seeder.schema.get_paths.get(model, "")
+                dock.append(
+                    {
+                        "id": tool["id"],
+                        "title": title,
+                        "name": name,
+                        "enabled": True,
+                        "position": position,
+                        "url": seeder.base_url + path.replace("{id}", str(tool["id"])),
+                        "app_url": f"https://3.basecamp.com/{self.account_id}/buckets/"
+                        f"{project['id']}/{name}s/{tool['id']}",
+                    }
+                )
+            project["dock"] = dock
+            project["status"] = "active"
+
+    def singleton(self, app: SandboxApp, model: str) -> dict[str, Any] | None:
+        if model != "Authorization":
+            return None
+        # Launchpad's authorization.json lists the one sandbox account (authentication.md).
+        expires = datetime.now(UTC) + timedelta(days=14)
+        return {
+            "expires_at": expires,
+            "identity": {
+                "id": 1,
+                "first_name": "Sandbox",
+                "last_name": "User",
+                "email_address": "sandbox@example.com",
+            },
+            "accounts": [
+                {
+                    "product": "bc3",
+                    "id": self.account_id,
+                    "name": "Sandbox Account",
+                    "href": self.api_url(app.base_url),
+                    "app_href": f"https://3.basecamp.com/{self.account_id}",
+                }
+            ],
+        }
+
+    def on_create(
+        self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]
+    ) -> None:
+        if "status" in record and record["status"] is None:
+            record["status"] = "active"
+        if "type" in record and record["type"] is None and route.model:
+            record["type"] = route.model
+        project_id = params.get("bucket_id") or params.get("project_id")
+        if project_id is not None and "bucket" in record:
+            record["bucket"] = {"id": project_id, "type": "Project"}
+
+
+CONVENTIONS: dict[str, type[Conventions]] = {
+    "highrise": HighriseConventions,
+    "basecamp4": Basecamp4Conventions,
+}
+
+
+def conventions_for(product: str) -> Conventions:
+    return CONVENTIONS.get(product, Conventions)()
+
+
+def http_date(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
