@@ -1,5 +1,5 @@
-"""A loopback Launchpad + Basecamp 4 stand-in for the OAuth tests: the sandbox's OAuth
-server (aiocamp.sandbox.oauth) plus a few bearer-protected Basecamp 4 routes."""
+"""Helpers of the OAuth tests: a sandbox with its Launchpad / Harvest OAuth server, grants
+issued by it, and subprocesses that run aiocamp from this source tree."""
 
 from __future__ import annotations
 
@@ -8,15 +8,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-
 from aiocamp.oauth import FileTokenStore, Grant, Token
+from aiocamp.sandbox import Sandbox
 from aiocamp.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, OAuthServer
 
 ACCOUNT = 999999999
@@ -26,17 +23,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class OAuthSite:
-    url: str
-    oauth: OAuthServer
-    requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, query
-    api_calls: int = 0
+    sb: Sandbox
+    project_id: int = 0
+
+    @property
+    def url(self) -> str:
+        return self.sb.url
+
+    @property
+    def oauth(self) -> OAuthServer:
+        return self.sb.oauth
+
+    @property
+    def api_calls(self) -> int:
+        """API requests the sandbox served (its OAuth endpoints are not counted there)."""
+        return int(self.sb.stats()["requests"])
 
     def grant(
         self, provider: str = "launchpad", *, lifetime: int = 3600, expired: bool = False
     ) -> Grant:
-        """A grant issued by the server, as `aiocamp login` would store it."""
-        reply = self.oauth.issue(provider, lifetime=lifetime)
-        token = Token.from_response(reply)
+        """A grant issued by the sandbox, as `aiocamp login` would have stored it."""
+        token = Token.from_response(self.oauth.issue(provider, lifetime=lifetime))
         if expired:
             token = Token(
                 token.access_token,
@@ -55,54 +62,9 @@ class OAuthSite:
             legacy_type=provider == "launchpad",
             token=token,
             accounts=[
-                {
-                    "product": "bc3",
-                    "id": ACCOUNT,
-                    "name": "Sandbox",
-                    "href": f"{self.url}/{ACCOUNT}",
-                }
+                {"product": "bc3", "id": ACCOUNT, "name": "Sandbox", "href": self.sb.api_url}
             ],
         )
-
-
-def oauth_app(
-    oauth: OAuthServer, site: list[OAuthSite], token_delay: float = 0.0
-) -> web.Application:
-    @web.middleware
-    async def record(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        site[0].requests.append((request.method, request.path, request.query_string))
-        if token_delay and request.path.endswith("/token"):
-            await asyncio.sleep(token_delay)  # widen the race between refreshers
-        return await handler(request)
-
-    async def project(request: web.Request) -> web.Response:
-        if not oauth.check_bearer(request):
-            return web.json_response({"error": "OAuth token expired"}, status=401)
-        site[0].api_calls += 1
-        pid = int(request.match_info["id"])
-        return web.json_response({"id": pid, "name": f"Project {pid}", "status": "active"})
-
-    app = web.Application(middlewares=[record])
-    oauth.install(app)
-    app.router.add_get(f"/{ACCOUNT}/projects/{{id:\\d+}}.json", project)
-    return app
-
-
-async def start_site(
-    serve: Callable[[web.Application], Awaitable[TestServer]],
-    token_delay: float = 0.0,
-    **settings: Any,
-) -> OAuthSite:
-    from aiocamp.sandbox.oauth import OAuthSettings
-
-    oauth = OAuthServer(OAuthSettings(**settings))
-    holder: list[OAuthSite] = []
-    server = await serve(oauth_app(oauth, holder, token_delay))
-    site = OAuthSite(str(server.make_url("")).rstrip("/"), oauth)
-    holder.append(site)
-    return site
 
 
 async def save(store: FileTokenStore, grant: Grant, key: str = "launchpad") -> None:

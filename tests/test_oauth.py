@@ -9,7 +9,10 @@ import logging
 import os
 import stat
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,9 +27,30 @@ from aiocamp.oauth import (
     refresh_grant,
     stored_credentials,
 )
+from aiocamp.sandbox import serve
 from aiocamp.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 
-from .oauth_support import ACCOUNT, UA, read_store, run_python, save, start_site, subprocess_env
+from .oauth_support import ACCOUNT, UA, OAuthSite, read_store, run_python, save, subprocess_env
+
+
+@pytest.fixture
+async def start_site() -> AsyncIterator[Callable[..., Awaitable[OAuthSite]]]:
+    """Start Basecamp 4 sandboxes (limits off) whose OAuth settings the test chooses."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**settings: Any) -> OAuthSite:
+            sb = await stack.enter_async_context(serve("basecamp4", rate_limit="off", scale=0.05))
+            for name, value in settings.items():
+                setattr(sb.oauth.settings, name, value)
+            async with sb.client() as bc:
+                project = await anext(aiter(bc.projects.list()))
+            site = OAuthSite(sb, project.id)
+            sb.reset()  # forget the setup request in the stats
+            for name, value in settings.items():
+                setattr(sb.oauth.settings, name, value)
+            return site
+
+        yield start
 
 
 def client(store: FileTokenStore, **kw: object) -> Basecamp4:
@@ -45,8 +69,8 @@ async def follow(url: str) -> tuple[int, str]:
 # -- the login flow ---------------------------------------------------------------------
 
 
-async def test_login_flow_stores_grant_and_lists_accounts(serve, tmp_path):
-    site = await start_site(serve)
+async def test_login_flow_stores_grant_and_lists_accounts(start_site, tmp_path):
+    site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
     urls: asyncio.Queue[str] = asyncio.Queue()
     task = asyncio.create_task(
@@ -75,14 +99,14 @@ async def test_login_flow_stores_grant_and_lists_accounts(serve, tmp_path):
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
     # The stored grant works with a generated client, through stored_credentials().
     async with client(store) as bc:
-        project = await bc.projects.get(7)
+        project = await bc.projects.get(site.project_id)
         me = await bc.authorization.get()
-    assert project.id == 7
+    assert project.id == site.project_id
     assert [a.id for a in me.accounts] == [ACCOUNT]
 
 
-async def test_callback_with_wrong_state_is_rejected(serve, tmp_path):
-    site = await start_site(serve)
+async def test_callback_with_wrong_state_is_rejected(start_site, tmp_path):
+    site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
     urls: asyncio.Queue[str] = asyncio.Queue()
     task = asyncio.create_task(
@@ -115,8 +139,8 @@ async def test_callback_with_wrong_state_is_rejected(serve, tmp_path):
     assert site.oauth.counts["code_exchanges"] == 1
 
 
-async def test_denied_authorization_ends_login_with_auth_error(serve, tmp_path):
-    site = await start_site(serve, auto_consent=False)
+async def test_denied_authorization_ends_login_with_auth_error(start_site, tmp_path):
+    site = await start_site(auto_consent=False)
     urls: asyncio.Queue[str] = asyncio.Queue()
     task = asyncio.create_task(
         login(
@@ -135,18 +159,19 @@ async def test_denied_authorization_ends_login_with_auth_error(serve, tmp_path):
         await task
 
 
-async def test_token_requests_are_form_bodies_never_urls(serve, tmp_path):
-    site = await start_site(serve)
+async def test_token_requests_are_form_bodies_never_urls(start_site, tmp_path):
+    site = await start_site()
     grant = site.grant(expired=True)
     fresh = await refresh_grant(grant)
     assert fresh.token.access_token != grant.token.access_token
-    posts = [r for r in site.requests if r[0] == "POST"]
-    assert posts == [("POST", "/authorization/token", "")]
+    assert site.oauth.token_requests == [
+        ("/authorization/token", "", "application/x-www-form-urlencoded")
+    ]
 
 
-async def test_cli_login_then_accounts(serve, tmp_path):
+async def test_cli_login_then_accounts(start_site, tmp_path):
     """`python -m aiocamp login basecamp4`, driven like a user with a browser would."""
-    site = await start_site(serve)
+    site = await start_site()
     path = tmp_path / "tokens.json"
     env = {"AIOCAMP_CLIENT_ID": SANDBOX_CLIENT_ID, "AIOCAMP_CLIENT_SECRET": SANDBOX_CLIENT_SECRET}
     proc = await asyncio.create_subprocess_exec(
@@ -217,28 +242,32 @@ async def test_cli_login_without_client_credentials_explains(tmp_path):
 # -- the token provider -----------------------------------------------------------------
 
 
-async def test_500_concurrent_calls_with_expired_token_refresh_once(serve, tmp_path):
-    site = await start_site(serve)
+async def test_500_concurrent_calls_with_expired_token_refresh_once(start_site, tmp_path):
+    site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
     await save(store, site.grant(expired=True))
     async with client(store) as bc:
-        projects = await asyncio.gather(*(bc.projects.get(i) for i in range(500)))
-    assert [p.id for p in projects] == list(range(500))
-    assert site.oauth.counts["refreshes"] == 1
-    assert site.api_calls == 500
-    assert site.oauth.counts["rejected_bearer"] == 0  # refreshed before, not after, a 401
+        projects = await asyncio.gather(*(bc.projects.get(site.project_id) for _ in range(500)))
+    assert {p.id for p in projects} == {site.project_id}
+    async with aiohttp.ClientSession() as http, http.get(site.url + "/__sandbox/stats") as reply:
+        stats = await reply.json()
+    assert stats["oauth"]["refreshes"] == 1
+    assert stats["oauth"]["refreshes_by_provider"] == {"launchpad": 1, "harvest": 0}
+    assert stats["requests"] == 500
+    assert stats["by_status"] == {"200": 500}
+    assert stats["oauth"]["rejected_bearer"] == 0  # refreshed before, not after, a 401
     stored = read_store(store.path)["grants"]["launchpad"]["token"]
     assert stored["access_token"] in site.oauth._access
 
 
-async def test_401_refreshes_once_and_replays_once(serve, tmp_path):
-    site = await start_site(serve)
+async def test_401_refreshes_once_and_replays_once(start_site, tmp_path):
+    site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
     await save(store, site.grant(lifetime=3600))
     async with client(store) as bc:
-        await bc.projects.get(1)
+        await bc.projects.get(site.project_id)
         site.oauth.expire_access_tokens()  # the server drops the token before its time
-        got = await asyncio.gather(*(bc.projects.get(i) for i in range(50)))
+        got = await asyncio.gather(*(bc.projects.get(site.project_id) for _ in range(50)))
         assert len(got) == 50
         assert site.oauth.counts["refreshes"] == 1
         # A token the server keeps refusing is not refreshed in a loop: one retry, then 401.
@@ -247,19 +276,19 @@ async def test_401_refreshes_once_and_replays_once(serve, tmp_path):
         from aiocamp.errors import Unauthorized
 
         with pytest.raises(Unauthorized):
-            await bc.projects.get(2)
+            await bc.projects.get(site.project_id)
     assert site.oauth.counts["refreshes"] == 2
 
 
-async def test_token_is_renewed_shortly_before_expiry(serve, tmp_path):
-    site = await start_site(serve, launchpad_token_lifetime=2)
+async def test_token_is_renewed_shortly_before_expiry(start_site, tmp_path):
+    site = await start_site(launchpad_token_lifetime=2)
     store = FileTokenStore(tmp_path / "tokens.json")
     await save(store, site.grant(lifetime=2))
     async with client(store) as bc:
-        await bc.projects.get(1)
+        await bc.projects.get(site.project_id)
         assert site.oauth.counts["refreshes"] == 0
         await asyncio.sleep(2.1)
-        await bc.projects.get(1)
+        await bc.projects.get(site.project_id)
     assert site.oauth.counts["refreshes"] == 1
     assert site.oauth.counts["rejected_bearer"] == 0
 
@@ -276,7 +305,7 @@ async def main():
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     async with Basecamp4(user_agent="worker (dev@example.com)", rate_limit=None, cache=None,
                          **creds) as bc:
-        got = await asyncio.gather(*(bc.projects.get(i) for i in range(20)))
+        got = await asyncio.gather(*(bc.projects.get(int(sys.argv[2])) for _ in range(20)))
     tokens = creds["token_provider"]
     print(len(got), tokens.refreshes,
           hashlib.sha256(tokens.grant.token.access_token.encode()).hexdigest()[:12], flush=True)
@@ -285,11 +314,11 @@ asyncio.run(main())
 """
 
 
-async def test_two_processes_sharing_a_file_store_refresh_once(serve, tmp_path):
-    site = await start_site(serve, token_delay=0.3)
+async def test_two_processes_sharing_a_file_store_refresh_once(start_site, tmp_path):
+    site = await start_site(token_latency=0.3)
     store = FileTokenStore(tmp_path / "tokens.json")
     await save(store, site.grant(expired=True))
-    procs = [await run_python(_WORKER, str(store.path)) for _ in range(2)]
+    procs = [await run_python(_WORKER, str(store.path), str(site.project_id)) for _ in range(2)]
     for p in procs:
         assert p.stdout is not None
         assert (await asyncio.wait_for(p.stdout.readline(), 30)).strip() == b"ready"
@@ -306,8 +335,8 @@ async def test_two_processes_sharing_a_file_store_refresh_once(serve, tmp_path):
     assert [int(r[0]) for r in results] == [20, 20]
 
 
-async def test_invalid_grant_raises_auth_error_and_keeps_stored_token(serve, tmp_path):
-    site = await start_site(serve)
+async def test_invalid_grant_raises_auth_error_and_keeps_stored_token(start_site, tmp_path):
+    site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
     grant = site.grant(expired=True)
     await save(store, grant)
@@ -316,7 +345,7 @@ async def test_invalid_grant_raises_auth_error_and_keeps_stored_token(serve, tmp
     before = store.path.read_bytes()
     async with client(store) as bc:
         with pytest.raises(AuthError) as info:
-            await bc.projects.get(1)
+            await bc.projects.get(site.project_id)
     message = str(info.value)
     assert info.value.error == "invalid_grant"
     assert "invalid_grant" in message
@@ -327,8 +356,8 @@ async def test_invalid_grant_raises_auth_error_and_keeps_stored_token(serve, tmp
     assert store.path.read_bytes() == before
 
 
-async def test_spent_refresh_token_is_invalid_grant(serve):
-    site = await start_site(serve)
+async def test_spent_refresh_token_is_invalid_grant(start_site):
+    site = await start_site()
     grant = site.grant(expired=True)
     await refresh_grant(grant)  # rotates: the old refresh token is now spent
     with pytest.raises(AuthError, match="invalid_grant"):
@@ -336,9 +365,9 @@ async def test_spent_refresh_token_is_invalid_grant(serve):
     assert site.oauth.counts["invalid_grant"] == 1
 
 
-async def test_no_token_or_secret_in_any_debug_log_line(serve, tmp_path, caplog):
+async def test_no_token_or_secret_in_any_debug_log_line(start_site, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    site = await start_site(serve)
+    site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
     urls: asyncio.Queue[str] = asyncio.Queue()
     task = asyncio.create_task(
@@ -364,14 +393,14 @@ async def test_no_token_or_secret_in_any_debug_log_line(serve, tmp_path, caplog)
     grant = await task
     async with client(store) as bc:
         site.oauth.expire_access_tokens()  # 401 -> refresh -> replay
-        await bc.projects.get(1)
+        await bc.projects.get(site.project_id)
         site.oauth.expire_access_tokens()
         stored = await store.load("launchpad")
         assert stored is not None
         assert stored.token.refresh_token is not None
         site.oauth.revoke(stored.token.refresh_token)  # next: 401 -> invalid_grant
         with pytest.raises(AuthError):
-            await bc.projects.get(1)
+            await bc.projects.get(site.project_id)
     code = aiohttp.client.URL(code_url).query["code"]
     secrets = {
         SANDBOX_CLIENT_SECRET,
@@ -392,8 +421,8 @@ async def test_no_token_or_secret_in_any_debug_log_line(serve, tmp_path, caplog)
 # -- stores -----------------------------------------------------------------------------
 
 
-async def test_file_store_is_private_and_replaced_atomically(serve, tmp_path):
-    site = await start_site(serve)
+async def test_file_store_is_private_and_replaced_atomically(start_site, tmp_path):
+    site = await start_site()
     store = FileTokenStore(tmp_path / "sub" / "tokens.json")
     await save(store, site.grant())
     assert stat.S_IMODE(os.stat(store.path.parent).st_mode) == 0o700
@@ -432,12 +461,12 @@ async def test_no_stored_grant_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.redis
-async def test_redis_store_single_refresh_across_stores(serve, redis_server):
+async def test_redis_store_single_refresh_across_stores(start_site, redis_server):
     from redis.asyncio import Redis
 
     from aiocamp.oauth import RedisTokenStore
 
-    site = await start_site(serve, token_delay=0.2)
+    site = await start_site(token_latency=0.2)
     redis = Redis(port=redis_server.port)
     prefix = f"test-oauth-{os.getpid()}-{id(site)}:"
     try:
@@ -456,11 +485,47 @@ async def test_redis_store_single_refresh_across_stores(serve, redis_server):
         await redis.aclose()
 
 
+async def test_highrise_with_a_launchpad_login(tmp_path):
+    """Launchpad tokens work for Highrise too: log in on a Highrise sandbox, then list."""
+    from aiocamp.highrise import Highrise
+
+    store = FileTokenStore(tmp_path / "tokens.json")
+    async with serve("highrise", rate_limit="off", scale=0.05) as sb:
+        urls: asyncio.Queue[str] = asyncio.Queue()
+        task = asyncio.create_task(
+            login(
+                "highrise",
+                client_id=SANDBOX_CLIENT_ID,
+                client_secret=SANDBOX_CLIENT_SECRET,
+                store=store,
+                server_url=sb.url,
+                on_url=urls.put_nowait,
+                wait=10,
+            )
+        )
+        assert (await follow(await asyncio.wait_for(urls.get(), 5)))[0] == 200
+        grant = await task
+        assert [a["product"] for a in grant.accounts] == ["highrise"]
+        creds = stored_credentials("highrise", store=store)
+        assert creds is not None
+        async with Highrise(user_agent=UA, rate_limit=None, **creds) as hr:
+            people = hr.people.list()
+            first = await anext(aiter(people))
+        assert first.id is not None
+        async with Highrise(
+            user_agent=UA, rate_limit=None, base_url=sb.url, access_token="not-a-sandbox-token"
+        ) as hr:
+            from aiocamp.errors import Unauthorized
+
+            with pytest.raises(Unauthorized):
+                await anext(aiter(hr.people.list()))
+
+
 # -- Harvest ----------------------------------------------------------------------------
 
 
-async def test_harvest_login_and_refresh(serve, tmp_path):
-    site = await start_site(serve, harvest_token_lifetime=60)
+async def test_harvest_login_and_refresh(start_site, tmp_path):
+    site = await start_site(harvest_token_lifetime=60)
     store = FileTokenStore(tmp_path / "tokens.json")
     urls: asyncio.Queue[str] = asyncio.Queue()
     task = asyncio.create_task(
@@ -520,8 +585,8 @@ def test_secrets_never_in_reprs(tmp_path):
     assert Path(tmp_path).exists()
 
 
-async def test_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token(serve, tmp_path):
-    site = await start_site(serve, token_delay=0.3)
+async def test_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token(start_site, tmp_path):
+    site = await start_site(token_latency=0.3)
     store = FileTokenStore(tmp_path / "tokens.json")
     await save(store, site.grant(expired=True))
     provider = TokenProvider(store, "launchpad")
@@ -539,8 +604,8 @@ async def test_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token(serv
     assert site.oauth.counts["invalid_grant"] == 0
 
 
-async def test_sandbox_token_endpoint_answers_bad_requests_with_oauth_errors(serve):
-    site = await start_site(serve)
+async def test_sandbox_token_endpoint_answers_bad_requests_with_oauth_errors(start_site):
+    site = await start_site()
     ok = {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET}
     cases = [
         ("/authorization/token", {**ok, "client_secret": "wrong"}, 401, "invalid_client"),
@@ -605,10 +670,10 @@ async def test_sandbox_token_endpoint_answers_bad_requests_with_oauth_errors(ser
             assert (await reply.json())["token_type"] == "Bearer"
 
 
-async def test_login_on_a_busy_port_is_a_config_error(serve, tmp_path):
+async def test_login_on_a_busy_port_is_a_config_error(start_site, tmp_path):
     import socket
 
-    site = await start_site(serve)
+    site = await start_site()
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -622,4 +687,4 @@ async def test_login_on_a_busy_port_is_a_config_error(serve, tmp_path):
                 port=busy.getsockname()[1],
                 on_url=print,
             )
-    assert site.requests == []
+    assert site.oauth.counts["authorizations"] == 0

@@ -41,6 +41,7 @@ from ._wire import (
     xml_document,
     xml_record,
 )
+from .oauth import OAuthServer
 
 log = logging.getLogger("aiocamp.sandbox")
 
@@ -170,6 +171,9 @@ class SandboxApp:
         self.limits = parse_rate_limit(rate_limit, self.table.rate_limits)
         self.faults = Faults.parse(faults) if isinstance(faults, str) else faults
         self.router = Router(self.schema, self.conv.account_prefix)
+        self.oauth = OAuthServer.for_product(
+            product, account_id=getattr(self.conv, "account_id", None)
+        )
         self.content_type = CONTENT_TYPES[self.table.format]
         self.account_inactive = account_inactive
         self.base_url = ""
@@ -194,9 +198,12 @@ class SandboxApp:
         self.stats = Stats()
         self.fault_rng = random.Random(self.plan.seed)
         self._rendered.clear()
+        self.oauth.reset()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
+        own_listing = self.router.match("GET", "/authorization.json") is not None
+        self.oauth.install(app, authorization_json=not own_listing)  # Launchpad, Harvest OAuth
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
 
@@ -221,6 +228,7 @@ class SandboxApp:
             "records_deleted": self.store.deleted,
             "records": self.store.counts(),
             "sandbox_errors": s.sandbox_errors,
+            "oauth": self.oauth.stats(),
         }
 
     async def control(self, request: web.Request) -> web.StreamResponse:
@@ -299,7 +307,8 @@ class SandboxApp:
         pre = conv.precheck(request, route)
         if pre is not None:
             return pre
-        if not conv.authorize(request, route, self.secrets):
+        oauth_ok = self.oauth.check_bearer  # tokens from the sandbox's own OAuth server
+        if not (conv.authorize(request, route, self.secrets) or oauth_ok(request)):
             return conv.unauthorized()
         account = raw.pop("_account", None)
         if account is not None and int(account) != conv.account_id:

@@ -14,6 +14,7 @@ from aiocamp.core.limiter import Limit, MemoryLimiterBackend, RateLimit
 from ._app import SandboxApp
 from ._data import Store
 from ._faults import Faults
+from .oauth import OAuthServer
 
 USER_AGENT = "aiocamp-sandbox-client (sandbox@example.com)"
 
@@ -50,6 +51,11 @@ class Sandbox:
     def login(self) -> tuple[str, str]:
         """Username and password (Highrise accepts them on /me.xml only)."""
         return self._app.secrets.username, self._app.secrets.password
+
+    @property
+    def oauth(self) -> OAuthServer:
+        """The Launchpad / Harvest OAuth server (client id and secret in ``oauth.settings``)."""
+        return self._app.oauth
 
     @property
     def state(self) -> Store:

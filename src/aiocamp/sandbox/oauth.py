@@ -16,6 +16,7 @@ second, and every refresh rotates the refresh token: a spent or revoked one is a
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Mapping
@@ -53,6 +54,8 @@ class OAuthSettings:
     code_lifetime: int = CODE_LIFETIME
     #: Authorization pages redirect back at once with a code (False: with access_denied).
     auto_consent: bool = True
+    #: Seconds the token endpoints take to answer (widens races between refreshers).
+    token_latency: float = 0.0
     #: Launchpad's accounts; ``{origin}`` in an href becomes the sandbox's own origin.
     accounts: list[dict[str, Any]] = field(
         default_factory=lambda: [
@@ -108,6 +111,8 @@ class OAuthServer:
         self._access: dict[str, _Access] = {}
         self._refresh: dict[str, _Grant] = {}  # live refresh token -> grant
         self._spent: set[str] = set()
+        #: (path, query string, content type) of every token request, to check clients by.
+        self.token_requests: list[tuple[str, str, str]] = []
         self.counts: dict[str, int] = {
             "authorizations": 0,
             "code_exchanges": 0,
@@ -120,11 +125,31 @@ class OAuthServer:
 
     # -- for the sandbox and tests ------------------------------------------------------
 
-    def install(self, app: web.Application) -> None:
-        """Add the Launchpad and Harvest OAuth routes to a sandbox application."""
+    @classmethod
+    def for_product(cls, product: str, *, account_id: int | None = None) -> OAuthServer:
+        """The OAuth server of a product's sandbox: Launchpad lists one account of it."""
+        from aiocamp.oauth.providers import PRODUCT_PROVIDERS
+
+        listed = PRODUCT_PROVIDERS[product][1] if product in PRODUCT_PROVIDERS else product
+        account_id = account_id or 999999999
+        href = "{origin}/" + str(account_id) if product == "basecamp4" else "{origin}"
+        account = {
+            "product": listed,
+            "id": account_id,
+            "name": "Sandbox Account",
+            "href": href,
+            "app_href": href,
+        }
+        return cls(OAuthSettings(accounts=[account]))
+
+    def install(self, app: web.Application, *, authorization_json: bool = True) -> None:
+        """Add the Launchpad and Harvest OAuth routes to a sandbox application (before its
+        catch-all route). ``authorization_json=False`` leaves Launchpad's account listing to
+        a product that serves it from its own spec (Basecamp 4)."""
         app.router.add_get("/authorization/new", self._launchpad_authorize)
         app.router.add_post("/authorization/token", self._launchpad_token)
-        app.router.add_get("/authorization.json", self._launchpad_authorization)
+        if authorization_json:
+            app.router.add_get("/authorization.json", self._launchpad_authorization)
         app.router.add_get("/oauth2/authorize", self._harvest_authorize)
         app.router.add_post("/oauth2/token", self._harvest_token)
 
@@ -141,10 +166,12 @@ class OAuthServer:
 
     def _live(self, request: web.Request) -> _Access | None:
         header = request.headers.get("Authorization", "")
-        token = header[7:] if header[:7].lower() == "bearer " else None
+        token = header[7:].strip() if header[:7].lower() == "bearer " else None
         if token is None:
             token = request.query.get("access_token")
-        access = self._access.get(token) if token else None
+        if not token:
+            return None
+        access = self._access.get(token)
         if access is None or access.grant.revoked or access.expires_at <= time.time():
             self.counts["rejected_bearer"] += 1
             return None
@@ -201,7 +228,12 @@ class OAuthServer:
             reply["state"] = params["state"]
         raise web.HTTPFound(target.update_query(reply))
 
-    def _token(self, provider: str, params: Mapping[str, str]) -> web.Response:
+    async def _token(
+        self, request: web.Request, provider: str, params: Mapping[str, str]
+    ) -> web.Response:
+        self.token_requests.append((request.path, request.query_string, request.content_type))
+        if self.settings.token_latency:
+            await asyncio.sleep(self.settings.token_latency)
         try:
             if (
                 params.get("client_id") != self.settings.client_id
@@ -261,7 +293,7 @@ class OAuthServer:
         params: dict[str, str] = dict(request.query)  # legacy: parameters in the query
         if request.can_read_body:
             params.update(await self._form(request))
-        return self._token("launchpad", params)
+        return await self._token(request, "launchpad", params)
 
     async def _launchpad_authorization(self, request: web.Request) -> web.Response:
         access = self._live(request)
@@ -299,7 +331,7 @@ class OAuthServer:
                 },
                 status=400,
             )
-        return self._token("harvest", await self._form(request))
+        return await self._token(request, "harvest", await self._form(request))
 
     @staticmethod
     async def _form(request: web.Request) -> dict[str, str]:
