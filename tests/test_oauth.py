@@ -688,3 +688,82 @@ async def test_login_on_a_busy_port_is_a_config_error(start_site, tmp_path):
                 on_url=print,
             )
     assert site.oauth.counts["authorizations"] == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, b"", "invalid_reply"),
+        (200, b"<html>hello</html>", "invalid_reply"),
+        (200, b"[1, 2]", "invalid_reply"),
+        (200, b'{"token_type": "Bearer"}', "usable access_token"),
+        (200, b'{"access_token": "a\\r\\nX-Evil: 1"}', "usable access_token"),
+        (200, b'{"access_token": 12}', "usable access_token"),
+        (200, b'{"access_token": "ok", "refresh_token": ["x"]}', "unusable refresh_token"),
+        (200, b'{"access_token": "ok", "expires_in": "soon"}', "unreadable expires_in"),
+        (200, b'{"access_token": "ok", "expires_in": 1e400}', "unreadable expires_in"),
+        (200, b"{" * 100_000, "invalid_reply"),
+        (302, b"", "http_302"),
+        (500, b"<h1>Internal error</h1>", "http_500"),
+        (400, b'{"error": {"nested": true}}', "http_400"),
+        (401, b'{"error": "invalid_client", "error_description": "who?"}', "invalid_client"),
+    ],
+)
+async def test_garbage_from_the_token_endpoint_is_an_auth_error(serve, status, body, expected):
+    from aiohttp import web
+
+    from aiocamp.oauth import Grant, Token
+
+    async def token(request: web.Request) -> web.Response:
+        headers = {"Location": "http://127.0.0.1:9/elsewhere"} if status == 302 else {}
+        return web.Response(status=status, body=body, headers=headers)
+
+    app = web.Application()
+    app.router.add_post("/token", token)
+    server = await serve(app)
+    grant = Grant(
+        "launchpad",
+        str(server.make_url("/token")),
+        "id",
+        "client-secret-value",
+        Token("old-access", "old-refresh"),
+    )
+    with pytest.raises(AuthError) as info:
+        await refresh_grant(grant)
+    assert expected in str(info.value)
+    assert "client-secret-value" not in str(info.value)
+    assert "old-refresh" not in str(info.value)
+
+
+async def test_token_endpoint_over_plain_http_off_loopback_is_refused():
+    from aiocamp.errors import InsecureTransportError
+    from aiocamp.oauth import Grant, Token
+
+    grant = Grant(
+        "launchpad",
+        "http://launchpad.example.com/authorization/token",
+        "id",
+        "client-secret-value",
+        Token("a", "r"),
+    )
+    with pytest.raises(InsecureTransportError):
+        await refresh_grant(grant)
+
+
+def test_provider_and_store_work_from_a_second_event_loop(tmp_path):
+    from aiocamp.oauth import Grant, Token
+
+    store = FileTokenStore(tmp_path / "tokens.json")
+    provider = TokenProvider(store, "launchpad")
+    grant = Grant("launchpad", "https://x/t", "id", "secret", Token("tok", "ref"))
+
+    async def first() -> None:
+        await asyncio.gather(*(save(store, grant) for _ in range(3)))  # contended lock
+        assert set(await asyncio.gather(*(provider.access_token() for _ in range(5)))) == {"tok"}
+
+    async def second() -> None:
+        await asyncio.gather(*(save(store, grant) for _ in range(3)))
+        assert all(await asyncio.gather(*(provider.renew("another") for _ in range(5))))
+
+    asyncio.run(first())
+    asyncio.run(second())

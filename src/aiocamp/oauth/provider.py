@@ -57,6 +57,7 @@ class TokenProvider:
         self._user_agent = user_agent
         self._grant: Grant | None = None
         self._lock = asyncio.Lock()
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._identity = hashlib.sha256(f"oauth\0{key}\0{store!r}".encode()).hexdigest()[:24]
 
     def __repr__(self) -> str:
@@ -82,7 +83,7 @@ class TokenProvider:
         grant = self._grant
         if grant is not None and not grant.token.expires_soon(self.leeway):
             return grant.token.access_token
-        async with self._lock:
+        async with self._loop_lock():
             grant = self._grant
             if grant is None:
                 grant = self._grant = await self._load()
@@ -92,11 +93,18 @@ class TokenProvider:
 
     async def renew(self, rejected: str) -> bool:
         """After a 401 to ``rejected``: make sure the next attempt carries another token."""
-        async with self._lock:
+        async with self._loop_lock():
             if self._grant is not None and self._grant.token.access_token != rejected:
                 return True  # another task renewed it while this request was out
             await self._refresh(rejected=rejected)
             return True
+
+    def _loop_lock(self) -> asyncio.Lock:
+        # An asyncio lock belongs to one event loop; a provider may outlive its first loop.
+        loop = asyncio.get_running_loop()
+        if loop is not self._lock_loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
 
     async def _load(self) -> Grant:
         grant = await self.store.load(self.key)

@@ -74,6 +74,7 @@ class FileTokenStore:
         self._lock_path = self.path.with_name(self.path.name + ".lock")
         self._lock_timeout = lock_timeout
         self._local = asyncio.Lock()
+        self._local_loop: asyncio.AbstractEventLoop | None = None
         self._owner: asyncio.Task[Any] | None = None
 
     def __repr__(self) -> str:
@@ -114,6 +115,9 @@ class FileTokenStore:
         if task is not None and self._owner is task:
             yield  # re-entered by the task that holds it (save inside lock)
             return
+        loop = asyncio.get_running_loop()
+        if loop is not self._local_loop:  # an asyncio lock belongs to one event loop
+            self._local, self._local_loop = asyncio.Lock(), loop
         async with self._local:
             fd = await self._acquire_file_lock()
             self._owner = task

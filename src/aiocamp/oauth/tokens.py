@@ -19,6 +19,11 @@ DEFAULT_LEEWAY = 60.0
 LEEWAY_SHARE = 0.1
 
 
+def _header_safe(value: object) -> bool:
+    """A non-empty printable ASCII string: it goes into an HTTP header as it is."""
+    return isinstance(value, str) and bool(value) and value.isascii() and value.isprintable()
+
+
 @dataclass(frozen=True)
 class Token:
     """An access token, its refresh token and expiry (seconds since the epoch)."""
@@ -32,18 +37,17 @@ class Token:
     @classmethod
     def from_response(cls, data: Any, *, provider: str = "") -> Token:
         """Read a token endpoint's JSON reply (authlib computes the expiry)."""
-        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-            raise AuthError(
-                f"{provider or 'the OAuth server'} answered without an access_token",
-                provider=provider,
-            )
+        who = provider or "the OAuth server"
+        if not isinstance(data, dict) or not _header_safe(data.get("access_token")):
+            raise AuthError(f"{who} answered without a usable access_token", provider=provider)
+        refresh = data.get("refresh_token")
+        if refresh is not None and not _header_safe(refresh):
+            raise AuthError(f"{who} sent an unusable refresh_token", provider=provider)
         try:
             token = OAuth2Token(dict(data))
             expires_in = int(data["expires_in"]) if data.get("expires_in") is not None else None
-        except (TypeError, ValueError):
-            raise AuthError(
-                f"{provider or 'the OAuth server'} sent an unreadable expires_in", provider=provider
-            ) from None
+        except (TypeError, ValueError, OverflowError):
+            raise AuthError(f"{who} sent an unreadable expires_in", provider=provider) from None
         refresh = token.get("refresh_token")
         return cls(
             access_token=token["access_token"],
