@@ -61,3 +61,4 @@ def bench(session: nox.Session) -> None:
     _install(session, "test")
     session.run("python", "benchmarks/bench_core.py", *session.posargs)
     session.run("python", "benchmarks/bench_decode.py")
+    session.run("python", "benchmarks/bench_sandbox.py")

@@ -231,3 +231,25 @@ async def test_same_seed_same_data() -> None:
         assert a.state.counts() == b.state.counts()
         assert a.state.all("Person")[:5] == b.state.all("Person")[:5]
         assert a.token == b.token
+
+
+async def test_list_etag_and_last_modified_change_when_a_record_changes() -> None:
+    async with serve("basecamp4", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        url = f"{sb.api_url}/projects.json"
+        headers = bearer(sb.access_token)
+        async with http.get(url, headers=headers) as r:
+            etag, modified = r.headers["ETag"], r.headers["Last-Modified"]
+        async with http.get(url, headers={**headers, "If-None-Match": etag}) as r:
+            assert r.status == 304
+            assert await r.read() == b""
+        async with http.get(url, headers={**headers, "If-Modified-Since": modified}) as r:
+            assert r.status == 304
+        async with sb.client() as bc:
+            await bc.projects.create(name="Brand new")
+        async with http.get(url, headers={**headers, "If-None-Match": etag}) as r:
+            assert r.status == 200
+            assert r.headers["ETag"] != etag
+        async with http.get(url, headers={**headers, "If-Modified-Since": modified}) as r:
+            assert r.status == 200
+            assert r.headers["Last-Modified"] != modified
+        assert sb.stats()["not_modified"] == 2

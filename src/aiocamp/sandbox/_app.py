@@ -46,6 +46,7 @@ from .oauth import OAuthServer
 log = logging.getLogger("aiocamp.sandbox")
 
 MAX_BODY = 10 * 1024 * 1024
+PAGE_CACHE_SIZE = 512
 GEARS = (15, 30, 50, 100)  # Basecamp's geared page sizes: page 1, 2, 3, then every later page
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8"}
 
@@ -66,6 +67,12 @@ def _int(text: str | None, default: int) -> int:
 # -- routing ----------------------------------------------------------------------------------
 
 _PIECE = re.compile(r"\{(\w+)\}")
+
+
+def _served_path(route: Route) -> str:
+    """The endpoint's path on the sandbox (an absolute URL's path for other hosts)."""
+    path = route.endpoint.path
+    return "/" + path.split("/", 3)[3] if path.startswith("https://") else path
 
 
 def _pattern(route: Route) -> tuple[str, bool]:
@@ -100,7 +107,7 @@ class Router:
             body, absolute = _pattern(route)
             prefix = r"/(?P<_account>\d+)" if account_prefix and not absolute else ""
             regex = re.compile(f"^{prefix}{body}$")
-            depth = body.count("/") + (1 if prefix else 0)
+            depth = _served_path(route).count("/") + (1 if prefix else 0)
             self.buckets.setdefault((route.endpoint.method, depth), []).append((regex, route))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -144,6 +151,8 @@ class Result:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     last_modified: float | None = None
+    origin: Result | None = None  # the cached page this reply copies (its ETag is reused)
+    etag: str | None = None
 
 
 # -- the application --------------------------------------------------------------------------
@@ -183,6 +192,8 @@ class SandboxApp:
         self.stats = Stats()
         self.fault_rng = random.Random(seed)
         self._rendered: dict[int, tuple[float, Any]] = {}
+        #: Whole list pages by request, valid while the store's version is unchanged.
+        self._pages: dict[tuple[Any, ...], tuple[int, Result]] = {}
 
     # lifecycle
     def start(self, base_url: str) -> None:
@@ -198,6 +209,7 @@ class SandboxApp:
         self.stats = Stats()
         self.fault_rng = random.Random(self.plan.seed)
         self._rendered.clear()
+        self._pages.clear()
         self.oauth.reset()
 
     def application(self) -> web.Application:
@@ -255,7 +267,7 @@ class SandboxApp:
                 fault = self.faults.draw(self.fault_rng)
                 early = await self._early_fault(request, fault)
                 if early is not None:
-                    s.by_status[str(early.status)] += 1
+                    s.by_status[self._status_key(request, early)] += 1
                     return early
             response = await self._serve(request, fault)
         except Reply as reply:
@@ -266,8 +278,15 @@ class SandboxApp:
             log.exception("sandbox error on %s %s", request.method, request.path)
             s.sandbox_errors += 1
             response = self.conv.error(500, ["The sandbox failed on this request"])
-        s.by_status[str(response.status)] += 1
+        s.by_status[self._status_key(request, response)] += 1
         return response
+
+    @staticmethod
+    def _status_key(request: web.Request, response: web.StreamResponse) -> str:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return "closed"  # a drop or cut fault: the client saw no complete reply
+        return str(response.status)
 
     async def _early_fault(
         self, request: web.Request, fault: str | None
@@ -287,9 +306,7 @@ class SandboxApp:
             return None
         self.stats.faults[fault] += 1
         if fault == "drop":
-            if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError("fault: connection dropped")
+            return self._abort(request, web.Response(status=204))
         status = int(fault)
         if status in (429, 503):
             reply = self.conv.error(status, ["Injected fault: try again later"])
@@ -485,9 +502,31 @@ class SandboxApp:
     # -- actions ------------------------------------------------------------------------------
 
     async def _act_list(self, request: web.Request, route: Route, params: dict[str, Any]) -> Result:
+        filters = self._filters(route, params)
+        key = (
+            route.endpoint.key,
+            tuple(sorted(filters.items())),
+            request.host,
+            request.query_string,
+        )
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] == self.store.version:
+            cached = hit[1]
+            return Result(
+                cached.status, cached.body, dict(cached.headers), cached.last_modified, cached
+            )
+        result = self._list_page(request, route, filters)
+        if len(self._pages) >= PAGE_CACHE_SIZE:
+            self._pages.clear()
+        self._pages[key] = (self.store.version, result)
+        return Result(
+            result.status, result.body, dict(result.headers), result.last_modified, result
+        )
+
+    def _list_page(self, request: web.Request, route: Route, filters: dict[str, Any]) -> Result:
         e = route.endpoint
         model = self._model(route.model)
-        items = list(self.store.linked(model.name, self._filters(route, params)))
+        items = list(self.store.linked(model.name, filters))
         items = self._query_filter(request, route, model, items)
         total = len(items)
         headers: dict[str, str] = {}
@@ -673,7 +712,10 @@ class SandboxApp:
         headers = result.headers
         body = result.body
         if request.method == "GET" and result.status == 200:
-            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            origin = result.origin or result
+            if origin.etag is None:
+                origin.etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            etag = origin.etag
             headers["ETag"] = etag
             if result.last_modified is not None:
                 headers["Last-Modified"] = http_date(result.last_modified)
@@ -693,10 +735,15 @@ class SandboxApp:
                 response.content_length = len(body)
                 await response.prepare(request)
                 await response.write(body[: len(body) // 2])
-                if request.transport is not None:
-                    request.transport.abort()
-                raise ConnectionResetError("fault: connection cut mid-body")
+                return self._abort(request, response)
         return web.Response(status=result.status, body=body or None, headers=headers)
+
+    @staticmethod
+    def _abort(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        """Close the connection at once (RST); aiohttp then discards ``response`` quietly."""
+        if request.transport is not None:
+            request.transport.abort()
+        return response
 
     @staticmethod
     def _not_modified(request: web.Request, etag: str, last_modified: float | None) -> bool:

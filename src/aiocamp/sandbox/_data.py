@@ -230,6 +230,8 @@ class Store:
         self.singleton_modified: dict[str, float] = {}
         self.next_id = 1001
         self.clock = SEED_EPOCH.timestamp()
+        #: Bumped by every write: cached list pages are valid while it is unchanged.
+        self.version = 0
         self.created = 0
         self.updated = 0
         self.deleted = 0
@@ -272,6 +274,7 @@ class Store:
     # writes
     def tick(self) -> float:
         """A modification time strictly later than any before (Last-Modified has 1 s steps)."""
+        self.version += 1
         self.clock = max(time.time(), math.floor(self.clock) + 1.0)
         return self.clock
 
@@ -291,11 +294,13 @@ class Store:
         if not isinstance(rid, int) or rid in self.meta:
             rid = self.new_id()
             record["id"] = rid
+        self.version += 1
         self.records.setdefault(model, {})[rid] = record
         self.meta[rid] = Meta(model, links or {}, modified if modified is not None else self.tick())
         return record
 
     def link(self, rid: int, params: dict[str, Any]) -> None:
+        self.version += 1
         links = self.meta[rid].links
         for k, v in params.items():
             links.setdefault(k, set()).add(v)
@@ -308,6 +313,7 @@ class Store:
         if meta is None:
             return False
         self.lazy.discard(rid)
+        self.version += 1
         self.records[meta.model].pop(rid, None)
         return True
 

@@ -53,6 +53,11 @@ class Sandbox:
         return self._app.secrets.username, self._app.secrets.password
 
     @property
+    def app(self) -> SandboxApp:
+        """The engine behind this sandbox (routes, table, store): for tests and tools."""
+        return self._app
+
+    @property
     def oauth(self) -> OAuthServer:
         """The Launchpad / Harvest OAuth server (client id and secret in ``oauth.settings``)."""
         return self._app.oauth

@@ -329,4 +329,7 @@ def parse_xml(body: bytes) -> tuple[str, Any]:
     if not isinstance(doc, dict) or len(doc) != 1:
         raise BodyError(400, ["the body needs exactly one root element"])
     root, content = next(iter(doc.items()))
-    return root, _normalize_xml(content)
+    try:
+        return root, _normalize_xml(content)
+    except RecursionError:
+        raise BodyError(400, ["the body nests elements too deeply"]) from None

@@ -1,0 +1,171 @@
+"""A valid request for every route of a running sandbox, built from the table alone.
+
+Used by the tests (every endpoint answers; garbage variations of each request never crash
+the server) and by the benchmarks. Path parameters name existing records; bodies carry
+the required fields with plausible values in the product's wire format.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._app import SandboxApp
+from ._data import ANY, Route
+from ._table import FieldInfo, TypeInfo
+from ._wire import XML_TYPE, json_body
+
+USER_AGENT = "aiocamp-sandbox-examples (sandbox@example.com)"
+SAMPLE = {
+    "int": 1,
+    "str": "Sample text",
+    "bool": True,
+    "float": 1.5,
+    "decimal": "12.50",
+    "datetime": "2025-01-02T03:04:05Z",
+    "date": "2025-01-02",
+    "datetime_or_date": "2025-01-02",
+    "json": "{}",
+}
+
+
+@dataclass
+class ExampleRequest:
+    route: Route
+    method: str
+    path: str  # relative to the sandbox root URL
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+    @property
+    def expected_status(self) -> int:
+        e = self.route.endpoint
+        if e.status:
+            return e.status
+        return 201 if self.route.action == "create" else 200
+
+
+def auth_headers(app: SandboxApp) -> dict[str, str]:
+    if app.table.auth == ("bearer",) or "basic_token" not in app.table.auth:
+        return {"Authorization": f"Bearer {app.secrets.access_token}"}
+    token = base64.b64encode(f"{app.secrets.token}:X".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def _pick(app: SandboxApp, models: tuple[str, ...], avoid: set[int]) -> int | None:
+    store = app.store
+    if ANY in models:
+        candidates = [rid for rid in store.meta if rid not in avoid]
+        return candidates[0] if candidates else None
+    for m in models:
+        for rid in store.ids(m):
+            if rid not in avoid:
+                return rid
+    return None
+
+
+def path_params(app: SandboxApp, route: Route, avoid: set[int]) -> dict[str, Any] | None:
+    """Values naming existing records for every placeholder (None when none exist)."""
+    e = route.endpoint
+    values: dict[str, Any] = {}
+    targets = dict(route.targets)
+    for name in e.placeholders:
+        p = e.param(name)
+        t = targets.get(name)
+        if p is not None and p.enum:
+            holder = next((tt for tt in targets.values() if tt.enum_param == name), None)
+            if holder is not None:
+                choice = next((v for v, m in holder.by_enum if app.store.ids(m)), str(p.enum[0]))
+                values[name] = choice
+            else:
+                values[name] = p.enum[0]
+        elif t is not None:
+            models = t.model_for(values) or t.models
+            rid = _pick(app, models, avoid)
+            if rid is None:
+                return None
+            values[name] = rid
+        elif p is None or p.type.name == "int":
+            rid = _pick(app, (route.model,) if route.model else (ANY,), avoid)
+            if rid is None:
+                return None
+            values[name] = rid
+        elif p.type.name in ("date", "datetime_or_date"):
+            values[name] = "2025-01-02"
+        else:
+            values[name] = "sample-key"
+    return values
+
+
+def _xml_value(f: FieldInfo, t: TypeInfo) -> str:
+    kind = XML_TYPE.get(t.name)
+    attr = f' type="{kind}"' if kind else ""
+    return f"<{f.wire}{attr}>{SAMPLE.get(t.name, 'x')}</{f.wire}>"
+
+
+def example_body(app: SandboxApp, route: Route) -> tuple[bytes | None, str | None]:
+    """A body carrying every required field, and its Content-Type."""
+    spec = route.endpoint.body
+    if spec is None:
+        return None, None
+    if spec.kind == "raw":
+        return b"sample file content", spec.content_type or "application/octet-stream"
+    if spec.kind == "multipart":
+        boundary = "aiocampsandboxboundary"
+        name = spec.params[0].wire if spec.params else "file"
+        part = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="sample.txt"\r\nContent-Type: text/plain\r\n\r\nsample\r\n--{boundary}--\r\n'
+        )
+        return part.encode(), f"multipart/form-data; boundary={boundary}"
+    model = app.table.models.get(spec.model) if spec.kind == "model" else None
+    if model is not None:
+        wanted = set(app.conv.required_fields.get(model.name, ()))
+        fields = [f for f in model.fields if f.name in wanted or f.required]
+        if not fields:
+            fields = [f for f in model.fields if not f.read_only and f.type.kind == "scalar"][:1]
+    else:
+        fields = [p for p in spec.params if p.required]
+    scalar = [f for f in fields if f.type.kind == "scalar"]
+    if app.table.format == "json":
+        data: dict[str, Any] = {}
+        for f in fields:
+            if f.type.kind == "scalar":
+                data[f.wire] = SAMPLE.get(f.type.name, "x") if f.type.name != "json" else {}
+            elif f.type.kind == "list":
+                item = f.type.item
+                data[f.wire] = [1] if item is not None and item.name == "int" else []
+            else:
+                data[f.wire] = {}
+        return json_body(data), "application/json; charset=utf-8"
+    root = spec.xml_root or (model.xml_tag if model is not None else None) or "request"
+    if spec.xml_scalar and spec.params:
+        return f"<{root}>Sample</{root}>".encode(), "application/xml"
+    inner = "".join(_xml_value(f, f.type) for f in scalar)
+    return f"<{root}>{inner}</{root}>".encode(), "application/xml"
+
+
+def example_request(
+    app: SandboxApp, route: Route, avoid: set[int] | None = None
+) -> ExampleRequest | None:
+    """A request to ``route`` that the sandbox should answer with its success status."""
+    values = path_params(app, route, avoid or set())
+    if values is None:
+        return None
+    e = route.endpoint
+    path = e.path
+    if path.startswith("https://"):
+        path = "/" + path.split("/", 3)[3]
+    elif app.conv.account_prefix:
+        path = f"/{app.conv.account_id}{path}"
+    for k, v in values.items():
+        path = path.replace("{" + k + "}", str(v))
+    query = [f"{q.wire}={SAMPLE.get(q.type.name, 'x')}" for q in e.query if q.required]
+    if query:
+        path += "?" + "&".join(query)
+    headers = {"User-Agent": USER_AGENT, **auth_headers(app)}
+    body, content_type = example_body(app, route)
+    if content_type:
+        headers["Content-Type"] = content_type
+    return ExampleRequest(route, e.method, path, headers, body)
