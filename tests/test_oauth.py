@@ -767,3 +767,45 @@ def test_provider_and_store_work_from_a_second_event_loop(tmp_path):
 
     asyncio.run(first())
     asyncio.run(second())
+
+
+async def test_sandbox_oauth_routes_survive_garbage(start_site):
+    site = await start_site()
+    bodies = [
+        (b"\xff\xfe\x00garbage", "application/x-www-form-urlencoded"),
+        (b"--x\r\nContent-Disposition: form-data\r\n\r\n\xff", "multipart/form-data; boundary=x"),
+        (b"--x\r\n", "multipart/form-data"),
+        (b'{"client_id": ', "application/json"),
+        (b"client_id=%ZZ&client_secret=%&&&=&grant_type=", "application/x-www-form-urlencoded"),
+        (b"a=" + b"x" * 200_000, "application/x-www-form-urlencoded"),
+        (b"", "text/plain"),
+    ]
+    queries = [
+        "",
+        "?type=web_server&client_id=%ff%fe",
+        "?response_type=code&redirect_uri=%00",
+        "?response_type=code&client_id=" + SANDBOX_CLIENT_ID + "&redirect_uri=javascript:x",
+        "?state=" + "s" * 5000,
+    ]
+    seen: set[int] = set()
+    async with aiohttp.ClientSession() as http:
+        for path in ("/authorization/new", "/oauth2/authorize", "/authorization.json"):
+            for query in queries:
+                async with http.get(
+                    site.url + path + query,
+                    headers={"Authorization": "Bearer  ~"},
+                    allow_redirects=False,
+                ) as reply:
+                    seen.add(reply.status)
+        for path in ("/authorization/token", "/oauth2/token"):
+            for body, ctype in bodies:
+                for query in queries:
+                    async with http.post(
+                        site.url + path + query, data=body, headers={"Content-Type": ctype}
+                    ) as reply:
+                        seen.add(reply.status)
+                        if reply.status == 200:
+                            raise AssertionError(f"garbage accepted at {path}")
+    assert seen <= {400, 401, 413}, seen
+    assert site.oauth.counts["code_exchanges"] == 0
+    assert site.sb.stats()["sandbox_errors"] == 0
