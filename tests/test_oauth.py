@@ -809,3 +809,18 @@ async def test_sandbox_oauth_routes_survive_garbage(start_site):
     assert seen <= {400, 401, 413}, seen
     assert site.oauth.counts["code_exchanges"] == 0
     assert site.sb.stats()["sandbox_errors"] == 0
+
+
+async def test_memory_store_shared_by_two_providers_refreshes_once(start_site):
+    from aiocamp.oauth import MemoryTokenStore
+
+    site = await start_site(token_latency=0.1)
+    store = MemoryTokenStore({"launchpad": site.grant(expired=True)})
+    providers = [TokenProvider(store, "launchpad") for _ in range(2)]
+    tokens = await asyncio.gather(*(p.access_token() for p in providers for _ in range(100)))
+    assert len(set(tokens)) == 1
+    assert site.oauth.counts["refreshes"] == 1
+    assert sorted(p.refreshes for p in providers) == [0, 1]
+    assert await store.keys() == ["launchpad"]
+    assert "launchpad" in repr(store)
+    assert tokens[0] not in repr(store)

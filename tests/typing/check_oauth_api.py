@@ -10,6 +10,7 @@ from aiocamp.highrise import Highrise
 from aiocamp.oauth import (
     FileTokenStore,
     Grant,
+    MemoryTokenStore,
     RedisTokenStore,
     TokenProvider,
     TokenStore,
@@ -39,4 +40,4 @@ def from_login() -> Basecamp4 | None:
 
 
 def stores(file: FileTokenStore, redis: RedisTokenStore) -> list[TokenStore]:
-    return [file, redis]
+    return [file, redis, MemoryTokenStore()]

@@ -16,7 +16,13 @@ from .flow import AuthorizationCodeFlow, fetch_accounts, refresh_grant
 from .login import login, refresh_accounts, stored_credentials
 from .provider import OAuthBearerAuth, TokenProvider
 from .providers import HARVEST, LAUNCHPAD, PRODUCT_PROVIDERS, OAuthProvider, provider_for
-from .stores import FileTokenStore, RedisTokenStore, TokenStore, default_token_path
+from .stores import (
+    FileTokenStore,
+    MemoryTokenStore,
+    RedisTokenStore,
+    TokenStore,
+    default_token_path,
+)
 from .tokens import Grant, Token
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "AuthorizationCodeFlow",
     "FileTokenStore",
     "Grant",
+    "MemoryTokenStore",
     "OAuthBearerAuth",
     "OAuthProvider",
     "RedisTokenStore",

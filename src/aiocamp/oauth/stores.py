@@ -27,7 +27,13 @@ from .tokens import Grant
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["FileTokenStore", "RedisTokenStore", "TokenStore", "default_token_path"]
+__all__ = [
+    "FileTokenStore",
+    "MemoryTokenStore",
+    "RedisTokenStore",
+    "TokenStore",
+    "default_token_path",
+]
 
 log = logging.getLogger("aiocamp.oauth")
 
@@ -57,6 +63,36 @@ def default_token_path() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "aiocamp" / "tokens.json"
+
+
+class MemoryTokenStore:
+    """Grants in this process only (tests, or tokens your app keeps elsewhere)."""
+
+    def __init__(self, grants: dict[str, Grant] | None = None) -> None:
+        self._grants = dict(grants or {})
+        self._locks: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+
+    def __repr__(self) -> str:
+        return f"MemoryTokenStore(keys={sorted(self._grants)!r})"
+
+    async def load(self, key: str) -> Grant | None:
+        return self._grants.get(key)
+
+    async def save(self, key: str, grant: Grant) -> None:
+        self._grants[key] = grant
+
+    async def delete(self, key: str) -> None:
+        self._grants.pop(key, None)
+
+    async def keys(self) -> list[str]:
+        return sorted(self._grants)
+
+    def lock(self, key: str) -> contextlib.AbstractAsyncContextManager[None]:
+        loop = asyncio.get_running_loop()
+        held = self._locks.get(key)
+        if held is None or held[0] is not loop:
+            held = self._locks[key] = (loop, asyncio.Lock())
+        return held[1]
 
 
 class FileTokenStore:
