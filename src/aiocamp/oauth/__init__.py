@@ -1,13 +1,31 @@
 """OAuth 2 for aiocamp: Launchpad (Basecamp 4, Classic, Highrise, Backpack) and Harvest.
 
-    from aiocamp.oauth import FileTokenStore, TokenProvider
+From the command line (your app's credentials in ``AIOCAMP_CLIENT_ID`` and
+``AIOCAMP_CLIENT_SECRET``; register ``http://127.0.0.1:PORT/callback`` as its redirect URI)::
+
+    aiocamp login basecamp4 --port 8765   # prints the URL to open, stores the token (0600)
+    aiocamp accounts                      # the accounts the stored token reaches
+
+Against a sandbox: ``aiocamp sandbox basecamp4`` prints the sandbox's client id and secret
+and the ``aiocamp login ... --server-url`` line to run.
+
+In code, a client built with a token provider refreshes the token shortly before it
+expires and once after a 401, with one refresh however many requests wait for it (and one
+across processes sharing the store)::
+
     from aiocamp.basecamp4 import Basecamp4
+    from aiocamp.oauth import FileTokenStore, TokenProvider, stored_credentials
 
-    tokens = TokenProvider(FileTokenStore(), "launchpad")     # stored by `aiocamp login`
+    tokens = TokenProvider(FileTokenStore(), "launchpad")    # the grant `aiocamp login` stored
     async with Basecamp4(account_id=999999999, token_provider=tokens, user_agent=...) as bc:
-        ...                                                  # refreshed when needed
+        ...
 
-or simply ``Basecamp4(**stored_credentials("basecamp4"), user_agent=...)``.
+    async with Basecamp4(**stored_credentials("basecamp4"), user_agent=...) as bc:
+        ...                                                  # account and token from the login
+
+Stores are pluggable (:class:`TokenStore`): :class:`FileTokenStore`, :class:`RedisTokenStore`,
+:class:`MemoryTokenStore`. A refresh token the server rejects (``invalid_grant``) raises
+:class:`aiocamp.errors.AuthError` and leaves the stored grant as it was.
 """
 
 from __future__ import annotations
