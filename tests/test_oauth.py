@@ -824,3 +824,18 @@ async def test_memory_store_shared_by_two_providers_refreshes_once(start_site):
     assert await store.keys() == ["launchpad"]
     assert "launchpad" in repr(store)
     assert tokens[0] not in repr(store)
+
+
+def test_provider_identity_is_per_grant_and_stable(tmp_path):
+    from aiocamp.oauth import MemoryTokenStore
+
+    a = FileTokenStore(tmp_path / "a.json")
+    same = TokenProvider(FileTokenStore(tmp_path / "a.json"), "launchpad").identity
+    assert TokenProvider(a, "launchpad").identity == same  # another process, same grant
+    others = {
+        TokenProvider(a, "harvest").identity,
+        TokenProvider(FileTokenStore(tmp_path / "b.json"), "launchpad").identity,
+        TokenProvider(MemoryTokenStore(), "launchpad").identity,
+        same,
+    }
+    assert len(others) == 4

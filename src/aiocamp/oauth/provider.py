@@ -58,7 +58,10 @@ class TokenProvider:
         self._grant: Grant | None = None
         self._lock = asyncio.Lock()
         self._lock_loop: asyncio.AbstractEventLoop | None = None
-        self._identity = hashlib.sha256(f"oauth\0{key}\0{store!r}".encode()).hexdigest()[:24]
+        # Cache keys derive from this: one per grant (store location + key), never a secret,
+        # stable across refreshes and across processes sharing the store.
+        where = getattr(store, "location", None) or repr(store)
+        self._identity = hashlib.sha256(f"oauth\0{where}\0{key}".encode()).hexdigest()[:24]
 
     def __repr__(self) -> str:
         return f"TokenProvider({self.store!r}, key={self.key!r})"

@@ -43,7 +43,8 @@ _LOCK_POLL = 0.01
 
 
 class TokenStore(Protocol):
-    """A pluggable grant store."""
+    """A pluggable grant store. A ``location`` attribute (a string naming where the grants
+    live), when present, keeps the clients' cache keys apart per store."""
 
     async def load(self, key: str) -> Grant | None: ...
 
@@ -70,6 +71,7 @@ class MemoryTokenStore:
 
     def __init__(self, grants: dict[str, Grant] | None = None) -> None:
         self._grants = dict(grants or {})
+        self.location = f"memory:{id(self)}"
         self._locks: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
 
     def __repr__(self) -> str:
@@ -108,6 +110,7 @@ class FileTokenStore:
     ) -> None:
         self.path = Path(path) if path is not None else default_token_path()
         self._lock_path = self.path.with_name(self.path.name + ".lock")
+        self.location = f"file:{self.path.resolve()}"
         self._lock_timeout = lock_timeout
         self._local = asyncio.Lock()
         self._local_loop: asyncio.AbstractEventLoop | None = None
@@ -249,6 +252,10 @@ class RedisTokenStore:
     ) -> None:
         self._redis = redis
         self._prefix = prefix
+        where = redis.connection_pool.connection_kwargs
+        self.location = (
+            f"redis:{where.get('host', '')}:{where.get('port', '')}/{where.get('db', 0)}/{prefix}"
+        )
         self._lock_ttl = lock_ttl
         self._lock_timeout = lock_timeout
 
