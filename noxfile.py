@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+
 import nox
 
 nox.options.sessions = ["lint", "typing", "codegen_check", "tests"]
 nox.options.reuse_existing_virtualenvs = True
-nox.options.error_on_missing_interpreters = True
+# Run on the supported interpreters this machine has; a missing one is skipped, not fatal.
+nox.options.error_on_missing_interpreters = False
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-PYTHON = "3.11"
+#: Supported Pythons (keep in step with the classifiers in pyproject.toml).
+SUPPORTED = ["3.11", "3.12", "3.13"]
+#: The tests run on every supported interpreter present; the other sessions on one of them.
+TEST_PYTHONS = [v for v in SUPPORTED if shutil.which(f"python{v}")] or [
+    f"{sys.version_info.major}.{sys.version_info.minor}"
+]
+PYTHON = TEST_PYTHONS[-1]
 
 
 def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
@@ -19,7 +29,7 @@ def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
     session.install(*(["-e", ".[redis,fast]"] if editable else [".[redis,fast]"]), *deps)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=TEST_PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite (Redis tests start their own redis-server)."""
     _install(session, "test")

@@ -1,26 +1,73 @@
-"""Core session vs raw aiohttp on loopback, and the limiter's achieved rate.
+"""Core session vs raw aiohttp on loopback: throughput, memory of a long listing, limiter.
 
-Run with `nox -s bench` (or `python benchmarks/bench_core.py`). The server runs in a
-separate process so client and server do not share an event loop. Prints a table; this
-is a measurement, not a test.
+Run with `nox -s bench` (or `python benchmarks/bench_core.py`; `--quick` is the short mode
+CI runs to check that it works). The server runs in a separate process so client and
+server do not share an event loop. Every figure is printed as min / median / max over
+rounds; ratios are computed within a round (the kinds of one round run back to back, so a
+noisy neighbour affects them alike) and then summarised. This is a measurement, not a test.
+
+Sections:
+
+1. Single GETs, req/s at concurrency 1, 16 and 64: raw aiohttp, aiocamp with default
+   settings (limiter and ETag cache on; the limit set far above the achievable rate so it
+   does not bind), and aiocamp with ``rate_limit=None, cache=None``.
+2. List pages (100 records of ~1 KB, ETags on, as Basecamp 4 sends them), pages/s: default
+   settings vs ``cache=None``.
+3. Peak RSS of listing 10 k and 40 k records page by page, each in a fresh subprocess.
+4. The limiter's achieved rate against a "50 per 10 s" limit scaled 10x faster.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
 import multiprocessing
+import resource
 import socket
+import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from aiocamp.core import BasicTokenAuth, Limit, MemoryEtagCache, RateLimit, Request, Session
+from aiocamp.core import (
+    BasicTokenAuth,
+    Limit,
+    PageIterator,
+    Paging,
+    RateLimit,
+    Request,
+    Session,
+)
+from aiocamp.core.runtime import json_items
 from aiocamp.core.session import ProductConfig
+from aiocamp.core.settings import DEFAULT, ClientSettings
 
 BODY = b'{"id": 1, "name": "Widget", "tags": ["a", "b"], "created_at": "2024-01-01T00:00:00Z"}'
+PAGE_SIZE = 100
+
+
+def record(i: int) -> dict[str, Any]:
+    """About 1 KB of JSON, shaped like a Basecamp 4 recording."""
+    return {
+        "id": i,
+        "status": "active",
+        "title": f"Record number {i}",
+        "created_at": "2024-01-01T00:00:00.000Z",
+        "updated_at": "2024-01-02T00:00:00.000Z",
+        "url": f"https://3.basecampapi.com/999/buckets/1/todos/{i}.json",
+        "app_url": f"https://3.basecamp.com/999/buckets/1/todos/{i}",
+        "content": "x" * 500,
+        "creator": {"id": 7, "name": "Victor Cooper", "email_address": "victor@example.com"},
+        "bucket": {"id": 1, "name": "The Leto Laptop", "type": "Project"},
+    }
 
 
 def free_port() -> int:
@@ -32,6 +79,7 @@ def free_port() -> int:
 
 def serve(port: int, ready: Any) -> None:
     times: list[float] = []
+    pages: dict[int, bytes] = {}
 
     async def item(request: web.Request) -> web.Response:
         return web.Response(body=BODY, content_type="application/json")
@@ -45,10 +93,28 @@ def serve(port: int, ready: Any) -> None:
         times.clear()
         return out
 
+    async def listing(request: web.Request) -> web.Response:
+        total = int(request.query.get("total", "1000"))
+        page = int(request.query.get("page", "1"))
+        body = pages.get(page)
+        if body is None:
+            first = (page - 1) * PAGE_SIZE
+            body = json.dumps([record(first + i) for i in range(PAGE_SIZE)]).encode()
+            pages[page] = body
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        headers = {"ETag": etag, "X-Total-Count": str(total)}
+        if page * PAGE_SIZE < total:
+            url = request.url.update_query(page=str(page + 1))
+            headers["Link"] = f'<{url}>; rel="next"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=body, content_type="application/json", headers=headers)
+
     app = web.Application()
     app.router.add_get("/item.json", item)
     app.router.add_get("/timed.json", timed)
     app.router.add_get("/times", get_times)
+    app.router.add_get("/records.json", listing)
 
     async def main() -> None:
         runner = web.AppRunner(app, access_log=None)
@@ -60,21 +126,6 @@ def serve(port: int, ready: Any) -> None:
     asyncio.run(main())
 
 
-async def run_raw(base: str, total: int, concurrency: int) -> float:
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        queue = iter(range(total))
-
-        async def worker() -> None:
-            for _ in queue:
-                async with http.get(base + "/item.json") as r:
-                    await r.json()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return total / (time.perf_counter() - started)
-
-
 def product() -> ProductConfig:
     return ProductConfig(
         name="bench",
@@ -84,33 +135,246 @@ def product() -> ProductConfig:
     )
 
 
-def bench_session(base: str, rate_limit: RateLimit, cache: MemoryEtagCache | None) -> Session:
+#: Default settings, except a limit far above the achievable rate: the limiter runs but
+#: never makes anyone wait.
+NOT_BINDING = {"default": Limit(10_000_000, 1)}
+
+
+def bench_session(base: str, kind: str) -> Session:
+    if kind == "defaults":
+        rate_limit: RateLimit | None = RateLimit(limits=NOT_BINDING)
+        cache: Any = DEFAULT
+    elif kind == "cache=None":
+        rate_limit, cache = RateLimit(limits=NOT_BINDING), None
+    elif kind == "bare":
+        rate_limit, cache = None, None
+    else:
+        raise ValueError(kind)
     return Session(
         product(),
-        base_url=base,
-        auth=BasicTokenAuth("bench-token"),
-        user_agent="aiocamp-bench (dev@example.com)",
-        account="bench",
-        rate_limit=rate_limit,
-        cache=cache,
+        ClientSettings(
+            base_url=base,
+            auth=BasicTokenAuth("bench-token"),
+            user_agent="aiocamp-bench (dev@example.com)",
+            account=f"bench-{kind}-{time.monotonic_ns()}",
+            rate_limit=rate_limit,
+            cache=cache,
+        ),
     )
 
 
-async def run_core(base: str, total: int, concurrency: int) -> float:
-    # Limiter and cache enabled but not binding: a limit far above the achievable rate.
-    session = bench_session(
-        base, RateLimit(limits={"default": Limit(10_000_000, 1)}), MemoryEtagCache()
-    )
-    async with session:
-        queue = iter(range(total))
+#: Client user CPU seconds per request of the last _run_workers call: on a shared machine,
+#: wall-clock req/s swings with the neighbours' load; the client's own CPU cost does not.
+LAST_CPU_PER_REQUEST = [0.0]
 
-        async def worker() -> None:
-            for _ in queue:
-                await session.request(Request("GET", "/item.json"))
 
+async def _run_workers(total: int, concurrency: int, one: Callable[[], Awaitable[Any]]) -> float:
+    queue = iter(range(total))
+
+    async def worker() -> None:
+        for _ in queue:
+            await one()
+
+    started = time.perf_counter()
+    cpu = _user_cpu()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    LAST_CPU_PER_REQUEST[0] = (_user_cpu() - cpu) / total
+    return total / (time.perf_counter() - started)
+
+
+def _user_cpu() -> float:
+    """User-mode CPU seconds of this process: the client's own work. Kernel time (loopback
+    send/recv, the same for every kind) swings with the machine's load and is left out."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime
+
+
+async def get_raw(base: str, total: int, concurrency: int) -> float:
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def one() -> None:
+            async with http.get(base + "/item.json") as r:
+                await r.json()
+
+        return await _run_workers(total, concurrency, one)
+
+
+async def get_core(base: str, total: int, concurrency: int, kind: str) -> float:
+    async with bench_session(base, kind) as session:
+        request = Request("GET", "/item.json")
+        return await _run_workers(total, concurrency, lambda: session.request(request))
+
+
+async def list_core(base: str, records: int, kind: str) -> float:
+    """Pages per second of one listing (every page fetched once: cache on or off)."""
+    async with bench_session(base, kind) as session:
+        it: PageIterator[int] = PageIterator(
+            session,
+            Request("GET", "/records.json", (("total", str(records)),)),
+            paging=Paging("link"),
+            extract=json_items,
+            convert=lambda d: d["id"],
+        )
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return total / (time.perf_counter() - started)
+        count = 0
+        async for _ in it:
+            count += 1
+        assert count == records, count
+        return it.pages_fetched / (time.perf_counter() - started)
+
+
+def summary(values: list[float], fmt: str = ".0f") -> str:
+    return f"{min(values):{fmt}} / {statistics.median(values):{fmt}} / {max(values):{fmt}}"
+
+
+async def section_gets(base: str, total: int, rounds: int) -> None:
+    print("1. single GETs (min / median / max over rounds)")
+    print("   req/s: wall clock; cpu: the client's user-mode CPU microseconds per request, and")
+    print("   the ratio of CPU-bound rates (raw cpu / aiocamp cpu), steadier on a busy machine")
+    kinds = ["defaults", "bare"]
+    print(
+        f"{'conc.':>5} {'raw aiohttp req/s':>20} {'defaults req/s':>20} {'bare req/s':>20} "
+        f"{'defaults/raw':>20} {'bare/raw':>20}"
+    )
+    cpu_rows: list[str] = []
+    for concurrency in (1, 16, 64):
+        raw: list[float] = []
+        raw_cpu: list[float] = []
+        core: dict[str, list[float]] = {k: [] for k in kinds}
+        cpu: dict[str, list[float]] = {k: [] for k in kinds}
+        ratios: dict[str, list[float]] = {k: [] for k in kinds}
+        cpu_ratios: dict[str, list[float]] = {k: [] for k in kinds}
+        for _ in range(rounds):
+            r = await get_raw(base, total, concurrency)
+            r_cpu = LAST_CPU_PER_REQUEST[0]
+            raw.append(r)
+            raw_cpu.append(r_cpu * 1e6)
+            for kind in kinds:
+                c = await get_core(base, total, concurrency, kind)
+                core[kind].append(c)
+                cpu[kind].append(LAST_CPU_PER_REQUEST[0] * 1e6)
+                ratios[kind].append(c / r)
+                cpu_ratios[kind].append(r_cpu / LAST_CPU_PER_REQUEST[0])
+        print(
+            f"{concurrency:>5} {summary(raw):>20} {summary(core['defaults']):>20} "
+            f"{summary(core['bare']):>20} {summary(ratios['defaults'], '.2f'):>20} "
+            f"{summary(ratios['bare'], '.2f'):>20}"
+        )
+        cpu_rows.append(
+            f"{concurrency:>5} {summary(raw_cpu):>20} {summary(cpu['defaults']):>20} "
+            f"{summary(cpu['bare']):>20} {summary(cpu_ratios['defaults'], '.2f'):>20} "
+            f"{summary(cpu_ratios['bare'], '.2f'):>20}"
+        )
+    print(
+        f"{'conc.':>5} {'raw cpu us/req':>20} {'defaults cpu':>20} {'bare cpu':>20} "
+        f"{'defaults/raw':>20} {'bare/raw':>20}"
+    )
+    print("\n".join(cpu_rows))
+    print("   target: defaults/raw >= 0.8 at every concurrency (issue 8)")
+
+
+async def section_lists(base: str, records: int, rounds: int) -> None:
+    print()
+    print(f"2. list pages ({PAGE_SIZE} x ~1 KB records, ETags on), pages/s")
+    default: list[float] = []
+    nocache: list[float] = []
+    ratios: list[float] = []
+    for _ in range(rounds):
+        d = await list_core(base, records, "defaults")
+        n = await list_core(base, records, "cache=None")
+        default.append(d)
+        nocache.append(n)
+        ratios.append(d / n)
+    print(f"   defaults   {summary(default):>20}")
+    print(f"   cache=None {summary(nocache):>20}")
+    print(f"   ratio      {summary(ratios, '.2f'):>20}   target >= 0.9")
+    print()
+    print("   single GETs, defaults vs cache=None (concurrency 16), req/s")
+    default, nocache, ratios = [], [], []
+    for _ in range(rounds):
+        d = await get_core(base, 1500, 16, "defaults")
+        n = await get_core(base, 1500, 16, "cache=None")
+        default.append(d)
+        nocache.append(n)
+        ratios.append(d / n)
+    print(f"   defaults   {summary(default):>20}")
+    print(f"   cache=None {summary(nocache):>20}")
+    print(f"   ratio      {summary(ratios, '.2f'):>20}   target >= 0.9")
+
+
+# -- 3. peak RSS in fresh subprocesses ------------------------------------------------
+
+
+async def rss_child(base: str, kind: str, records: int) -> None:
+    if kind == "raw aiohttp":
+        async with aiohttp.ClientSession() as http:
+            url: str | None = f"{base}/records.json?total={records}"
+            count = 0
+            while url:
+                async with http.get(url) as r:
+                    for item in await r.json():
+                        count += item["id"] >= 0
+                    url = r.links.get("next", {}).get("url")  # type: ignore[assignment]
+                    url = str(url) if url else None
+            assert count == records
+    else:
+        await list_core(base, records, kind)
+
+
+def reset_peak_rss() -> bool:
+    """Start the peak-RSS watermark afresh (Linux: writing 5 to clear_refs resets VmHWM),
+    so the peak measured is the listing's, not the imports'."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    # ru_maxrss is KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_rss(base: str, kind: str, records: int) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss-child", kind, str(records), base],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def section_rss(base: str, small: int, large: int, rounds: int) -> None:
+    print()
+    print(f"3. peak RSS (MiB) listing {PAGE_SIZE}-record pages, fresh subprocess each")
+    print(f"{'kind':>14} {f'at {small}':>22} {f'at {large}':>22} {'ratio':>20}")
+    for kind in ("defaults", "cache=None", "raw aiohttp"):
+        at_small: list[float] = []
+        at_large: list[float] = []
+        ratios: list[float] = []
+        for _ in range(rounds):
+            a = measure_rss(base, kind, small)
+            b = measure_rss(base, kind, large)
+            at_small.append(a)
+            at_large.append(b)
+            ratios.append(b / a)
+        print(
+            f"{kind:>14} {summary(at_small, '.1f'):>22} {summary(at_large, '.1f'):>22} "
+            f"{summary(ratios, '.2f'):>20}"
+        )
+    print("   target: defaults ratio <= 1.1 (issue 8 section 1)")
+
+
+# -- 4. limiter --------------------------------------------------------------------
 
 
 def worst_window(times: list[float], window: float) -> int:
@@ -123,25 +387,34 @@ def worst_window(times: list[float], window: float) -> int:
     return best
 
 
-async def run_limiter(base: str, total: int) -> tuple[float, int, float]:
-    limit = Limit(50, 10)
+async def section_limiter(base: str, total: int) -> None:
     # 50 per 10 s, scaled 10x faster: 50 per 1 s.
-    session = bench_session(base, RateLimit(limits={"default": limit}, time_scale=0.1), None)
+    session = Session(
+        product(),
+        ClientSettings(
+            base_url=base,
+            auth=BasicTokenAuth("bench-token"),
+            user_agent="aiocamp-bench (dev@example.com)",
+            account=f"bench-limiter-{time.monotonic_ns()}",
+            rate_limit=RateLimit(limits={"default": Limit(50, 10)}, time_scale=0.1),
+            cache=None,
+        ),
+    )
     async with session:
-        queue = iter(range(total))
-
-        async def worker() -> None:
-            for _ in queue:
-                await session.request(Request("GET", "/timed.json"))
-
-        await asyncio.gather(*(worker() for _ in range(64)))
+        request = Request("GET", "/timed.json")
+        await _run_workers(total, 64, lambda: session.request(request))
     async with aiohttp.ClientSession() as http, http.get(base + "/times") as r:
         times = await r.json()
     rate = (len(times) - 1) / (max(times) - min(times))
-    return rate, worst_window(times, 1.0), rate / 50
+    print()
+    print("4. limiter: 50 per 10 s scaled 10x faster (50 per 1 s), 64 concurrent tasks")
+    print(
+        f"   achieved {rate:.2f} req/s = {rate / 50:.1%} of 50/s; "
+        f"worst 1 s window: {worst_window(times, 1.0)} (limit 50)"
+    )
 
 
-async def main(total: int, limiter_total: int) -> None:
+async def main(args: argparse.Namespace) -> None:
     port = free_port()
     ready = multiprocessing.Event()
     proc = multiprocessing.Process(target=serve, args=(port, ready), daemon=True)
@@ -149,22 +422,18 @@ async def main(total: int, limiter_total: int) -> None:
     ready.wait(10)
     base = f"http://127.0.0.1:{port}"
     try:
-        await run_raw(base, 500, 16)  # warm-up
-        await run_core(base, 500, 16)
-        print(
-            f"{'concurrency':>11} {'raw aiohttp req/s':>18} {'core session req/s':>19} {'ratio':>6}"
-        )
-        for c in (1, 16, 64):
-            raw = max([await run_raw(base, total, c) for _ in range(3)])
-            core = max([await run_core(base, total, c) for _ in range(3)])
-            print(f"{c:>11} {raw:>18.0f} {core:>19.0f} {core / raw:>6.2f}")
-        rate, worst, share = await run_limiter(base, limiter_total)
-        print()
-        print("limiter: 50 per 10 s scaled 10x faster (50 per 1 s), 64 concurrent tasks")
-        print(
-            f"  achieved {rate:.2f} req/s = {share:.1%} of 50/s; "
-            f"worst 1 s window: {worst} (limit 50)"
-        )
+        # Warm-up: connections, and the server builds (and keeps) every page body once.
+        await get_raw(base, 300, 16)
+        await get_core(base, 300, 16, "defaults")
+        await list_core(base, max(args.list_records, args.rss_large), "cache=None")
+        if "1" in args.sections:
+            await section_gets(base, args.requests, args.rounds)
+        if "2" in args.sections:
+            await section_lists(base, args.list_records, args.rounds)
+        if "3" in args.sections:
+            section_rss(base, args.rss_small, args.rss_large, args.rss_rounds)
+        if "4" in args.sections:
+            await section_limiter(base, args.limiter_requests)
     finally:
         proc.terminate()
         proc.join()
@@ -172,7 +441,25 @@ async def main(total: int, limiter_total: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="a short run (CI checks it runs)")
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--list-records", type=int, default=10_000)
+    parser.add_argument("--rss-small", type=int, default=10_000)
+    parser.add_argument("--rss-large", type=int, default=40_000)
+    parser.add_argument("--rss-rounds", type=int, default=3)
     parser.add_argument("--limiter-requests", type=int, default=500)
+    parser.add_argument("--sections", default="1234", help="which sections to run, e.g. 12")
+    parser.add_argument("--rss-child", nargs=3, metavar=("KIND", "RECORDS", "BASE"))
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.limiter_requests))
+    if args.rss_child:
+        kind, records, base = args.rss_child
+        reset_peak_rss()
+        asyncio.run(rss_child(base, kind, int(records)))
+        print(f"{peak_rss_mib():.2f}")
+        sys.exit(0)
+    if args.quick:
+        args.requests, args.rounds, args.list_records = 200, 1, 1000
+        args.rss_small, args.rss_large, args.rss_rounds = 500, 2000, 1
+        args.limiter_requests = 60
+    asyncio.run(main(args))

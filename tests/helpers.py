@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,7 +24,8 @@ from aiocamp.core import (
     Session,
 )
 from aiocamp.core.auth import AuthStrategy
-from aiocamp.core.session import DEFAULT, ProductConfig
+from aiocamp.core.session import ProductConfig
+from aiocamp.core.settings import DEFAULT, ClientSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT.parent / "shared" / "api-docs"
@@ -68,8 +71,11 @@ def make_session(
     if rate_limit is DEFAULT:
         # A backend of its own: tests must not share buckets (or pauses) with each other.
         rate_limit = RateLimit(backend=MemoryLimiterBackend())
-    return Session(
-        product(fmt, limits, **product_kw),
+    if "session" in kw:
+        kw["http_session"] = kw.pop("session")
+    if kw.get("host_overrides") is None:
+        kw.pop("host_overrides", None)
+    settings = ClientSettings(
         base_url=base_url,
         auth=auth or BasicTokenAuth("secret-token-123"),
         user_agent=user_agent,
@@ -78,12 +84,45 @@ def make_session(
         retry=retry or fast_retry(),
         **kw,
     )
+    return Session(product(fmt, limits, **product_kw), settings)
 
 
 async def start_server(app: web.Application) -> TestServer:
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     return server
+
+
+class ThreadedServer:
+    """An aiohttp app on 127.0.0.1 served by its own thread and event loop, for tests whose
+    code calls ``asyncio.run()`` itself (README snippets, several loops)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._started = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.url = ""
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(start_server(self._app))
+        self.url = str(server.make_url("")).rstrip("/")
+        self._started.set()
+        loop.run_forever()
+        loop.run_until_complete(server.close())
+        loop.close()
+
+    def __enter__(self) -> ThreadedServer:
+        self._thread.start()
+        if not self._started.wait(10):
+            raise RuntimeError("the threaded test server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from aiocamp.core import BasicTokenAuth, CacheEntry, MemoryEtagCache, Request
+from aiocamp.core.cache import ENTRY_OVERHEAD_BYTES
 
 from .helpers import make_session
 
@@ -88,32 +89,46 @@ async def test_only_get_is_cached(serve) -> None:
 
 
 def entry(size: int) -> CacheEntry:
-    return CacheEntry('"e"', None, {}, b"x" * size)
+    return CacheEntry('"e"', None, {"Content-Type": "application/json"}, b"x" * size)
+
+
+def held(key: str, e: CacheEntry) -> int:
+    """Every byte the memory cache charges for an entry: data, key and fixed overhead."""
+    headers = sum(len(k) + len(v) for k, v in e.headers.items())
+    return len(e.body) + len(e.etag or "") + headers + len(key) + ENTRY_OVERHEAD_BYTES
 
 
 async def test_memory_cache_is_bounded_by_bytes_with_lru_eviction() -> None:
-    cache = MemoryEtagCache(max_bytes=100)
+    one = held("a", entry(40))
+    cache = MemoryEtagCache(max_bytes=2 * one + one // 2)
     await cache.set("a", entry(40))
     await cache.set("b", entry(40))
     assert await cache.get("a") is not None  # a is now the most recent
-    await cache.set("c", entry(40))  # 120 > 100: evict the least recent, b
+    await cache.set("c", entry(40))  # 3 entries > bound: evict the least recent, b
     assert await cache.get("b") is None
     assert await cache.get("a") is not None
     assert await cache.get("c") is not None
-    assert cache.size_bytes == 80
+    assert cache.size_bytes == 2 * one
+
+
+async def test_memory_cache_counts_headers_and_validators_not_only_the_body() -> None:
+    cache = MemoryEtagCache()
+    big_headers = CacheEntry('"' + "e" * 1000 + '"', "x" * 1000, {"Link": "y" * 5000}, b"")
+    await cache.set("k", big_headers)
+    assert cache.size_bytes >= 7000
 
 
 async def test_memory_cache_skips_oversized_bodies() -> None:
-    cache = MemoryEtagCache(max_bytes=100, max_entry_bytes=50)
+    cache = MemoryEtagCache(max_bytes=10_000, max_entry_bytes=held("big", entry(50)))
     await cache.set("big", entry(60))
     assert await cache.get("big") is None
     assert cache.size_bytes == 0
 
 
 async def test_replacing_an_entry_keeps_the_byte_count_right() -> None:
-    cache = MemoryEtagCache(max_bytes=100)
+    cache = MemoryEtagCache(max_bytes=10_000)
     await cache.set("a", entry(40))
     await cache.set("a", entry(10))
-    assert cache.size_bytes == 10
+    assert cache.size_bytes == held("a", entry(10))
     await cache.delete("a")
     assert cache.size_bytes == 0

@@ -170,6 +170,7 @@ async def test_clients_of_one_account_share_the_default_budget(serve) -> None:
     times: list[float] = []
     server = await serve(counting_app(times))
     from aiocamp.core import Session
+    from aiocamp.core.settings import ClientSettings
 
     from .helpers import product
 
@@ -177,11 +178,13 @@ async def test_clients_of_one_account_share_the_default_budget(serve) -> None:
     sessions = [
         Session(
             product(limits={"default": Limit(4, 0.4)}),
-            base_url=str(server.make_url("")),
-            auth=BasicTokenAuth("t"),
-            user_agent="tests (dev@example.com)",
-            account=account,
-            cache=None,
+            ClientSettings(
+                base_url=str(server.make_url("")),
+                auth=BasicTokenAuth("t"),
+                user_agent="tests (dev@example.com)",
+                account=account,
+                cache=None,
+            ),
         )
         for _ in range(2)
     ]

@@ -160,8 +160,12 @@ async def test_empty_path_parameters_are_rejected_before_any_io(serve) -> None:
 
 
 def test_clients_need_a_user_agent_and_an_account() -> None:
+    # user_agent is a required keyword (issue 9.5): a type checker flags a missing one, and
+    # Python refuses the call; an empty one is refused with a hint.
+    with pytest.raises(TypeError, match="user_agent"):
+        Highrise(subdomain="acme", token="t")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="user_agent is required"):
-        Highrise(subdomain="acme", token="t")
+        Highrise(subdomain="acme", token="t", user_agent=" ")
     with pytest.raises(ValueError, match="subdomain"):
         Highrise(token="t", user_agent=UA)
     with pytest.raises(ValueError, match="credentials"):

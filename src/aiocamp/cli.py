@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from .core import Limit, RateLimit, RetryPolicy
+from .errors import AiocampError
 from .highrise import Highrise
 from .oauth.cli import register as register_oauth
 from .sandbox.cli import register as register_sandbox
@@ -116,19 +117,57 @@ async def run_demo(people: int) -> int:
     return 0 if ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="aiocamp", description="aiocamp command line")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"aiocamp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser("demo", help="walk a local Highrise-shaped server with the client")
-    demo.add_argument("--people", type=int, default=1200)
+    demo.add_argument(
+        "--people", type=_positive_int, default=1200, help="people on the server (>= 1)"
+    )
     register_oauth(sub)
     register_sandbox(sub)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return asyncio.run(run_demo(args.people))
-    if hasattr(args, "handler"):  # subcommands added by register(subparsers)
-        return int(args.handler(args))
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    return parser
+
+
+#: Exit codes: 0 done, 1 the command failed, 2 bad usage, 130 interrupted.
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (never a traceback for expected errors)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors: message + exit 2, from argparse
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        print("\naiocamp: error: name a command, e.g. `aiocamp demo`", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "demo":
+            return asyncio.run(run_demo(args.people))
+        if hasattr(args, "handler"):  # subcommands added by register(subparsers)
+            return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("aiocamp: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except AiocampError as exc:
+        print(f"aiocamp {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse checks
 
 
 if __name__ == "__main__":

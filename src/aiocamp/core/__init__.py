@@ -20,7 +20,8 @@ from .limiter import Limit, Limiter, MemoryLimiterBackend, RateLimit
 from .pagination import PageIterator, Paging
 from .retry import RetryPolicy, parse_retry_after
 from .runtime import UNSET, UnsetType
-from .session import DEFAULT, ProductConfig, Request, Response, Session
+from .session import ProductConfig, Request, Response, Session
+from .settings import DEFAULT, ClientSettings
 
 __all__ = [
     "DEFAULT",
@@ -32,6 +33,7 @@ __all__ = [
     "BearerAuth",
     "BodyTokenAuth",
     "CacheEntry",
+    "ClientSettings",
     "EtagCache",
     "Limit",
     "Limiter",

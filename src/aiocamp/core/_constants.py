@@ -16,6 +16,9 @@ BACKOFF_MAX = 30.0
 RETRY_SERVER_STATUSES = frozenset({500, 502, 503, 504})
 #: Statuses that mean "throttled": they honour Retry-After and pause the bucket.
 THROTTLE_STATUSES = frozenset({429, 503})
+#: Longest pause a server's Retry-After may impose on an account's buckets (seconds). The
+#: products document pauses of seconds to a minute; a larger value is a bug or an attack.
+MAX_RETRY_AFTER = 300.0
 
 #: Token bucket: burst is this fraction of the limit (at least 1 request) ...
 LIMITER_BURST_FRACTION = 0.025
@@ -25,10 +28,12 @@ LIMITER_WINDOW_MARGIN = 0.02
 #: Share of that margin a late waiter may still claim as its scheduled slot (see BucketParams).
 LIMITER_CATCHUP_SHARE = 0.25
 
-#: ETag cache: total bytes of bodies kept by the in-memory backend.
-CACHE_MAX_BYTES = 32 * 1024 * 1024
-#: A single body larger than this is never cached.
-CACHE_MAX_ENTRY_BYTES = 4 * 1024 * 1024
+#: ETag cache: total bytes kept by the in-memory backend (bodies, headers, keys). Small
+#: enough that a long listing reaches it early, so memory stays flat from then on
+#: (benchmarks/bench_core.py section 3); pass a MemoryEtagCache(max_bytes=...) for more.
+CACHE_MAX_BYTES = 8 * 1024 * 1024
+#: A single entry larger than this is never cached.
+CACHE_MAX_ENTRY_BYTES = 2 * 1024 * 1024
 #: Response headers kept with a cached body (paging needs them on a 304).
 CACHE_KEPT_HEADERS = (
     "Content-Type",
@@ -40,5 +45,15 @@ CACHE_KEPT_HEADERS = (
     "X-Pages",
 )
 
-#: Redirect hops followed (only same-host http -> https).
+#: Redirect hops followed (same origin, or http -> https on the same host).
 MAX_REDIRECTS = 3
+
+#: Largest decoded (decompressed) body read from one reply; the longest documented page
+#: (Highrise, 500 records) is a few MiB.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Bodies at least this large are decoded in a worker thread, so a big page never stalls
+#: the event loop (smaller ones decode faster than a thread hop costs).
+OFFLOOP_DECODE_BYTES = 256 * 1024
+
+#: ``X-Total-Count`` / ``X-Records`` / ``X-Pages`` above this are treated as unknown.
+MAX_HEADER_COUNT = 2**53

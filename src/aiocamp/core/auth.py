@@ -71,6 +71,15 @@ class NoAuth(AuthStrategy):
     """No credential (sandbox checks, public endpoints)."""
 
 
+def _credential(name: str, value: object) -> str:
+    """A credential as given, or a ConfigError that never shows it."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{name} must be a non-empty string")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"{name} must not contain line breaks or control characters")
+    return value
+
+
 def _digest(*parts: str) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -80,7 +89,9 @@ def _digest(*parts: str) -> str:
 
 
 class _BasicAuth(AuthStrategy):
-    def __init__(self, user: str, password: str) -> None:
+    def __init__(self, user: str, password: str, names: tuple[str, str] = ("token", "X")) -> None:
+        user = _credential(names[0], user)
+        password = _credential(names[1], password)
         self._user = Secret(user)
         self._password = Secret(password)
         raw = f"{user}:{password}".encode()
@@ -116,7 +127,7 @@ class BasicPasswordAuth(_BasicAuth):
     name = "basic_password"
 
     def __init__(self, username: str, password: str) -> None:
-        super().__init__(username, password)
+        super().__init__(username, password, ("username", "password"))
 
     def secrets(self) -> tuple[str, ...]:
         # The user name is an identifier, not a secret; scrubbing it would mangle messages.
@@ -131,9 +142,10 @@ class BearerAuth(AuthStrategy):
     def __init__(
         self, access_token: str, *, refresher: Callable[[], Awaitable[str]] | None = None
     ) -> None:
-        self._token = Secret(access_token)
+        self._token = Secret(_credential("access_token", access_token))
         self._refresher = refresher
         self._lock = asyncio.Lock()
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._identity = _digest(self.name, access_token)
         self._old: list[str] = []
 
@@ -151,10 +163,13 @@ class BearerAuth(AuthStrategy):
     async def refresh(self, sent: Mapping[str, str]) -> bool:
         if self._refresher is None:
             return False
+        loop = asyncio.get_running_loop()
+        if loop is not self._lock_loop:  # a lock binds to one event loop
+            self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:
             if sent.get("Authorization") != self.headers()["Authorization"]:
                 return True  # another task already refreshed since this request went out
-            new = await self._refresher()
+            new = _credential("the refreshed access token", await self._refresher())
             self._old.append(self._token.reveal())
             self._token = Secret(new)
             return True
@@ -166,7 +181,7 @@ class BodyTokenAuth(AuthStrategy):
     name = "body_token"
 
     def __init__(self, token: str) -> None:
-        self._token = Secret(token)
+        self._token = Secret(_credential("token", token))
         self._identity = _digest(self.name, token)
 
     def apply_body(self, body: Any) -> Any:

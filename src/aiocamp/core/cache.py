@@ -1,9 +1,12 @@
 """ETag / Last-Modified cache for GET requests.
 
-A cached entry holds the validators, the kept headers and the body. The key hashes the
+A cached entry holds the validators, the kept headers and the body bytes, never decoded
+data: a 304 is decoded afresh from the bytes, so what it serves is exactly what the server
+sent (no object shared with, or mutated by, an earlier caller). The key hashes the
 credential's identity (itself a hash, never the secret), the method and the full URL, so
-one user never sees another user's cached data. The in-memory backend is bounded by the
-total bytes of the bodies it keeps and evicts the least recently used entries first.
+one user never sees another user's cached data. The in-memory backend is bounded by every
+byte it keeps (key, validators, headers, body and a fixed per-entry overhead) and evicts
+the least recently used entries first.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from ._constants import CACHE_MAX_BYTES, CACHE_MAX_ENTRY_BYTES
 
@@ -21,17 +24,23 @@ __all__ = ["CacheEntry", "EtagCache", "MemoryEtagCache", "cache_key", "hashed_ke
 log = logging.getLogger("aiocamp.cache")
 
 
+#: Bytes charged per in-memory entry for the objects around the data (entry, dict slots).
+ENTRY_OVERHEAD_BYTES = 400
+
+
 @dataclass(slots=True)
 class CacheEntry:
-    """A stored response: validators, kept headers, raw body and (in memory) decoded data."""
+    """A stored response: validators, kept headers and the raw body."""
 
     etag: str | None
     last_modified: str | None
     headers: dict[str, str]
     body: bytes
-    #: The decoded body, kept by the memory backend so a 304 costs no parsing.
-    decoded: Any = field(default=None, compare=False)
-    has_decoded: bool = field(default=False, compare=False)
+
+    def size(self) -> int:
+        """The bytes this entry holds (the in-memory bound counts all of them)."""
+        n = len(self.body) + len(self.etag or "") + len(self.last_modified or "")
+        return n + sum(len(k) + len(v) for k, v in self.headers.items())
 
     def validators(self) -> dict[str, str]:
         out = {}
@@ -63,14 +72,14 @@ class EtagCache(Protocol):
 
 
 class MemoryEtagCache:
-    """LRU cache in this process, bounded by the total size of the bodies it keeps."""
+    """LRU cache in this process, bounded by the total bytes of what it keeps."""
 
     def __init__(
         self, max_bytes: int = CACHE_MAX_BYTES, max_entry_bytes: int = CACHE_MAX_ENTRY_BYTES
     ) -> None:
         self.max_bytes = max_bytes
         self.max_entry_bytes = min(max_entry_bytes, max_bytes)
-        self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[CacheEntry, int]] = OrderedDict()
         self._bytes = 0
 
     @property
@@ -81,27 +90,28 @@ class MemoryEtagCache:
         return len(self._entries)
 
     async def get(self, key: str) -> CacheEntry | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[0]
 
     async def set(self, key: str, entry: CacheEntry) -> None:
-        size = len(entry.body)
+        size = entry.size() + len(key) + ENTRY_OVERHEAD_BYTES
         if size > self.max_entry_bytes:
             await self.delete(key)
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= len(old.body)
-        self._entries[key] = entry
+            self._bytes -= old[1]
+        self._entries[key] = (entry, size)
         self._bytes += size
         while self._bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._bytes -= len(evicted.body)
-            log.debug("evicted a %d-byte entry", len(evicted.body))
+            _, (_evicted, evicted_size) = self._entries.popitem(last=False)
+            self._bytes -= evicted_size
+            log.debug("evicted a %d-byte entry", evicted_size)
 
     async def delete(self, key: str) -> None:
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= len(old.body)
+            self._bytes -= old[1]

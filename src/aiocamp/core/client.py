@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-import aiohttp
-
-from ._constants import DEFAULT_TIMEOUT
-from .auth import AuthStrategy
-from .cache import EtagCache
-from .limiter import RateLimit
-from .retry import RetryPolicy
-from .session import DEFAULT, ProductConfig, Session
+from .session import ProductConfig, Session
+from .settings import ClientSettings
 
 __all__ = ["BaseClient", "Resource"]
 
@@ -22,33 +15,9 @@ class BaseClient:
 
     product: ClassVar[ProductConfig]
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        account: str,
-        auth: AuthStrategy,
-        user_agent: str,
-        session: aiohttp.ClientSession | None = None,
-        rate_limit: RateLimit | None = DEFAULT,
-        cache: EtagCache | None = DEFAULT,
-        retry: RetryPolicy = DEFAULT,
-        timeout: float = DEFAULT_TIMEOUT,
-        host_overrides: Mapping[str, str] | None = None,
-    ) -> None:
-        self.session = Session(
-            self.product,
-            base_url=base_url,
-            auth=auth,
-            user_agent=user_agent,
-            account=account,
-            session=session,
-            rate_limit=rate_limit,
-            cache=cache,
-            retry=retry,
-            timeout=timeout,
-            host_overrides=host_overrides,
-        )
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        self.session = Session(self.product, settings)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.session.base_url!r}, auth={self.session.auth!r})"

@@ -22,11 +22,16 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ._constants import LIMITER_BURST_FRACTION, LIMITER_CATCHUP_SHARE, LIMITER_WINDOW_MARGIN
+from ._constants import (
+    LIMITER_BURST_FRACTION,
+    LIMITER_CATCHUP_SHARE,
+    LIMITER_WINDOW_MARGIN,
+    MAX_RETRY_AFTER,
+)
 from .errors import ConfigError
 
 __all__ = [
@@ -34,6 +39,7 @@ __all__ = [
     "Limit",
     "Limiter",
     "LimiterBackend",
+    "LimiterWaitTooLong",
     "MemoryLimiterBackend",
     "RateLimit",
 ]
@@ -116,6 +122,12 @@ class MemoryLimiterBackend:
         with self._mutex:
             return self._try_acquire(keys, params)
 
+    def try_acquire_now(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
+        """:meth:`try_acquire` without the coroutine: the limiter's fast path calls this
+        before every request when the backend offers it (a few microseconds saved)."""
+        with self._mutex:
+            return self._try_acquire(keys, params)
+
     def _try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
         now = time.monotonic()
         # One class is the common case and runs before every request: this lean copy of the
@@ -177,6 +189,14 @@ class RateLimit:
     time_scale: float = 1.0
 
 
+class LimiterWaitTooLong(TimeoutError):
+    """The buckets ask for a wait past the caller's deadline (``wait`` seconds)."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+        super().__init__(f"the rate limiter asks for a {wait:.3g}s wait")
+
+
 @dataclass(slots=True)
 class _Resolved:
     keys: list[str]
@@ -195,14 +215,22 @@ class Limiter:
         backend: LimiterBackend | None = None,
         *,
         time_scale: float = 1.0,
+        max_pause: float = MAX_RETRY_AFTER,
     ) -> None:
         if not limits:
             raise ConfigError("a limiter needs at least one limit class")
         self._prefix = f"{product}:{account}"
+        self._max_pause = max_pause
         self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
         self._backend = backend if backend is not None else SHARED_MEMORY_BACKEND
+        self._try_now: Callable[[Sequence[str], Sequence[BucketParams]], float] | None = getattr(
+            self._backend, "try_acquire_now", None
+        )
         self._locks: dict[str, asyncio.Lock] = {}
         self._resolved: dict[tuple[str, ...], _Resolved] = {}
+        # asyncio locks bind to the loop that first waits on them: a client reused from a
+        # second event loop (asyncio.run twice) gets fresh ones.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def key(self, limit_class: str) -> str:
         return f"{self._prefix}:{limit_class}"
@@ -234,17 +262,33 @@ class Limiter:
     async def acquire(self, classes: Iterable[str], deadline: float | None = None) -> float:
         """Wait until every named bucket grants a token at once; return the seconds waited.
 
-        With a ``deadline`` (``time.monotonic()`` value), raise ``TimeoutError`` instead of
-        waiting past it.
+        With a ``deadline`` (``time.monotonic()`` value), raise :class:`LimiterWaitTooLong`
+        (a ``TimeoutError``) instead of waiting past it.
         """
-        r = self._resolve(classes)
+        r = self._resolved.get(classes) if isinstance(classes, tuple) else None
+        if r is None:
+            r = self._resolve(classes)
         if not r.keys:
             return 0.0
         # Fast path: nobody of this process is queued and a token is there right now.
-        if not any(lock.locked() for lock in r.locks) and not await self._backend.try_acquire(
-            r.keys, r.params
-        ):
-            return 0.0
+        for lock in r.locks:
+            if lock.locked():
+                break
+        else:
+            now = self._try_now
+            wait = (
+                now(r.keys, r.params)
+                if now is not None
+                else await self._backend.try_acquire(r.keys, r.params)
+            )
+            if not wait:
+                return 0.0
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._locks.clear()
+            self._resolved.clear()
+            r = self._resolve(classes)
         started = time.monotonic()
         # Per-key locks (taken in sorted order) make this process's waiters queue FIFO
         # behind a single sleeper; tokens are taken only when all buckets allow, so a
@@ -254,7 +298,7 @@ class Limiter:
                 await stack.enter_async_context(lock)
             while (wait := await self._backend.try_acquire(r.keys, r.params)) > 0:
                 if deadline is not None and time.monotonic() + wait > deadline:
-                    raise TimeoutError("the rate limiter's wait exceeds the deadline")
+                    raise LimiterWaitTooLong(wait)
                 log.debug("buckets %s: waiting %.3fs for a token", r.keys, wait)
                 await asyncio.sleep(wait)
         return time.monotonic() - started
@@ -266,7 +310,9 @@ class Limiter:
         return lock
 
     async def pause(self, classes: Iterable[str], seconds: float, reason: str) -> None:
-        """Hold every request sharing these buckets for ``seconds``."""
+        """Hold every request sharing these buckets for ``seconds`` (at most ``max_pause``:
+        a shared pause outlives the call that received it)."""
+        seconds = min(seconds, self._max_pause)
         keys = [self.key(n) for n in self._check(classes)]
         log.debug("buckets %s: paused %.3fs (%s)", keys, seconds, reason)
         await self._backend.pause(keys, seconds)

@@ -3,13 +3,19 @@
 Styles, as the products use them:
 
 * ``link``: follow ``Link: <url>; rel="next"`` (Basecamp 4). A next URL of another origin
-  or scheme is not followed: iteration ends with a warning.
+  or scheme is not followed: iteration ends with a warning. Empty targets (``<>``) are
+  skipped; ``rel`` matches case-insensitively (RFC 8288).
 * ``offset``: ``?n=<offset>`` with a fixed page size (Highrise); a short page ends it.
 * ``page``: ``?page=<number>`` from 1 (Harvest invoices, Basecamp Classic); a short or empty
   page, or ``X-Pages``, ends it.
 * ``none``: one request.
 
-Totals from ``X-Total-Count`` or ``X-Records`` / ``X-Pages`` are exposed on the iterator.
+Totals from ``X-Total-Count`` or ``X-Records`` / ``X-Pages`` are exposed on the iterator
+(impossible values, negative or beyond 2**53, count as unknown).
+
+A listing never loops: a next page whose URL was already fetched, or a page whose record
+ids repeat the previous page's (a server ignoring the offset), raises
+:class:`~aiocamp.errors.PaginationError`, as does a malformed Link target.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from yarl import URL
 
-from .errors import ConfigError, DecodeError
+from ._constants import MAX_HEADER_COUNT, OFFLOOP_DECODE_BYTES
+from .errors import ConfigError, DecodeError, PaginationError
+from .session import offload
 
 if TYPE_CHECKING:
     from .session import Request, Response, Session
@@ -52,15 +60,17 @@ _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 
 
 def next_link(header: str | None) -> str | None:
-    """The URL of ``rel="next"`` in a Link header, if any."""
+    """The first non-empty URL of ``rel="next"`` in a Link header, if any."""
     if not header:
         return None
     for match in _LINK.finditer(header):
-        params = match.group(2)
-        for param in params.split(";"):
+        target = match.group(1).strip()
+        if not target:
+            continue  # "<>" would resolve to the current page
+        for param in match.group(2).split(";"):
             name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').split():
-                return match.group(1).strip()
+            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
+                return target
     return None
 
 
@@ -68,10 +78,18 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
     value = headers.get(name)
     if value is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 20:
         return None
+    number = int(value)
+    return number if number <= MAX_HEADER_COUNT else None
+
+
+def _record_id(item: Any) -> Any:
+    if isinstance(item, dict):
+        value = item.get("id")
+        return repr(value) if value is not None else None
+    return None
 
 
 class PageIterator(Generic[T]):
@@ -87,11 +105,16 @@ class PageIterator(Generic[T]):
         convert: Callable[[Any], T],
         max_pages: int | None = None,
         max_items: int | None = None,
+        start_page: int = 1,
     ) -> None:
         if max_pages is not None and max_pages < 1:
             raise ConfigError("max_pages must be >= 1")
         if max_items is not None and max_items < 0:
             raise ConfigError("max_items must be >= 0")
+        if not isinstance(start_page, int) or start_page < 1:
+            raise ConfigError("start_page must be an integer >= 1")
+        if start_page != 1 and paging.style not in ("page", "offset"):
+            raise ConfigError(f"{paging.style!r} paging cannot start at page {start_page}")
         self._session = session
         self._request = request
         self._paging = paging
@@ -99,6 +122,7 @@ class PageIterator(Generic[T]):
         self._convert = convert
         self._max_pages = max_pages
         self._max_items = max_items
+        self._start_page = start_page
         self._iter: AsyncIterator[T] | None = None
         #: ``X-Total-Count`` (or ``X-Records``) of the first page, when the server sends it.
         self.total_count: int | None = None
@@ -106,6 +130,8 @@ class PageIterator(Generic[T]):
         self.total_pages: int | None = None
         self.pages_fetched = 0
         self.items_yielded = 0
+        #: True when ``max_pages`` or ``max_items`` stopped the listing before its end.
+        self.truncated = False
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self
@@ -123,25 +149,46 @@ class PageIterator(Generic[T]):
     async def pages(self) -> AsyncIterator[list[T]]:
         """Yield whole pages of converted records."""
         request: Request | None = self._request
-        page_number = 1
+        page_number = self._start_page
         offset = 0
         style = self._paging.style
         if style == "page":
-            request = self._with_param(self._request, 1)
+            request = self._with_param(self._request, page_number)
+        elif style == "offset" and page_number > 1:
+            offset = (page_number - 1) * self._paging.page_size
+            request = self._with_param(self._request, offset)
+        visited: set[str] = set()
+        previous_ids: list[Any] | None = None
         while request is not None:
             if self._max_pages is not None and self.pages_fetched >= self._max_pages:
+                self.truncated = True
                 return
+            self._check_visited(visited, request)
             response = await self._session.request(request)
             self.pages_fetched += 1
             self._read_totals(response)
             try:
-                raw = self._extract(response.data)
-                page = [self._convert(item) for item in raw]
+                if response.size >= OFFLOOP_DECODE_BYTES:
+                    raw, page = await offload(self._convert_page, response.data)
+                else:
+                    raw, page = self._convert_page(response.data)
             except DecodeError as exc:
-                raise DecodeError(str(exc), status=response.status, url=str(response.url)) from None
+                raise response.decode_error(exc) from None
+            # Numbered pages have no link to compare: a server that ignores the parameter
+            # shows up as a page of the same records again.
+            ids = [_record_id(item) for item in raw] if style in ("offset", "page") else []
+            if ids and ids == previous_ids and any(i is not None for i in ids):
+                raise PaginationError(
+                    f"page {page_number} repeats the records of the page before it "
+                    "(the server ignores the paging parameter)",
+                    url=self._safe_url(response),
+                )
+            previous_ids = ids
+            following = self._next(response, request, len(raw), page_number, offset)
             if self._max_items is not None:
                 room = self._max_items - self.items_yielded
                 if len(page) >= room:
+                    self.truncated = len(page) > room or following is not None
                     page = page[:room]
                     self.items_yielded += len(page)
                     if page:
@@ -150,9 +197,27 @@ class PageIterator(Generic[T]):
             self.items_yielded += len(page)
             if page:
                 yield page
-            request = self._next(response, request, len(raw), page_number, offset)
+            request = following
             page_number += 1
             offset += len(raw)
+
+    def _convert_page(self, data: Any) -> tuple[list[Any], list[T]]:
+        raw = self._extract(data)
+        return raw, [self._convert(item) for item in raw]
+
+    @staticmethod
+    def _safe_url(response: Response) -> str:
+        return str(response.url.with_user(None).with_query(None))
+
+    def _check_visited(self, visited: set[str], request: Request) -> None:
+        url = self._session.url_for(request)
+        here = str(url)
+        if here in visited:
+            raise PaginationError(
+                "the next-page link leads back to a page already fetched",
+                url=str(url.with_user(None).with_query(None)),
+            )
+        visited.add(here)
 
     def _next(
         self, response: Response, request: Request, count: int, number: int, offset: int
@@ -164,13 +229,15 @@ class PageIterator(Generic[T]):
             target = next_link(response.headers.get("Link"))
             if target is None:
                 return None
-            next_url = response.url.join(URL(target))
             here = response.url
-            if (next_url.scheme, next_url.host, next_url.port) != (
-                here.scheme,
-                here.host,
-                here.port,
-            ):
+            try:
+                next_url = here.join(URL(target))
+                origin = (next_url.scheme, next_url.host, next_url.port)
+            except (ValueError, TypeError):
+                raise PaginationError(
+                    "the next-page Link target is not a valid URL", url=self._safe_url(response)
+                ) from None
+            if origin != (here.scheme, here.host, here.port):
                 log.warning(
                     "not following a next-page link to another origin (%s://%s); "
                     "iteration stops here",

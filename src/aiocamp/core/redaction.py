@@ -49,10 +49,15 @@ class RedactedHeaders(dict[str, str]):
     __str__ = __repr__
 
 
+#: Secrets shorter than this are not searched for: they would turn every message into
+#: asterisks while hiding nothing (real tokens and passwords are far longer).
+MIN_SCRUBBED_LENGTH = 4
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """Replace every occurrence of each secret (and Basic/Bearer values) in text."""
     for value in secrets:
-        if value:
+        if len(value) >= MIN_SCRUBBED_LENGTH:
             text = text.replace(value, REDACTED)
     return _AUTH_VALUE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 

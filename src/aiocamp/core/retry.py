@@ -2,6 +2,8 @@
 
 Three small decisions, kept apart so each is testable: parse ``Retry-After``, decide whether
 an outcome may be retried, and compute capped exponential backoff with full jitter.
+:meth:`RetryPolicy.delay` combines them into "the next delay, or None"; a :class:`Budget`
+bounds the whole call.
 """
 
 from __future__ import annotations
@@ -18,12 +20,21 @@ from ._constants import (
     BACKOFF_MAX,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TOTAL_BUDGET,
+    MAX_RETRY_AFTER,
     RETRY_SERVER_STATUSES,
     THROTTLE_STATUSES,
 )
-from .errors import ConfigError
+from .errors import (
+    AccountInactive,
+    AiocampError,
+    ConfigError,
+    ConnectError,
+    HTTPError,
+    ResponseTooLarge,
+    TransportError,
+)
 
-__all__ = ["IDEMPOTENT_METHODS", "RetryPolicy", "parse_retry_after"]
+__all__ = ["IDEMPOTENT_METHODS", "Budget", "RetryPolicy", "parse_retry_after"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
@@ -57,6 +68,22 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return seconds
 
 
+class Budget:
+    """The time one call may still spend, retries and waits included."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def allows(self, delay: float) -> bool:
+        """Whether waiting ``delay`` seconds still ends within the budget."""
+        return time.monotonic() + delay <= self.deadline
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Bounds and pacing of retries. ``max_retries=0`` sends exactly one request."""
@@ -66,6 +93,9 @@ class RetryPolicy:
     backoff_initial: float = BACKOFF_INITIAL
     backoff_factor: float = BACKOFF_FACTOR
     backoff_max: float = BACKOFF_MAX
+    #: A server's Retry-After is honoured up to this many seconds: a larger value pauses
+    #: the account's buckets only this long (and a call that cannot wait fails at once).
+    max_retry_after: float = MAX_RETRY_AFTER
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
@@ -74,6 +104,8 @@ class RetryPolicy:
             raise ConfigError("total_budget must be > 0")
         if self.backoff_initial < 0 or self.backoff_max < 0 or self.backoff_factor < 1:
             raise ConfigError("backoff values must be >= 0 and factor >= 1")
+        if not self.max_retry_after > 0:
+            raise ConfigError("max_retry_after must be > 0")
 
     def backoff(self, retry_number: int) -> float:
         """Full jitter: uniform in [0, min(max, initial * factor ** n)]."""
@@ -88,8 +120,45 @@ class RetryPolicy:
             return True
         return idempotent and status in RETRY_SERVER_STATUSES
 
-    def deadline(self) -> float:
-        return time.monotonic() + self.total_budget
+    def retryable(
+        self, error: AiocampError, *, idempotent: bool, retry_after: float | None = None
+    ) -> bool:
+        """Whether this outcome may be tried again at all (attempts left aside)."""
+        if isinstance(error, ConnectError):
+            return True  # nothing reached the server
+        if isinstance(error, ResponseTooLarge):
+            return False  # the same reply would come again
+        if isinstance(error, TransportError):
+            return idempotent
+        if isinstance(error, HTTPError) and not isinstance(error, AccountInactive):
+            return self.retryable_status(
+                error.status, idempotent=idempotent, retry_after=retry_after
+            )
+        return False
+
+    def pause(self, retry_after: float) -> float:
+        """The server's requested pause, capped at ``max_retry_after``."""
+        return min(retry_after, self.max_retry_after)
+
+    def delay(
+        self,
+        attempt: int,
+        error: AiocampError,
+        *,
+        idempotent: bool,
+        retry_after: float | None = None,
+    ) -> float | None:
+        """Seconds to wait before retry number ``attempt + 1``, or None: do not retry."""
+        if attempt >= self.max_retries:
+            return None
+        if not self.retryable(error, idempotent=idempotent, retry_after=retry_after):
+            return None
+        if retry_after is not None:
+            return self.pause(retry_after)
+        return self.backoff(attempt)
+
+    def budget(self) -> Budget:
+        return Budget(self.total_budget)
 
 
 NO_RETRY = RetryPolicy(max_retries=0)

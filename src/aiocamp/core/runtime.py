@@ -323,7 +323,7 @@ def decode_result(response: Any, unwrap: Callable[[Any], Any], convert: Callable
     try:
         return convert(unwrap(response.data))
     except DecodeError as exc:
-        raise DecodeError(exc.reason, status=response.status, url=str(response.url)) from None
+        raise response.decode_error(exc) from None
 
 
 def redacted_repr(value: object) -> str:

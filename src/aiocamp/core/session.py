@@ -2,30 +2,41 @@
 
 One request goes: URL check (credentials only over https or loopback http, only to the
 client's hosts) -> limiter (token buckets of its limit classes) -> ETag cache (validators
-on GET) -> aiohttp -> status handling (304 from cache, errors, Retry-After pauses) -> codec.
-Retries wrap the part from the limiter on, within a total time budget per call.
+on GET) -> aiohttp (body read with a size limit, redirects only within the origin) ->
+status handling (304 from cache, errors, Retry-After pauses) -> codec (off the event loop
+for big bodies). Retries wrap the part from the limiter on, within a total time budget.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import logging
+import re
 import secrets
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Self
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from ._constants import CACHE_KEPT_HEADERS, DEFAULT_TIMEOUT, MAX_REDIRECTS, THROTTLE_STATUSES
+from ._constants import (
+    CACHE_KEPT_HEADERS,
+    MAX_REDIRECTS,
+    OFFLOOP_DECODE_BYTES,
+    THROTTLE_STATUSES,
+)
 from .auth import AuthStrategy, NoAuth, ensure_secure
-from .cache import CacheEntry, EtagCache, MemoryEtagCache, cache_key
+from .cache import CacheEntry, cache_key
 from .codecs import CODECS, Codec
 from .errors import (
-    AccountInactive,
+    BODY_EXCERPT_BYTES,
     AiocampError,
     ConfigError,
     ConnectError,
@@ -33,27 +44,37 @@ from .errors import (
     HTTPError,
     RateLimited,
     RequestTimeout,
+    ResponseTooLarge,
+    ServiceThrottled,
+    TooManyRedirects,
     TransportError,
     UnexpectedRedirect,
     error_for_status,
+    server_message,
+    with_decode_context,
 )
-from .limiter import Limit, Limiter, RateLimit
+from .limiter import Limit, Limiter, LimiterWaitTooLong
 from .redaction import RedactedHeaders, scrub
-from .retry import IDEMPOTENT_METHODS, RetryPolicy
+from .retry import IDEMPOTENT_METHODS, Budget, parse_retry_after
+from .settings import DEFAULT, ClientSettings
 
-__all__ = ["DEFAULT", "ProductConfig", "Request", "Response", "Session", "SessionStats"]
+__all__ = [
+    "DEFAULT",
+    "ProductConfig",
+    "Request",
+    "Response",
+    "Session",
+    "SessionStats",
+    "offload",
+]
+
+T = TypeVar("T")
+
+#: Parsed base-URL + path pairs a session keeps (cleared whole when full).
+URL_CACHE_SIZE = 512
 
 log = logging.getLogger("aiocamp.session")
 retry_log = logging.getLogger("aiocamp.retry")
-
-
-class _Default:
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-#: "Use the product's default" for ``rate_limit=``, ``cache=`` and ``retry=``.
-DEFAULT: Any = _Default()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +90,11 @@ class ProductConfig:
     credential_hosts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
-    """One API call, as generated code describes it."""
+    """One API call, as generated code describes it (treat it as immutable: pagination
+    derives the next page's request with ``dataclasses.replace``). Not frozen: a frozen
+    dataclass costs ~3 us more per call to build, on every request."""
 
     method: str
     path: str
@@ -101,6 +124,21 @@ class Response:
     data: Any
     url: URL
     from_cache: bool = False
+    #: Length of the (decompressed) body in bytes.
+    size: int = 0
+    #: The body's first bytes, scrubbed when an error shows them.
+    excerpt: bytes = field(default=b"", repr=False)
+    _scrub: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
+
+    def decode_error(self, exc: DecodeError) -> DecodeError:
+        """``exc`` with this reply's status, URL (credentials removed) and first bytes."""
+        scrubber = self._scrub
+        url = str(self.url.with_user(None))
+        if scrubber is not None:
+            url = scrubber(url)
+        return with_decode_context(
+            exc, status=self.status, url=url, body=self.excerpt, scrub=scrubber
+        )
 
 
 @dataclass(slots=True)
@@ -122,6 +160,108 @@ class _Reply:
     url: URL
 
 
+@dataclass(slots=True)
+class _Call:
+    """What one ``request()`` call sends, computed once before the first attempt."""
+
+    request: Request
+    method: str
+    url: URL
+    body: bytes | None
+    content_type: str | None
+    classes: tuple[str, ...]
+    idempotent: bool
+    cache_key: str | None = None
+    cached: CacheEntry | None = None
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """One attempt's result: a response, or an error with what the retry loop needs."""
+
+    response: Response | None = None
+    error: AiocampError | None = None
+    #: The server's Retry-After on a throttled reply (seconds, as sent).
+    retry_after: float | None = None
+    #: Headers sent, when the reply was a 401 a credential refresh may cure.
+    unauthorized: RedactedHeaders | None = None
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+def _paused_gc(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``fn`` with the cyclic GC paused: building a big page's objects would otherwise
+    trigger full collections that hold the GIL, and with it the event loop, for 100+ ms."""
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+async def offload(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args)`` in a worker thread, GC paused: for decoding big bodies off the loop."""
+    return await asyncio.to_thread(_paused_gc, fn, *args, **kwargs)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_JSON = json.JSONDecoder(parse_constant=_no_constants)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_array_in_steps(body: bytes) -> list[Any]:
+    """A JSON array decoded one element at a time (the stdlib scanner, same values as
+    ``json.loads``). A C parser holds the GIL for a whole 5 MB page (40-90 ms of stalled
+    event loop); between elements the loop's thread gets the GIL back."""
+    text = body.decode("utf-8")
+    scan = _JSON.raw_decode
+
+    def skip(text: str, pos: int) -> re.Match[str]:
+        found = _SPACE.match(text, pos)
+        assert found is not None  # the pattern matches the empty string
+        return found
+
+    pos = skip(text, 0).end()
+    if text[pos : pos + 1] != "[":
+        raise ValueError("not a JSON array")
+    pos = skip(text, pos + 1).end()
+    items: list[Any] = []
+    if text[pos : pos + 1] == "]":
+        pos += 1
+    else:
+        while True:
+            item, pos = scan(text, pos)
+            items.append(item)
+            pos = skip(text, pos).end()
+            sep = text[pos : pos + 1]
+            pos = skip(text, pos + 1).end()
+            if sep == "]":
+                break
+            if sep != ",":
+                raise ValueError(f"expected ',' or ']' at {pos}")
+    if pos != len(text):
+        raise ValueError(f"extra data at {pos}")
+    return items
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def _multipart(field: str, filename: str, data: bytes, media_type: str) -> tuple[bytes, str]:
     """One file as a multipart/form-data body (built once, so retries resend it as is)."""
     boundary = "aiocamp-" + secrets.token_hex(16)
@@ -138,36 +278,32 @@ def _multipart(field: str, filename: str, data: bytes, media_type: str) -> tuple
 class Session:
     """Sends requests for one client: auth, limiter, cache, retry, codecs."""
 
-    def __init__(
-        self,
-        product: ProductConfig,
-        *,
-        base_url: str,
-        auth: AuthStrategy,
-        user_agent: str,
-        account: str,
-        session: aiohttp.ClientSession | None = None,
-        rate_limit: RateLimit | None = DEFAULT,
-        cache: EtagCache | None = DEFAULT,
-        retry: RetryPolicy = DEFAULT,
-        timeout: float = DEFAULT_TIMEOUT,
-        host_overrides: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, product: ProductConfig, settings: ClientSettings) -> None:
+        user_agent = settings.user_agent
         if not isinstance(user_agent, str) or not user_agent.strip():
             raise ConfigError(
                 'user_agent is required: name your app and a contact, e.g. "MyApp (me@example.com)"'
             )
-        if not timeout > 0:
+        if _has_control(user_agent):
+            raise ConfigError("user_agent must not contain line breaks or control characters")
+        if not settings.timeout > 0:
             raise ConfigError("timeout must be > 0 seconds")
+        max_body = settings.max_body_bytes
+        if not isinstance(max_body, int) or isinstance(max_body, bool) or max_body < 1:
+            raise ConfigError("max_body_bytes must be a positive integer")
         self.product = product
-        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.base_url = settings.base_url.rstrip("/")
         base = URL(self.base_url)
         if not base.host or base.scheme not in ("http", "https"):
-            raise ConfigError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+            raise ConfigError(
+                f"base_url must be an absolute http(s) URL, got {settings.base_url!r}"
+            )
+        auth = settings.auth
         self._auth = auth
         self._has_credentials = not isinstance(auth, NoAuth)
         # Absolute endpoints of another host (Launchpad) can be pointed at a sandbox too.
-        self._overrides = {host: URL(target) for host, target in (host_overrides or {}).items()}
+        self._overrides = {host: URL(target) for host, target in settings.host_overrides.items()}
         self._hosts = (
             base.host,
             *product.credential_hosts,
@@ -176,27 +312,37 @@ class Session:
         ensure_secure(base, self._hosts, with_credentials=self._has_credentials)
         self._codec: Codec = CODECS[product.format]
         self._user_agent = user_agent.strip()
-        self._timeout = timeout
-        self._default_client_timeout = aiohttp.ClientTimeout(total=timeout)
-        self._retry = RetryPolicy() if retry is DEFAULT else retry
-        self._cache: EtagCache | None = MemoryEtagCache() if cache is DEFAULT else cache
-        if rate_limit is DEFAULT:
-            rate_limit = RateLimit()
+        self._static_headers = {"User-Agent": self._user_agent, "Accept": self._codec.accept}
+        # Parsed URLs of recent paths: list pages and repeated GETs reuse them.
+        self._urls: dict[str, URL] = {}
+        self._timeout = settings.timeout
+        self._max_body = max_body
+        self._default_client_timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self._retry = settings.retry
+        self._cache = settings.resolved_cache()
+        rate_limit = settings.resolved_rate_limit()
         self._limiter: Limiter | None = None
         if rate_limit is not None:
             limits = dict(product.limits)
             limits.update(rate_limit.limits or {})
             self._limiter = Limiter(
                 product.name,
-                account,
+                settings.account,
                 limits,
                 rate_limit.backend,
                 time_scale=rate_limit.time_scale,
+                max_pause=self._retry.max_retry_after,
             )
         self._secure_origins: set[tuple[str, str | None]] = set()
-        self._http = session
-        self._owns_http = session is None
+        self._http = settings.http_session
+        self._owns_http = settings.http_session is None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
         self.stats = SessionStats()
+
+    @property
+    def strict(self) -> bool:
+        """Whether replies decode strictly (``strict=True`` on the client)."""
+        return self.settings.strict
 
     def __repr__(self) -> str:
         return f"Session({self.product.name}, {self.base_url!r}, auth={self._auth!r})"
@@ -218,17 +364,35 @@ class Session:
     async def close(self) -> None:
         """Close the aiohttp session if we created it (never a caller's)."""
         if self._owns_http and self._http is not None and not self._http.closed:
-            await self._http.close()
+            if self._http_loop is None or self._http_loop is asyncio.get_running_loop():
+                await self._http.close()
+            else:
+                self._http.detach()  # made by a loop that is gone: nothing left to await
         self._http = None if self._owns_http else self._http
 
     def _client(self) -> aiohttp.ClientSession:
-        if self._http is None:
+        loop = asyncio.get_running_loop()
+        http = self._http
+        if http is not None and self._owns_http and self._http_loop is not loop:
+            if self._http_loop is not None and not self._http_loop.is_closed():
+                raise ConfigError(
+                    "this client is in use by another running event loop; "
+                    "a client belongs to one event loop at a time"
+                )
+            # The loop that made our connections has ended (asyncio.run called again):
+            # start afresh in this one.
+            http.detach()
+            http = None
+        if http is None:
             if not self._owns_http:
                 raise ConfigError("the caller's aiohttp session is gone")
-            self._http = aiohttp.ClientSession(
+            http = self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
             )
-        return self._http
+            self._http_loop = loop
+        elif not self._owns_http and getattr(http, "_loop", loop) is not loop:
+            raise ConfigError("the aiohttp session given as session= belongs to another event loop")
+        return http
 
     # -- building -------------------------------------------------------------------------
 
@@ -241,7 +405,13 @@ class Session:
                 url = url.with_scheme(target.scheme).with_host(target.host or "")
                 url = url.with_port(target.port)
         else:
-            url = URL(self.base_url + path, encoded=True)
+            known = self._urls.get(path)
+            if known is None:
+                known = URL(self.base_url + path, encoded=True)
+                if len(self._urls) >= URL_CACHE_SIZE:
+                    self._urls.clear()
+                self._urls[path] = known
+            url = known
         if request.query:
             url = url.extend_query(list(request.query))
         return url
@@ -262,7 +432,7 @@ class Session:
         return self._codec.encode(body), request.content_type or self._codec.content_type
 
     def _headers(self, content_type: str | None, validators: Mapping[str, str]) -> RedactedHeaders:
-        headers = RedactedHeaders({"User-Agent": self._user_agent, "Accept": self._codec.accept})
+        headers = RedactedHeaders(self._static_headers)
         if validators:
             headers.update(validators)
         if content_type:
@@ -271,10 +441,7 @@ class Session:
             headers.update(self._auth.headers())
         return headers
 
-    # -- sending --------------------------------------------------------------------------
-
-    async def request(self, request: Request) -> Response:
-        """Send one call with limiting, caching and retries; return the decoded reply."""
+    def _prepare(self, request: Request) -> _Call:
         url = self.url_for(request)
         origin = (url.scheme, url.host)
         if origin not in self._secure_origins:
@@ -286,147 +453,213 @@ class Session:
             if request.limit_classes is not None
             else self.product.default_limit_classes
         )
-        idempotent = request.is_idempotent()
-        deadline = time.monotonic() + self._retry.total_budget
-        key = None
-        entry = None
-        if self._cache is not None and request.method == "GET":
-            key = cache_key(self._auth.identity, request.method, str(url))
-            entry = await self._cache.get(key)
-        attempts = 0
+        return _Call(
+            request, request.method, url, body, content_type, classes, request.is_idempotent()
+        )
+
+    # -- the request loop -----------------------------------------------------------------
+
+    async def request(self, request: Request) -> Response:
+        """Send one call with limiting, caching and retries; return the decoded reply."""
+        call = self._prepare(request)
+        budget = self._retry.budget()
+        if self._cache is not None and call.method == "GET":
+            # A relative path without query names its URL as well as str(url) would, for
+            # a third of the cost.
+            plain = not request.query and request.path.startswith("/")
+            text = self.base_url + request.path if plain else str(call.url)
+            call.cache_key = cache_key(self._auth.identity, call.method, text)
+            call.cached = await self._cache.get(call.cache_key)
         refreshed = False
+        attempt = 0
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RequestTimeout(
-                    "the call's time budget ran out", method=request.method, url=self._safe(url)
-                )
-            if self._limiter is not None and classes:
-                try:
-                    waited = await self._limiter.acquire(classes, deadline)
-                except TimeoutError:
-                    raise RequestTimeout(
-                        "the call's time budget ran out waiting for the rate limiter",
-                        method=request.method,
-                        url=self._safe(url),
-                    ) from None
-                self.stats.limiter_wait += waited
-                remaining = deadline - time.monotonic()
-            if self._has_credentials:
-                await self._auth.prepare()
-            headers = self._headers(content_type, entry.validators() if entry else {})
-            retry_after: float | None = None
-            try:
-                reply = await self._send(
-                    request.method, url, headers, body, min(self._timeout, max(remaining, 0.001))
-                )
-            except ConnectError as exc:
-                error: AiocampError = exc
-                retryable = True  # nothing reached the server
-            except TransportError as exc:
-                error = exc
-                retryable = idempotent
-            else:
-                if reply.status == 304 and entry is not None:
-                    # The backend's get() already counted this entry as recently used.
-                    self.stats.not_modified += 1
-                    return self._from_cache(entry, reply.url)
-                if 200 <= reply.status < 300:
-                    return await self._success(reply, key)
-                if (
-                    reply.status == 401
-                    and not refreshed
-                    and self._has_credentials
-                    and await self._auth.refresh(headers)
-                ):
-                    refreshed = True
-                    retry_log.debug("401 from %s: credential refreshed, retrying", url.path)
+            await self._wait_for_token(call, budget)
+            outcome = await self._attempt(call, budget)
+            if outcome.response is not None:
+                return outcome.response
+            error = outcome.error
+            assert error is not None
+            if outcome.unauthorized is not None and not refreshed:
+                refreshed = True
+                if await self._auth.refresh(outcome.unauthorized):
+                    retry_log.debug("401 from %s: credential refreshed, retrying", call.url.path)
                     continue
-                error, retryable, retry_after = await self._http_error(
-                    request.method, reply, classes, idempotent
-                )
-            if not retryable or attempts >= self._retry.max_retries:
+            if outcome.retry_after is not None:
+                await self._pause(call, outcome.retry_after)
+            delay = self._retry.delay(
+                attempt, error, idempotent=call.idempotent, retry_after=outcome.retry_after
+            )
+            if delay is None:
                 raise error
-            delay = retry_after if retry_after is not None else self._retry.backoff(attempts)
-            if time.monotonic() + delay > deadline:
+            if not budget.allows(delay):
                 retry_log.debug(
-                    "not retrying %s %s: wait %.2fs exceeds budget", request.method, url.path, delay
+                    "not retrying %s %s: wait %.2fs exceeds budget",
+                    call.method,
+                    call.url.path,
+                    delay,
                 )
                 raise error
-            attempts += 1
+            attempt += 1
             self.stats.retries += 1
             retry_log.debug(
-                "retry %d of %s %s in %.3fs: %s",
-                attempts,
-                request.method,
-                url.path,
-                delay,
-                error,
+                "retry %d of %s %s in %.3fs: %s", attempt, call.method, call.url.path, delay, error
             )
-            if retry_after is None or self._limiter is None or not classes:
+            if outcome.retry_after is None or self._limiter is None or not call.classes:
                 await asyncio.sleep(delay)
-            # else: the limiter holds the shared pause, acquire() waits it out
+            # else: the limiter holds the shared pause and _wait_for_token waits it out
 
-    async def _http_error(
-        self, method: str, reply: _Reply, classes: Iterable[str], idempotent: bool
-    ) -> tuple[HTTPError, bool, float | None]:
-        from .retry import parse_retry_after
+    async def _wait_for_token(self, call: _Call, budget: Budget) -> None:
+        remaining = budget.remaining()
+        if remaining <= 0:
+            raise RequestTimeout(
+                "the call's time budget ran out", method=call.method, url=self._safe(call.url)
+            )
+        if self._limiter is None or not call.classes:
+            return
+        try:
+            self.stats.limiter_wait += await self._limiter.acquire(call.classes, budget.deadline)
+        except LimiterWaitTooLong as exc:
+            raise RequestTimeout(
+                f"the rate limiter asks for a {exc.wait:.1f}s wait (a server-requested pause "
+                f"or a spent budget of requests), more than the {max(remaining, 0):.1f}s left "
+                "of this call's time budget",
+                method=call.method,
+                url=self._safe(call.url),
+            ) from None
 
+    async def _pause(self, call: _Call, retry_after: float) -> None:
+        """Hold the account's buckets as the server asked (capped by the retry policy)."""
+        if self._limiter is not None and call.classes:
+            await self._limiter.pause(
+                call.classes, self._retry.pause(retry_after), "server Retry-After"
+            )
+
+    async def _attempt(self, call: _Call, budget: Budget) -> _Outcome:
+        """One HTTP exchange (redirects included) and what it means."""
+        entry = call.cached
+        if self._has_credentials:
+            await self._auth.prepare()  # an expiring credential (OAuth 2) renews itself here
+        headers = self._headers(call.content_type, entry.validators() if entry else {})
+        timeout = min(self._timeout, max(budget.remaining(), 0.001))
+        try:
+            reply = await self._send(call, headers, timeout)
+        except TransportError as exc:
+            return _Outcome(error=exc)
+        if reply.status == 304 and entry is not None:
+            # The backend's get() already counted this entry as recently used.
+            self.stats.not_modified += 1
+            return _Outcome(response=await self._from_cache(entry, reply.url))
+        if 200 <= reply.status < 300:
+            return _Outcome(response=await self._success(reply, call.cache_key))
+        error, retry_after = self._http_error(call, reply)
+        unauthorized = headers if reply.status == 401 and self._has_credentials else None
+        return _Outcome(error=error, retry_after=retry_after, unauthorized=unauthorized)
+
+    def _http_error(self, call: _Call, reply: _Reply) -> tuple[HTTPError, float | None]:
         status = reply.status
         retry_after = None
         if status in THROTTLE_STATUSES:
             retry_after = parse_retry_after(reply.headers.get("Retry-After"))
             if status == 429 or retry_after is not None:
                 self.stats.throttled += 1
-                if retry_after is not None and self._limiter is not None:
-                    await self._limiter.pause(classes, retry_after, f"HTTP {status} Retry-After")
         cls = error_for_status(status, reply.headers)
         if status == 503 and retry_after is not None:
-            cls = RateLimited
-        excerpt = scrub(reply.body[:512].decode("utf-8", "replace"), self._auth.secrets())
+            cls = ServiceThrottled
+        secrets_ = self._auth.secrets()
+        message = scrub(server_message(reply.body), secrets_)
+        if issubclass(cls, RateLimited) and retry_after is not None:
+            pause = self._pause_message(retry_after)
+            message = f"{pause}; {message}" if message else pause
+        excerpt = scrub(reply.body[:BODY_EXCERPT_BYTES].decode("utf-8", "replace"), secrets_)
         kwargs: dict[str, Any] = {
-            "method": method,
+            "method": call.method,
             "url": self._safe(reply.url),
             "body": excerpt.encode(),
             "headers": {k: v for k, v in reply.headers.items() if k.lower() != "set-cookie"},
+            "message": message,
         }
-        if cls is RateLimited:
-            err: HTTPError = RateLimited(status, retry_after=retry_after, **kwargs)
+        if issubclass(cls, RateLimited):
+            err: HTTPError = cls(status, retry_after=retry_after, **kwargs)
         else:
             err = cls(status, **kwargs)
-        retryable = not isinstance(err, AccountInactive) and self._retry.retryable_status(
-            status, idempotent=idempotent, retry_after=retry_after
+        err.retryable = self._retry.retryable(
+            err, idempotent=call.idempotent, retry_after=retry_after
         )
-        return err, retryable, retry_after
+        return err, retry_after
+
+    def _pause_message(self, retry_after: float) -> str:
+        held = self._retry.pause(retry_after)
+        until = datetime.fromtimestamp(datetime.now(UTC).timestamp() + held, UTC)
+        shown = until.strftime("%Y-%m-%d %H:%M:%SZ")
+        if held >= retry_after:
+            return f"paused by the server until {shown} (Retry-After {retry_after:.6g}s)"
+        return (
+            f"paused by the server for {retry_after:.6g}s (Retry-After); this account's "
+            f"requests are held until {shown} (max_retry_after={held:g}s)"
+        )
+
+    # -- decoding -------------------------------------------------------------------------
+
+    async def _decode(self, body: bytes, status: int, url: URL) -> Any:
+        try:
+            if len(body) >= OFFLOOP_DECODE_BYTES:
+                return await offload(self._decode_big, body, status)
+            return self._codec.decode(body, status=status)
+        except DecodeError as exc:
+            raise with_decode_context(
+                exc, status=status, url=self._safe(url), body=body, scrub=self._scrubber
+            ) from None
+
+    def _decode_big(self, body: bytes, status: int) -> Any:
+        if self._codec.name == "json" and body.lstrip()[:1] == b"[":
+            try:
+                return _json_array_in_steps(body)
+            except (ValueError, RecursionError):
+                pass  # let the codec say what is wrong
+        return self._codec.decode(body, status=status)
+
+    def _scrubber(self, text: str) -> str:
+        return scrub(text, self._auth.secrets())
+
+    def _response(
+        self,
+        status: int,
+        headers: CIMultiDictProxy[str] | CIMultiDict[str],
+        data: Any,
+        url: URL,
+        body: bytes,
+        *,
+        from_cache: bool = False,
+    ) -> Response:
+        return Response(
+            status,
+            headers,
+            data,
+            url,
+            from_cache,
+            len(body),
+            body[:BODY_EXCERPT_BYTES],
+            self._scrubber,
+        )
 
     async def _success(self, reply: _Reply, key: str | None) -> Response:
-        try:
-            data = self._codec.decode(reply.body, status=reply.status)
-        except DecodeError as exc:
-            raise DecodeError(
-                exc.reason,
-                status=reply.status,
-                url=self._safe(reply.url),
-                body=reply.body,
-            ) from None
+        data = await self._decode(reply.body, reply.status, reply.url)
         if self.product.errors == "backpack_envelope":
             self._check_envelope(data, reply)
-        etag = reply.headers.get("ETag")
-        modified = reply.headers.get("Last-Modified")
-        if key is not None and self._cache is not None and (etag or modified):
-            kept = {h: reply.headers[h] for h in CACHE_KEPT_HEADERS if h in reply.headers}
-            await self._cache.set(
-                key,
-                CacheEntry(etag, modified, kept, reply.body, decoded=data, has_decoded=True),
-            )
-        return Response(reply.status, reply.headers, data, reply.url)
+        if key is not None and self._cache is not None:
+            etag = reply.headers.get("ETag")
+            modified = reply.headers.get("Last-Modified")
+            if etag or modified:
+                kept = {h: reply.headers[h] for h in CACHE_KEPT_HEADERS if h in reply.headers}
+                await self._cache.set(key, CacheEntry(etag, modified, kept, reply.body))
+        return self._response(reply.status, reply.headers, data, reply.url, reply.body)
 
-    def _from_cache(self, entry: CacheEntry, url: URL) -> Response:
-        if entry.has_decoded:
-            data = entry.decoded
-        else:
-            data = self._codec.decode(entry.body, status=200, url=self._safe(url))
-        return Response(200, CIMultiDict(entry.headers), data, url, from_cache=True)
+    async def _from_cache(self, entry: CacheEntry, url: URL) -> Response:
+        # Decoded afresh from the stored bytes: what a 304 serves is exactly what the
+        # server sent, whatever the caller did to an earlier result.
+        data = await self._decode(entry.body, 200, url)
+        headers = CIMultiDict(entry.headers)
+        return self._response(200, headers, data, url, entry.body, from_cache=True)
 
     def _check_envelope(self, data: Any, reply: _Reply) -> None:
         envelope = data.get("response") if isinstance(data, dict) else None
@@ -443,15 +676,21 @@ class Session:
             message = str(raw.get("#text") or "")
         elif isinstance(raw, str):
             message = raw
-        message = scrub(message, self._auth.secrets())
+        secrets_ = self._auth.secrets()
+        message = scrub(message, secrets_)
+        excerpt = scrub(reply.body[:BODY_EXCERPT_BYTES].decode("utf-8", "replace"), secrets_)
+        if not 100 <= code <= 599:
+            code = 500
         raise error_for_status(code)(
             code,
             method="POST",
             url=self._safe(reply.url),
-            body=reply.body,
+            body=excerpt.encode(),
             headers=dict(reply.headers),
             message=message,
         )
+
+    # -- transport ------------------------------------------------------------------------
 
     def _client_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         if seconds >= self._timeout:
@@ -462,16 +701,82 @@ class Session:
         """A URL fit for messages: no userinfo, query scrubbed of credentials."""
         return scrub(str(url.with_user(None)), self._auth.secrets())
 
-    async def _send(
-        self,
-        method: str,
-        url: URL,
-        headers: RedactedHeaders,
-        body: bytes | None,
-        attempt_timeout: float,
-    ) -> _Reply:
+    async def _read(self, resp: aiohttp.ClientResponse, method: str, url: URL) -> bytes:
+        """The whole (decompressed) body, refusing more than ``max_body_bytes``."""
+        limit = self._max_body
+        length = resp.content_length
+        encoded = resp.headers.get("Content-Encoding", "identity").lower() != "identity"
+        if length is not None and not encoded:
+            if length > limit:
+                resp.close()
+                raise ResponseTooLarge(limit, method=method, url=self._safe(url))
+            return await resp.read()
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in resp.content.iter_any():
+            total += len(chunk)
+            if total > limit:
+                resp.close()  # the rest is never read; the connection is not reused
+                raise ResponseTooLarge(limit, method=method, url=self._safe(url))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _redirect_target(
+        self, status: int, call: _Call, method: str, final: URL, location: str
+    ) -> URL:
+        """Where a redirect may be followed, or an UnexpectedRedirect.
+
+        Rules: the target must keep the origin (scheme, host, port), or move from http to
+        https on the same host and default ports; it may not carry userinfo; and a request
+        that is not idempotent follows only 303 (as a GET without body), never re-sending
+        its body on 301/302/307/308 (RFC 9110 section 15.4).
+        """
+
+        def refuse(why: str, shown: str = "") -> UnexpectedRedirect:
+            return UnexpectedRedirect(
+                status,
+                method=method,
+                url=self._safe(final),
+                message=why,
+                location=shown,
+            )
+
+        try:
+            target = final.join(URL(location))
+            port = target.port
+        except (ValueError, TypeError):
+            raise refuse("the redirect's Location is not a valid URL") from None
+        shown = self._safe(target)
+        if target.user is not None or target.password is not None:
+            raise refuse("refusing a redirect whose Location carries credentials", shown)
+        same_origin = (target.scheme, target.host, port) == (final.scheme, final.host, final.port)
+        upgrade = (
+            final.scheme == "http"
+            and target.scheme == "https"
+            and target.host == final.host
+            and final.is_default_port()
+            and target.is_default_port()
+        )
+        if not (same_origin or upgrade):
+            raise refuse(
+                f"refusing to follow a redirect to another origin "
+                f"({target.scheme}://{target.host}:{port})",
+                shown,
+            )
+        if status != 303 and not call.idempotent and method == call.method:
+            raise refuse(
+                f"not following a {status} redirect of a {method}: that would send its body "
+                "again; check the Location",
+                shown,
+            )
+        return target
+
+    async def _send(self, call: _Call, headers: RedactedHeaders, attempt_timeout: float) -> _Reply:
         http = self._client()
-        started = time.monotonic()
+        debug = log.isEnabledFor(logging.DEBUG)
+        started = time.monotonic() if debug else 0.0
+        method, url, body = call.method, call.url, call.body
+        status = 0
         for _hop in range(MAX_REDIRECTS + 1):
             self.stats.requests += 1
             try:
@@ -483,8 +788,8 @@ class Session:
                     allow_redirects=False,
                     timeout=self._client_timeout(attempt_timeout),
                 ) as resp:
-                    payload = await resp.read()
                     status, resp_headers, final = resp.status, resp.headers, resp.url
+                    payload = await self._read(resp, method, url)
             except aiohttp.ClientConnectorError as exc:
                 raise ConnectError(
                     f"cannot connect: {type(exc).__name__}", method=method, url=self._safe(url)
@@ -495,35 +800,28 @@ class Session:
                     method=method,
                     url=self._safe(url),
                 ) from None
-            except aiohttp.ClientError as exc:
+            except (aiohttp.ClientError, ValueError) as exc:
                 detail = scrub(str(exc), self._auth.secrets())
                 raise TransportError(
                     f"transport failed: {type(exc).__name__}: {detail}",
                     method=method,
                     url=self._safe(url),
                 ) from None
-            if log.isEnabledFor(logging.DEBUG):
+            if debug:
                 elapsed = (time.monotonic() - started) * 1e3
                 log.debug("%s %s -> %d (%.1f ms)", method, url.path, status, elapsed)
             if status in (301, 302, 303, 307, 308) and "Location" in resp_headers:
-                target = final.join(URL(resp_headers["Location"]))
-                same_host = target.host == final.host
-                upgrade = target.scheme == final.scheme or (
-                    final.scheme == "http" and target.scheme == "https"
-                )
-                if not (same_host and upgrade):
-                    raise UnexpectedRedirect(
-                        status,
-                        method=method,
-                        url=self._safe(final),
-                        message=f"refusing to follow a redirect to {target.scheme}://{target.host}",
-                    )
-                log.debug("following %d redirect to %s", status, target.with_query(None))
-                url = target
+                url = self._redirect_target(status, call, method, final, resp_headers["Location"])
+                log.debug("following %d redirect to %s", status, url.with_query(None))
                 if status == 303:
                     method, body = "GET", None
+                    headers = RedactedHeaders(headers)
+                    headers.pop("Content-Type", None)
                 continue
             return _Reply(status, resp_headers, payload, final)
-        raise UnexpectedRedirect(
-            310, method=method, url=self._safe(url), message="too many redirects"
+        raise TooManyRedirects(
+            status,
+            method=call.method,
+            url=self._safe(url),
+            message=f"more than {MAX_REDIRECTS} redirects",
         )

@@ -11,14 +11,15 @@ from typing import Any
 import aiohttp
 
 from aiocamp.core import runtime as _rt
-from aiocamp.core._constants import DEFAULT_TIMEOUT
+from aiocamp.core._constants import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
 from aiocamp.core.auth import AuthStrategy, TokenSource, select_auth
 from aiocamp.core.cache import EtagCache
 from aiocamp.core.client import BaseClient
 from aiocamp.core.errors import ConfigError
 from aiocamp.core.limiter import Limit, RateLimit
 from aiocamp.core.retry import RetryPolicy
-from aiocamp.core.session import DEFAULT, ProductConfig
+from aiocamp.core.session import ProductConfig
+from aiocamp.core.settings import DEFAULT, ClientSettings, http_session_argument
 
 from .resources.account import AccountResource
 from .resources.cases import CasesResource
@@ -72,13 +73,16 @@ class Highrise(BaseClient):
             refreshes the OAuth 2 token before it expires and once after a 401.
         auth: A ready :class:`~aiocamp.core.auth.AuthStrategy` instead of the above.
         base_url: Another root URL (a sandbox or a proxy).
-        session: Your ``aiohttp.ClientSession``; aiocamp never closes it.
+        http_session: Your ``aiohttp.ClientSession``; aiocamp never closes it.
+            (``session=`` is the deprecated old name.)
         rate_limit: ``RateLimit(...)`` to change backend or limits, ``None`` to switch off.
         cache: An ETag cache backend, or ``None`` to switch caching off.
-        retry: A ``RetryPolicy``.
+        retry: A ``RetryPolicy`` (retries, time budget, longest server-requested pause).
         timeout: Seconds one HTTP attempt may take.
         host_overrides: Another root for an absolute endpoint's host, e.g.
             ``{"launchpad.37signals.com": "http://127.0.0.1:8080"}`` for a sandbox.
+        max_body_bytes: Largest decoded reply body accepted (64 MiB by default).
+        strict: Fail a call on a value of the wrong type instead of keeping it in ``extra``.
 
     Docs: https://github.com/basecamp/highrise-api/blob/master
     """
@@ -89,7 +93,7 @@ class Highrise(BaseClient):
         self,
         subdomain: str | None = None,
         *,
-        user_agent: str | None = None,
+        user_agent: str,
         token: str | None = None,
         username: str | None = None,
         password: str | None = None,
@@ -97,12 +101,15 @@ class Highrise(BaseClient):
         token_provider: TokenSource | None = None,
         auth: AuthStrategy | None = None,
         base_url: str | None = None,
-        session: aiohttp.ClientSession | None = None,
+        http_session: aiohttp.ClientSession | None = None,
         rate_limit: RateLimit | None = DEFAULT,
         cache: EtagCache | None = DEFAULT,
         retry: RetryPolicy = DEFAULT,
         timeout: float = DEFAULT_TIMEOUT,
         host_overrides: Mapping[str, str] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        strict: bool = False,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         if base_url is None:
             if subdomain is None:
@@ -118,18 +125,22 @@ class Highrise(BaseClient):
             "access_token": access_token,
         }
         super().__init__(
-            base_url=base_url,
-            account=account or base_url,
-            auth=select_auth(
-                AUTH_STRATEGIES, auth=auth, token_provider=token_provider, **credentials
-            ),
-            user_agent=user_agent or "",
-            session=session,
-            rate_limit=rate_limit,
-            cache=cache,
-            retry=retry,
-            timeout=timeout,
-            host_overrides=host_overrides,
+            ClientSettings(
+                base_url=base_url,
+                account=account or base_url,
+                auth=select_auth(
+                    AUTH_STRATEGIES, auth=auth, token_provider=token_provider, **credentials
+                ),
+                user_agent=user_agent,
+                http_session=http_session_argument(http_session, session),
+                rate_limit=rate_limit,
+                cache=cache,
+                retry=retry,
+                timeout=timeout,
+                host_overrides=host_overrides or {},
+                max_body_bytes=max_body_bytes,
+                strict=strict,
+            )
         )
         self.account = AccountResource(self.session)
         """Facts about the Highrise account itself (read-only)."""
