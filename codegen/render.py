@@ -10,7 +10,6 @@ from pathlib import Path
 import jinja2
 
 from .ir import Endpoint, Field, Model, Param, Product, TypeRef
-from .tables import write_tables
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRODUCT_PACKAGES = ("basecamp4", "basecamp_classic", "highrise", "backpack", "harvest")
@@ -345,7 +344,9 @@ def write_product(product: Product, src_root: Path) -> Path:
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    write_tables(product, target)  # the sandbox's data table (codegen/tables.py)
+    from .tables import write_tables  # the sandbox's per-product table (codegen/tables.py)
+
+    write_tables(product, target)
     return target
 
 

@@ -37,6 +37,8 @@ def _field(f: Field) -> dict[str, Any]:
         out["item"] = f.item
     if not getattr(f, "xml_array", True):
         out["xml_array"] = False
+    if getattr(f, "xml_repeat", False):
+        out["xml_repeat"] = True
     enum = getattr(f, "enum", ())
     if enum:
         out["enum"] = list(enum)
@@ -51,6 +53,13 @@ def _param(p: Param) -> dict[str, Any]:
         out["enum"] = list(p.enum)
     if getattr(p, "format", None):
         out["format"] = p.format
+    item = getattr(p, "item", None)  # XML list body parameters (newer specs)
+    if item:
+        out["item"] = item
+    if not getattr(p, "xml_array", True):
+        out["xml_array"] = False
+    if getattr(p, "xml_repeat", False):
+        out["xml_repeat"] = True
     return out
 
 
@@ -79,7 +88,20 @@ def _body(b: Body | None) -> dict[str, Any] | None:
         "xml_scalar": b.xml_scalar,
         "content_type": b.content_type,
         "field": getattr(b, "field_name", ""),
+        "xml_list": bool(getattr(b, "xml_list", False)),
     }
+
+
+def _limit_classes(e: Endpoint, product: Product) -> list[str]:
+    """The classes an endpoint draws from: its own, else its method's, else the default."""
+    if e.limit_classes:
+        return list(e.limit_classes)
+    defaults: Any = product.default_limit_classes
+    by_method = dict(getattr(product, "limit_classes_by_method", None) or {})
+    if isinstance(defaults, dict):  # {GET: [reads], "*": [writes]}
+        by_method = {**defaults, **by_method}
+        defaults = defaults.get("*", ())
+    return list(by_method.get(e.method) or by_method.get("*") or defaults)
 
 
 def _endpoint(resource: str, e: Endpoint, product: Product) -> dict[str, Any]:
@@ -95,9 +117,19 @@ def _endpoint(resource: str, e: Endpoint, product: Product) -> dict[str, Any]:
         "result_optional": e.result_optional,
         "result_key": e.result_key,
         "paging": _paging(e.paging),
-        "limit_classes": list(e.limit_classes or product.default_limit_classes),
+        "limit_classes": _limit_classes(e, product),
         "status": e.status,
+        "envelope": getattr(e, "envelope", None),
+        "follow_location": bool(getattr(e, "follow_location", False)),
     }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def product_table(product: Product) -> dict[str, Any]:
@@ -117,7 +149,7 @@ def product_table(product: Product) -> dict[str, Any]:
                 r.name: {"requests": r.requests, "per_seconds": r.per_seconds}
                 for r in product.rate_limits
             },
-            "default_limit_classes": list(product.default_limit_classes),
+            "default_limit_classes": _jsonable(product.default_limit_classes),
             "paging": _paging(product.paging),
             "errors": product.errors,
         },

@@ -32,6 +32,7 @@ class OAuthSite:
 
     @property
     def oauth(self) -> OAuthServer:
+        assert isinstance(self.sb.oauth, OAuthServer)
         return self.sb.oauth
 
     @property

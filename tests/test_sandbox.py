@@ -253,3 +253,188 @@ async def test_list_etag_and_last_modified_change_when_a_record_changes() -> Non
             assert r.status == 200
             assert r.headers["Last-Modified"] != modified
         assert sb.stats()["not_modified"] == 2
+
+
+async def test_client_that_keeps_to_the_limits_is_never_throttled() -> None:
+    async with serve("highrise", scale=0.05, rate_limit="10/1") as sb:
+        async with sb.client() as hr:
+            await asyncio.gather(*(hr.users.list().__anext__() for _ in range(25)))
+        stats = sb.stats()
+        assert stats["throttled"] == 0
+        assert stats["by_endpoint"]["users.list"] == 25
+        assert stats["worst_window"]["default"]["worst"] <= 10
+
+
+async def test_client_over_the_limit_sees_503_and_retries_after() -> None:
+    from aiocamp.core import Limit, MemoryLimiterBackend, RateLimit
+
+    fast = RateLimit(backend=MemoryLimiterBackend(), limits={"default": Limit(1000, 1.0)})
+    async with serve("highrise", scale=0.05, rate_limit="5/1") as sb:
+        async with sb.client(rate_limit=fast) as hr:
+            results = await asyncio.gather(*(hr.users.me() for _ in range(8)))
+            assert len(results) == 8
+            assert hr.session.stats.throttled >= 1
+        stats = sb.stats()
+        assert stats["throttled"] >= 1
+        assert stats["by_status"]["503"] == stats["throttled"]
+        assert stats["worst_window"]["default"]["worst"] == 5
+
+
+async def test_highrise_since_narrows_a_list_to_recent_changes() -> None:
+    async with serve("highrise", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        people = sb.state.all("Person")
+        cutoff = sorted(p["updated_at"] for p in people)[len(people) // 2]
+        since = cutoff.strftime("%Y%m%d%H%M%S")
+        async with http.get(f"{sb.url}/people.xml?since={since}", headers=basic(sb.token)) as r:
+            body = await r.text()
+        expected = sum(1 for p in people if p["updated_at"] >= cutoff.replace(microsecond=0))
+        assert body.count("<person>") == expected
+        assert 0 < expected < len(people)
+        async with http.get(f"{sb.url}/people.xml?since=yesterday", headers=basic(sb.token)) as r:
+            assert r.status == 400
+
+
+async def test_basecamp4_records_know_their_project_and_parent() -> None:
+    async with serve("basecamp4", scale=0.05) as sb:
+        async with sb.client() as bc:
+            project = await anext(aiter(bc.projects.list()))
+            todoset_id = next(t.id for t in project.dock or [] if t.name == "todoset")
+            todolist = await anext(aiter(bc.todolists.list(todoset_id)))
+            todo = await anext(aiter(bc.todos.list(todolist.id)))
+            created = await bc.todos.create(todolist.id, content="Filed correctly")
+        for record in (todolist, todo, created):
+            assert record.bucket is not None
+            assert record.bucket.id == project.id
+        assert todolist.parent is not None
+        assert todolist.parent.id == todoset_id
+        assert todo.parent is not None
+        assert todo.parent.id == todolist.id
+        assert created.parent is not None
+        assert created.parent.id == todolist.id
+
+
+async def test_location_only_creates_when_the_product_says_so(monkeypatch) -> None:
+    from aiocamp.sandbox._conventions import HighriseConventions
+
+    monkeypatch.setattr(HighriseConventions, "create_returns_body", False)
+    async with serve("highrise", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        headers = {**basic(sb.token), "Content-Type": "application/xml"}
+        body = b"<kase><name>Only a Location</name></kase>"
+        async with http.post(f"{sb.url}/kases.xml", data=body, headers=headers) as r:
+            assert r.status == 201
+            assert await r.read() == b""
+            location = r.headers["Location"]
+        async with http.get(location, headers=basic(sb.token)) as r:
+            assert "<name>Only a Location</name>" in await r.text()
+
+
+class RecordingOAuth:
+    """A minimal OAuth extension: one extra route and one accepted token."""
+
+    def __init__(self) -> None:
+        self.installed_with: bool | None = None
+        self.resets = 0
+
+    def install(self, app, *, authorization_json: bool = True) -> None:  # type: ignore[no-untyped-def]
+        from aiohttp import web
+
+        async def token(request: web.Request) -> web.Response:
+            return web.json_response({"access_token": "issued-by-oauth"})
+
+        self.installed_with = authorization_json
+        app.router.add_post("/authorization/token", token)
+
+    def check_bearer(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return request.headers.get("Authorization") == "Bearer issued-by-oauth"
+
+    def reset(self) -> None:
+        self.resets += 1
+
+    def stats(self) -> dict[str, int]:
+        return {"resets": self.resets}
+
+
+async def test_an_oauth_server_shares_the_host_and_its_tokens_are_accepted() -> None:
+    oauth = RecordingOAuth()
+    async with serve("basecamp4", scale=0.05, oauth=oauth) as sb, aiohttp.ClientSession() as http:
+        assert oauth.installed_with is False  # Basecamp 4 serves authorization.json itself
+        async with http.post(f"{sb.url}/authorization/token") as r:
+            token = (await r.json())["access_token"]
+        async with http.get(f"{sb.api_url}/projects.json", headers=bearer(token)) as r:
+            assert r.status == 200
+        async with http.get(f"{sb.api_url}/projects.json", headers=bearer("other")) as r:
+            assert r.status == 401
+        sb.reset()
+        assert sb.stats()["oauth"] == {"resets": 2}
+
+
+async def test_highrise_deleting_a_person_logs_a_deletion() -> None:
+    async with serve("highrise", scale=0.05) as sb:
+        async with sb.client() as hr:
+            before = [d.id async for d in hr.deletions.list()]
+            person = await hr.people.create(first_name="Short-lived")
+            await hr.people.delete(person.id)
+            after = [d async for d in hr.deletions.list()]
+        assert len(after) == len(before) + 1
+        assert (after[-1].id, after[-1].kind) == (person.id, "Person")
+        assert after[-1].deleted_at is not None
+
+
+async def test_highrise_parties_are_the_people_and_companies() -> None:
+    async with serve("highrise", scale=0.05) as sb:
+        async with sb.client() as hr:
+            parties = [p async for p in hr.parties.search()]
+        people = {p["id"] for p in sb.state.all("Person")}
+        companies = {c["id"] for c in sb.state.all("Company")}
+        assert {p.id for p in parties} == people | companies
+        kinds = {p.id: p.kind for p in parties}
+        assert all(kinds[i] == "Person" for i in people)
+        assert all(kinds[i] == "Company" for i in companies)
+        assert "Party" not in sb.state.counts()
+
+
+async def test_basecamp4_scenario_crud_304_and_throttling_through_the_client() -> None:
+    from aiocamp.core import Limit, MemoryLimiterBackend, RateLimit
+    from aiocamp.errors import NotFound
+
+    async with serve("basecamp4", scale=0.05, rate_limit="4/1") as sb:
+        fast = RateLimit(backend=MemoryLimiterBackend(), limits={"default": Limit(1000, 1.0)})
+        async with sb.client(rate_limit=fast) as bc:
+            created = await bc.projects.create(name="Launch 🚀", description="<div>Plan</div>")
+            assert created.status == "active"
+            assert created.url == f"{sb.api_url}/projects/{created.id}.json"
+            first = await bc.projects.get(created.id)
+            again = await bc.projects.get(created.id)  # answered 304, body from the cache
+            assert first == again
+            assert bc.session.stats.not_modified == 1
+            updated = await bc.projects.update(created.id, name="Launched")
+            assert updated.name == "Launched"
+            assert (await bc.projects.get(created.id)).name == "Launched"
+            await bc.projects.trash(created.id)
+            with pytest.raises(NotFound):
+                await bc.projects.get(created.id)
+            assert bc.session.stats.throttled >= 1  # 4 per second: 429 + Retry-After, retried
+        stats = sb.stats()
+        assert stats["throttled"] == stats["by_status"]["429"] >= 1
+        assert stats["worst_window"]["default"]["worst"] == 4
+        assert (stats["records_created"], stats["records_updated"], stats["records_deleted"]) == (
+            1,
+            1,
+            1,
+        )
+
+
+async def test_basecamp4_rejects_bad_json_and_missing_fields_with_json_errors() -> None:
+    async with serve("basecamp4", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        headers = {**bearer(sb.access_token), "Content-Type": "application/json"}
+        url = f"{sb.api_url}/projects.json"
+        async with http.post(url, data=b'{"name": "unterminated', headers=headers) as r:
+            assert r.status == 400
+            assert "error" in await r.json()
+        async with http.post(url, data=b'{"description": "no name"}', headers=headers) as r:
+            assert r.status == 422
+            assert (await r.json())["error"] == "name can't be blank"
+        async with http.post(url, data=b'{"name": ["not", "text"]}', headers=headers) as r:
+            assert r.status == 422
+        assert sb.state.counts()["Project"] == sum(1 for _ in sb.state.all("Project"))
+        assert sb.stats()["records_created"] == 0

@@ -7,10 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from aiocamp.cli import main
 from aiocamp.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +60,40 @@ def test_command_prints_url_and_credentials_and_serves() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--faults", "bogus:1"],
+        ["--rate-limit", "fast"],
+        ["--count", "Nobody=3"],
+        ["--count", "Person"],
+        ["--scale", "0"],
+    ],
+)
+def test_command_rejects_bad_options_with_a_message(argv: list[str], capsys) -> None:
+    assert main(["sandbox", "highrise", *argv]) == 2
+    assert "aiocamp sandbox: error:" in capsys.readouterr().err
+
+
+def test_unknown_product_is_refused_by_the_parser() -> None:
+    with pytest.raises(SystemExit):
+        main(["sandbox", "nothing"])
+
+
+def test_fixture_sandbox_stats_and_reset_from_the_test_thread(
+    aiocamp_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = aiocamp_sandbox("highrise", scale=0.05, rate_limit="2/1")
+    token = base64.b64encode(f"{sb.credentials['token']}:X".encode()).decode()
+    for _ in range(2):
+        _get(f"{sb.url}/users.xml", {"Authorization": f"Basic {token}"})
+    assert sb.stats()["requests"] == 2
+    sb.set_account_inactive()
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        _get(f"{sb.url}/users.xml", {"Authorization": f"Basic {token}"})
+    assert caught.value.code == 404
+    assert caught.value.headers["Reason"] == "Account Inactive"
+    sb.reset()
+    assert sb.stats()["requests"] == 0

@@ -151,3 +151,12 @@ def test_sliding_window_counts_and_answers_retry_after() -> None:
     assert w.admit(("default",), now=1.5) == 1  # the oldest leaves at 2.0
     assert w.admit(("default",), now=2.0) == 0  # 0.0 left the window
     assert w.worst["default"] == 3
+
+
+def test_harvest_style_block_is_extended_by_a_call_during_it() -> None:
+    w = SlidingWindows({"default": RateLimitInfo(2, 10.0)}, block_extends=True)
+    assert [w.admit(("default",), now=t) for t in (0.0, 1.0)] == [0, 0]
+    assert w.admit(("default",), now=2.0) == 10  # blocked until 12
+    assert w.admit(("default",), now=11.0) == 10  # a call during the block: now until 21
+    assert w.admit(("default",), now=20.0) == 10  # still blocked (extended to 30)
+    assert w.admit(("default",), now=30.5) == 0

@@ -40,12 +40,12 @@ async def test_client_lists_every_list_endpoint_to_the_end(product: str) -> None
                 values = path_params(app, route, set())
                 assert values is not None, e.key
                 args = [values[name] for name in e.placeholders]
-                kwargs = {q.name: SAMPLE[q.type.name] for q in e.query if q.required}
+                kwargs = {q.name: SAMPLE.get(q.type.name, "x") for q in e.query if q.required}
                 method = getattr(getattr(client, e.resource), e.name)
                 it = method(*args, **kwargs)
                 records = [r async for r in it]
                 filters = app._filters(route, values)  # what the sandbox files them under
-                expected = list(app.store.linked(route.model, filters))
+                expected = app.listed(route.model, filters)
                 if kwargs:
                     continue  # a required filter (e.g. recordings by type) narrows the list
                 assert len(records) == len(expected), e.key

@@ -20,14 +20,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
+
+from aiocamp.errors import ConfigError
 
 from ._conventions import Secrets, http_date
 from ._data import ANY, Route, Schema, Seeder, SeedPlan, Store, schema_for
 from ._faults import Faults, SlidingWindows, parse_rate_limit
-from ._table import ApiTable, FieldInfo, ModelInfo, load_table
+from ._table import ApiTable, BodyInfo, FieldInfo, ModelInfo, load_table
 from ._wire import (
     XML_DECL,
     BodyError,
@@ -41,7 +43,6 @@ from ._wire import (
     xml_document,
     xml_record,
 )
-from .oauth import OAuthServer
 
 log = logging.getLogger("aiocamp.sandbox")
 
@@ -135,6 +136,30 @@ class Stats:
     sandbox_errors: int = 0
 
 
+class OAuthExtension(Protocol):
+    """An OAuth 2 authorization server sharing the sandbox's host (``aiocamp.sandbox.oauth``)."""
+
+    def install(self, app: web.Application, *, authorization_json: bool = True) -> None: ...
+
+    def check_bearer(self, request: web.Request) -> bool: ...
+
+    def reset(self) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
+def default_oauth(product: str, account_id: int | None) -> OAuthExtension | None:
+    """The sandbox OAuth server when the ``aiocamp.sandbox.oauth`` module is present."""
+    import importlib
+
+    try:
+        module = importlib.import_module("aiocamp.sandbox.oauth")
+    except ImportError:
+        return None
+    server: OAuthExtension = module.OAuthServer.for_product(product, account_id=account_id)
+    return server
+
+
 class Reply(Exception):
     """Raised inside handlers to answer at once with ``response``."""
 
@@ -171,24 +196,34 @@ class SandboxApp:
         rate_limit: str | None = None,
         faults: Faults | str | None = None,
         account_inactive: bool = False,
+        oauth: OAuthExtension | bool = True,
+        table: ApiTable | None = None,
     ) -> None:
-        self.table: ApiTable = load_table(product)
+        self.table: ApiTable = table if table is not None else load_table(product)
+        product = self.table.name
         self.schema: Schema = schema_for(self.table)
         self.conv = self.schema.conventions
         self.secrets = Secrets(product, seed)
+        unknown = sorted(set(counts or {}) - set(self.table.models))
+        if unknown:
+            raise ConfigError(f"counts: no model {', '.join(unknown)} in {product}")
+        if not scale > 0:
+            raise ConfigError(f"scale must be > 0, got {scale!r}")
         self.plan = SeedPlan(seed, float(scale), dict(counts or {}))
         self.limits = parse_rate_limit(rate_limit, self.table.rate_limits)
         self.faults = Faults.parse(faults) if isinstance(faults, str) else faults
         self.router = Router(self.schema, self.conv.account_prefix)
-        self.oauth = OAuthServer.for_product(
-            product, account_id=getattr(self.conv, "account_id", None)
-        )
+        self.oauth: OAuthExtension | None
+        if isinstance(oauth, bool):
+            self.oauth = default_oauth(product, self.conv.account_id) if oauth else None
+        else:
+            self.oauth = oauth
         self.content_type = CONTENT_TYPES[self.table.format]
         self.account_inactive = account_inactive
         self.base_url = ""
         self.store = Store()
         self.seeder: Seeder | None = None
-        self.windows = SlidingWindows(self.limits)
+        self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
         self.fault_rng = random.Random(seed)
         self._rendered: dict[int, tuple[float, Any]] = {}
@@ -205,17 +240,21 @@ class SandboxApp:
         self.seeder = Seeder(self.schema, self.plan, self.conv.api_url(self.base_url))
         self.store = self.seeder.run()
         self.store.account_inactive = self.account_inactive
-        self.windows = SlidingWindows(self.limits)
+        self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
         self.fault_rng = random.Random(self.plan.seed)
         self._rendered.clear()
+        if self.oauth is not None:
+            self.oauth.reset()
         self._pages.clear()
-        self.oauth.reset()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
-        own_listing = self.router.match("GET", "/authorization.json") is not None
-        self.oauth.install(app, authorization_json=not own_listing)  # Launchpad, Harvest OAuth
+        if self.oauth is not None:  # its routes come before the catch-all
+            serves_launchpad = any(
+                e.path.endswith("/authorization.json") for e in self.table.endpoints
+            )
+            self.oauth.install(app, authorization_json=not serves_launchpad)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         return app
 
@@ -240,7 +279,7 @@ class SandboxApp:
             "records_deleted": self.store.deleted,
             "records": self.store.counts(),
             "sandbox_errors": s.sandbox_errors,
-            "oauth": self.oauth.stats(),
+            "oauth": self.oauth.stats() if self.oauth is not None else None,
         }
 
     async def control(self, request: web.Request) -> web.StreamResponse:
@@ -324,8 +363,9 @@ class SandboxApp:
         pre = conv.precheck(request, route)
         if pre is not None:
             return pre
-        oauth_ok = self.oauth.check_bearer  # tokens from the sandbox's own OAuth server
-        if not (conv.authorize(request, route, self.secrets) or oauth_ok(request)):
+        if not conv.authorize(request, route, self.secrets) and not (
+            self.oauth is not None and self.oauth.check_bearer(request)
+        ):
             return conv.unauthorized()
         account = raw.pop("_account", None)
         if account is not None and int(account) != conv.account_id:
@@ -397,13 +437,21 @@ class SandboxApp:
         return json_body(out) if self.table.format == "json" else xml_document(out)
 
     def render_list(
-        self, model: ModelInfo, records: list[dict[str, Any]], result_key: str | None
+        self,
+        model: ModelInfo,
+        records: list[dict[str, Any]],
+        result_key: str | None,
+        *,
+        envelope: dict[str, Any] | None = None,
+        root_attrs: str = "",
     ) -> bytes:
         items = [self._rendered_record(model, r) for r in records]
         if self.table.format == "json":
-            return json_body({result_key: items} if result_key else items)
+            if not result_key:
+                return json_body(items)
+            return json_body({**(envelope or {}), result_key: items})
         root = plural(model.xml_tag or "record")
-        return f'{XML_DECL}<{root} type="array">{"".join(items)}</{root}>'.encode()
+        return f'{XML_DECL}<{root} type="array"{root_attrs}>{"".join(items)}</{root}>'.encode()
 
     def _location(self, model: str, rid: int) -> str | None:
         path = self.schema.get_paths.get(model)
@@ -425,9 +473,7 @@ class SandboxApp:
         else:
             fields = spec.params
         try:
-            values = self._decode_body(
-                raw, spec.kind, fields, spec.xml_root, spec.xml_scalar, model
-            )
+            values = self._decode_body(raw, spec, fields, model)
             missing = [f.wire for f in fields if f.required and values.get(f.name) is None]
             if creating and model is not None:
                 wanted = self.conv.required_fields.get(model.name, ())
@@ -443,14 +489,9 @@ class SandboxApp:
         return values
 
     def _decode_body(
-        self,
-        raw: bytes,
-        kind: str,
-        fields: tuple[FieldInfo, ...],
-        xml_root: str | None,
-        xml_scalar: bool,
-        model: ModelInfo | None,
+        self, raw: bytes, spec: BodyInfo, fields: tuple[FieldInfo, ...], model: ModelInfo | None
     ) -> dict[str, Any]:
+        xml_root, xml_scalar = spec.xml_root, spec.xml_scalar
         if not raw.strip():
             return {}
         if self.table.format == "json":
@@ -468,6 +509,8 @@ class SandboxApp:
                     raise BodyError(422, [f"{root}: {exc}"]) from None
             if expected and root != expected:
                 raise BodyError(422, [f"expected a <{expected}> root element, got <{root}>"])
+            if spec.xml_list and fields:  # the root itself is the one list field
+                data = {fields[0].wire: data if isinstance(data, list) else []}
             if data is None:
                 data = {}
             if not isinstance(data, dict):
@@ -523,16 +566,38 @@ class SandboxApp:
             result.status, result.body, dict(result.headers), result.last_modified, result
         )
 
+    def listed(self, model: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        """The records a list of ``model`` filed under ``filters`` holds, in order."""
+        virtual = self.conv.virtual_models.get(model)
+        if virtual is None:
+            return list(self.store.linked(model, filters))
+        sources, kind = virtual  # a view over other models, e.g. Highrise parties
+        return [
+            {**rec, kind: source}
+            for source in sources
+            for rec in self.store.linked(source, filters)
+        ]
+
     def _list_page(self, request: web.Request, route: Route, filters: dict[str, Any]) -> Result:
         e = route.endpoint
         model = self._model(route.model)
-        items = list(self.store.linked(model.name, filters))
+        items = self.listed(model.name, filters)
         items = self._query_filter(request, route, model, items)
         total = len(items)
         headers: dict[str, str] = {}
+        root_attrs = ""
         paging = e.paging
         if paging is None or paging.style == "none":
             page = items
+        elif paging.style == "continued_at":
+            # Classic comments: the root says how many there are and where the next
+            # (older) page is; the path is opaque to clients, so ?n= offsets serve here.
+            n = _int(request.query.get("n"), 0)
+            size = paging.page_size or 50
+            page = items[n : n + size]
+            root_attrs = f' count="{total}"'
+            if n + size < total:
+                root_attrs += f' continued-at="{request.path}?n={n + size}"'
         elif paging.style == "offset":
             n = _int(request.query.get(paging.param), 0)
             page = items[n : n + paging.page_size]
@@ -548,7 +613,13 @@ class SandboxApp:
                 nxt = request.url.update_query(page=str(number + 1))
                 headers["Link"] = f'<{nxt}>; rel="next"'
         modified = max((self.store.meta[r["id"]].modified for r in items), default=None)
-        body = self.render_list(model, page, e.result_key)
+        envelope = None
+        if e.envelope and e.envelope in self.table.models:  # the list's sibling fields
+            wrapper = self.table.models[e.envelope]
+            fields = self._singleton_record(request.path + "#envelope", wrapper)
+            envelope = json_record(self.table, wrapper, fields)
+            envelope.pop(e.result_key or "", None)
+        body = self.render_list(model, page, e.result_key, envelope=envelope, root_attrs=root_attrs)
         return Result(200, body, headers, modified)
 
     def _query_filter(
@@ -567,7 +638,10 @@ class SandboxApp:
                     )
                 except ValueError:
                     raise Reply(self.conv.error(400, [f"{q.wire}: not a valid time"])) from None
-                stamp = "updated_at" if model.field("updated_at") else "created_at"
+                stamp = next(
+                    (n for n in ("updated_at", "created_at", "deleted_at") if model.field(n)),
+                    "updated_at",
+                )
                 items = [r for r in items if r.get(stamp) is None or r[stamp] >= since]
             elif q.name == "term":
                 needle = raw.casefold()
@@ -644,7 +718,9 @@ class SandboxApp:
         assert self.seeder is not None
         self.seeder.set_url(model.name, rec)
         self.store.created += 1
-        result = self._reply_record(e.status or 201, self._result_model(route), rec)
+        returns_body = self.conv.create_returns_body and not e.follow_location
+        result_model = self._result_model(route) if returns_body else None
+        result = self._reply_record(e.status or 201, result_model, rec)
         location = self._location(model.name, rec["id"])
         if location:
             result.headers["Location"] = location
@@ -672,10 +748,10 @@ class SandboxApp:
         self, request: web.Request, route: Route, params: dict[str, Any]
     ) -> Result:
         model = self._model(route.model)
-        if self.store.get(params["id"], (model.name,)) is None or not self.store.remove(
-            params["id"]
-        ):
+        rec = self.store.get(params["id"], (model.name,))
+        if rec is None or not self.store.remove(params["id"]):
             raise Reply(self.conv.not_found())
+        self.conv.on_delete(self.store, model.name, rec)
         self._rendered.pop(params["id"], None)
         self.store.deleted += 1
         return Result(route.endpoint.status or 200)

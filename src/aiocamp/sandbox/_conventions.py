@@ -48,6 +48,13 @@ class Conventions:
     account_prefix: ClassVar[bool] = False
     account_id: ClassVar[int | None] = None
     subdomain: ClassVar[str | None] = None
+    #: A create answers with the record (False: 201 with only a Location header).
+    create_returns_body: ClassVar[bool] = True
+    #: Throttling blocks a class for a whole window, and a call during the block extends it.
+    block_extends: ClassVar[bool] = False
+    #: Models that are views over others (no records of their own): model -> (sources,
+    #: the field naming each record's source model).
+    virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {}
 
     # -- credentials -----------------------------------------------------------------------
 
@@ -126,6 +133,9 @@ class Conventions:
     def after_seed(self, seeder: Seeder) -> None:
         """Product touches once the generic seeding is done."""
 
+    def on_fill(self, seeder: Seeder, model: str, record: dict[str, Any]) -> None:
+        """Product touches on a seeded record when its fields are generated (first read)."""
+
     def on_create(
         self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]
     ) -> None:
@@ -145,11 +155,18 @@ class Conventions:
         """A product-specific record for an id-less resource (None: generate one)."""
         return None
 
+    def on_delete(self, store: Store, model: str, record: dict[str, Any]) -> None:
+        """After a record is deleted through the API."""
+
 
 class HighriseConventions(Conventions):
     name = "highrise"
     throttle_status = 503
     subdomain = "sandbox"
+    #: A party is a person or a company (sections/parties.md): <party type="Person">.
+    virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {
+        "Party": (("Person", "Company"), "kind")
+    }
     required_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "Person": ("first_name",),
         "Company": ("name",),
@@ -199,9 +216,22 @@ class HighriseConventions(Conventions):
                         "subject_id": next(iter(links["subject_id"])),
                     },
                 )
-        for record in store.all("Party"):
-            if "kind" in record:
-                record["kind"] = "Company" if record["id"] % 3 == 0 else "Person"
+
+    #: Deletions of these are listed by /deletions.xml (sections/deletions.md).
+    LOGGED_DELETIONS: ClassVar[tuple[str, ...]] = (
+        "Company",
+        "Person",
+        "Deal",
+        "Task",
+        "Note",
+        "Email",
+        "Comment",
+    )
+
+    def on_delete(self, store: Store, model: str, record: dict[str, Any]) -> None:
+        if model in self.LOGGED_DELETIONS and "Deletion" in store.records:
+            entry = {"kind": model, "id": record["id"], "deleted_at": datetime.now(UTC)}
+            store.add("Deletion", entry)
 
     def on_create(
         self, store: Store, route: Route, record: dict[str, Any], params: dict[str, Any]
@@ -281,6 +311,45 @@ class Basecamp4Conventions(Conventions):
             return max(1, len(seeder.store.all("Project")))
         return super().pool_size(seeder, model)
 
+    @staticmethod
+    def _ref(model: str, record: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": record["id"],
+            "title": record.get("title") or record.get("name"),
+            "type": record.get("type") or model,
+            "url": record.get("url"),
+            "app_url": record.get("app_url"),
+        }
+
+    def _file_under(self, store: Store, record: dict[str, Any], links: Mapping[str, Any]) -> None:
+        """``parent`` and ``bucket`` of a recording follow where it is filed."""
+        project_id = links.get("bucket_id") or links.get("project_id")
+        parent = None
+        for key, value in links.items():
+            if key not in ("bucket_id", "project_id") and isinstance(value, int):
+                parent = store.get(value)
+                if parent is not None:
+                    break
+        if parent is not None and "parent" in record:
+            meta = store.meta.get(parent["id"])
+            record["parent"] = self._ref(meta.model if meta else "Recording", parent)
+        bucket = None
+        if project_id is not None:
+            project = store.get(project_id, ("Project",))
+            if project is not None:
+                bucket = {"id": project["id"], "name": project.get("name"), "type": "Project"}
+        elif parent is not None:
+            bucket = parent.get("bucket")
+        if bucket is not None and "bucket" in record:
+            record["bucket"] = bucket
+
+    def on_fill(self, seeder: Seeder, model: str, record: dict[str, Any]) -> None:
+        meta = seeder.store.meta.get(record["id"])
+        if meta is not None and meta.links:
+            self._file_under(
+                seeder.store, record, {k: next(iter(v)) for k, v in meta.links.items()}
+            )
+
     def after_seed(self, seeder: Seeder) -> None:
         store = seeder.store
         tools = {m: store.all(m) for _, _, m in self.DOCK}
@@ -346,9 +415,7 @@ class Basecamp4Conventions(Conventions):
             record["status"] = "active"
         if "type" in record and record["type"] is None and route.model:
             record["type"] = route.model
-        project_id = params.get("bucket_id") or params.get("project_id")
-        if project_id is not None and "bucket" in record:
-            record["bucket"] = {"id": project_id, "type": "Project"}
+        self._file_under(store, record, params)
 
 
 CONVENTIONS: dict[str, type[Conventions]] = {

@@ -95,6 +95,8 @@ class Schema:
         for r in self.routes:
             if r.action == "list" and r.model:
                 self.lists.setdefault(r.model, []).append(r)
+        #: List URLs that also take creates: where a model's records really live.
+        self.home_paths = {r.endpoint.path for r in self.routes if r.action == "create"}
         self.record_models = sorted(
             {r.model for r in self.routes if r.model and r.action in ("list", "get", "create")}
         )
@@ -420,8 +422,20 @@ class Faker:
             return r.choice(FIRST)
         if name in ("last_name",):
             return r.choice(LAST)
-        if "email" in name:
-            return f"{r.choice(FIRST).lower()}.{rid}@example.com".replace("ί", "i")
+        if "email" in name or (name == "address" and "Email" in model):
+            return f"{r.choice(FIRST).lower()}.{rid}@example.com"
+        if name == "location":
+            return r.choice(["Work", "Home", "Other"])
+        if name == "city":
+            return r.choice(["Chicago", "København", "São Paulo", "Zürich", "Kyoto"])
+        if name == "country":
+            return r.choice(["United States", "Denmark", "Brazil", "Switzerland", "Japan"])
+        if name == "street":
+            return f"{r.randint(1, 999)} {r.choice(LAST)} Street"
+        if name == "zip":
+            return f"{r.randint(10000, 99999)}"
+        if name == "protocol":
+            return r.choice(["AIM", "Jabber", "Skype", "ICQ"])
         if name.endswith("url") or name.endswith("_href") or name == "href":
             return f"https://example.com/{model.lower()}/{rid}"
         if name in ("content", "description", "body", "background", "text", "summary"):
@@ -534,7 +548,11 @@ class Seeder:
             return round(r.uniform(0, 100), 2)
         if kind == "json":
             return {"label": self.faker.sentence(2)}
-        return None
+        if kind == "number":
+            return r.randint(0, 1000) if r.random() < 0.5 else round(r.uniform(0, 100), 2)
+        if kind == "int_or_str":
+            return r.randint(1, 10_000) if r.random() < 0.5 else self.faker.sentence(1)
+        return self.faker.sentence(1)
 
     def nested(self, model: ModelInfo, depth: int) -> dict[str, Any]:
         rid = self.rng.randint(1, 10_000_000)
@@ -573,6 +591,7 @@ class Seeder:
         if "updated_at" in rec:
             rec["updated_at"] = updated
         self.set_url(model, rec)
+        self.conventions.on_fill(self, model, rec)
 
     def set_url(self, model: str, rec: dict[str, Any]) -> None:
         path = self.schema.get_paths.get(model)
@@ -606,13 +625,20 @@ class Seeder:
         if model in self.done or model not in self.table.models:
             return
         self.done.add(model)
+        if model in self.conventions.virtual_models:
+            for source in self.conventions.virtual_models[model][0]:
+                self.seed_model(source)
+            return
 
         def is_self(route: Route) -> bool:
             return any(model in t.models for _, t in route.targets)
 
-        # parents first; a model nested in itself (groups of lists, folders) comes last
+        # Records are created under their home list (the URL that also takes creates) and
+        # then filed under the other lists too; a model nested in itself comes last.
+        homes = self.schema.home_paths
         routes = sorted(
-            self.schema.lists.get(model, []), key=lambda r: (is_self(r), r.endpoint.key)
+            self.schema.lists.get(model, []),
+            key=lambda r: (is_self(r), r.endpoint.path not in homes, r.endpoint.key),
         )
         for route in routes:
             for _, target in route.targets:

@@ -58,7 +58,11 @@ def _pick(app: SandboxApp, models: tuple[str, ...], avoid: set[int]) -> int | No
     if ANY in models:
         candidates = [rid for rid in store.meta if rid not in avoid]
         return candidates[0] if candidates else None
+    expanded: list[str] = []
     for m in models:
+        virtual = app.conv.virtual_models.get(m)
+        expanded.extend(virtual[0] if virtual else (m,))
+    for m in expanded:
         for rid in store.ids(m):
             if rid not in avoid:
                 return rid

@@ -136,10 +136,14 @@ def parse_rate_limit(
 class SlidingWindows:
     """Counts accepted requests per limit class over the class's sliding window."""
 
-    def __init__(self, limits: Mapping[str, RateLimitInfo]) -> None:
+    def __init__(self, limits: Mapping[str, RateLimitInfo], *, block_extends: bool = False) -> None:
         self.limits = dict(limits)
         self.times: dict[str, deque[float]] = {name: deque() for name in limits}
         self.worst: dict[str, int] = dict.fromkeys(limits, 0)
+        #: Harvest-style: once over the limit a class is blocked for a whole window, and a
+        #: call during the block starts the window again.
+        self.block_extends = block_extends
+        self.blocked_until: dict[str, float] = dict.fromkeys(limits, 0.0)
 
     def admit(self, classes: tuple[str, ...], now: float | None = None) -> int:
         """0 when admitted (counted in every class), else the Retry-After in seconds."""
@@ -149,12 +153,20 @@ class SlidingWindows:
             limit = self.limits.get(name)
             if limit is None:
                 continue
+            if self.block_extends and self.blocked_until[name] > now:
+                self.blocked_until[name] = now + limit.per_seconds
+                wait = max(wait, limit.per_seconds)
+                continue
             q = self.times[name]
             horizon = now - limit.per_seconds
             while q and q[0] <= horizon:
                 q.popleft()
             if len(q) >= limit.requests:
-                wait = max(wait, q[0] + limit.per_seconds - now)
+                if self.block_extends:
+                    self.blocked_until[name] = now + limit.per_seconds
+                    wait = max(wait, limit.per_seconds)
+                else:
+                    wait = max(wait, q[0] + limit.per_seconds - now)
         if wait > 0:
             return max(1, math.ceil(wait))
         for name in classes:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-from collections.abc import AsyncIterator, Mapping
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from aiocamp.core.limiter import Limit, MemoryLimiterBackend, RateLimit
 
-from ._app import SandboxApp
+from ._app import OAuthExtension, SandboxApp
 from ._data import Store
 from ._faults import Faults
-from .oauth import OAuthServer
+from ._table import ApiTable
 
 USER_AGENT = "aiocamp-sandbox-client (sandbox@example.com)"
+T = TypeVar("T")
 
 
 class Sandbox:
@@ -26,6 +29,18 @@ class Sandbox:
         self._app = app
         self.url = url
         self.product = app.table.name
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the sandbox's event loop (the pytest fixture serves from a thread)."""
+        if threading.get_ident() == self._thread:
+            return fn()
+
+        async def call() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result(timeout=30)
 
     @property
     def credentials(self) -> dict[str, Any]:
@@ -58,8 +73,8 @@ class Sandbox:
         return self._app
 
     @property
-    def oauth(self) -> OAuthServer:
-        """The Launchpad / Harvest OAuth server (client id and secret in ``oauth.settings``)."""
+    def oauth(self) -> OAuthExtension | None:
+        """The OAuth 2 server on this sandbox's host, if any (issue tokens, expire them)."""
         return self._app.oauth
 
     @property
@@ -74,16 +89,20 @@ class Sandbox:
 
     def stats(self) -> dict[str, Any]:
         """The same report as ``GET /__sandbox/stats``."""
-        return self._app.stats_report()
+        return self._on_loop(self._app.stats_report)
 
     def reset(self) -> None:
         """Back to the seeded data, with fresh stats and windows (``POST /__sandbox/reset``)."""
-        self._app.reset()
+        self._on_loop(self._app.reset)
 
     def set_account_inactive(self, inactive: bool = True) -> None:
         """Make every API call answer 404 with ``Reason: Account Inactive``."""
-        self._app.account_inactive = inactive
-        self._app.store.account_inactive = inactive
+
+        def switch() -> None:
+            self._app.account_inactive = inactive
+            self._app.store.account_inactive = inactive
+
+        self._on_loop(switch)
 
     def client(self, **overrides: Any) -> Any:
         """The product's generated client pointed at this sandbox (an async context manager).
@@ -122,13 +141,19 @@ async def serve(
     host: str = "127.0.0.1",
     counts: Mapping[str, int] | None = None,
     account_inactive: bool = False,
+    oauth: OAuthExtension | bool = True,
+    table: ApiTable | None = None,
 ) -> AsyncIterator[Sandbox]:
     """Run a seeded sandbox of ``product`` until the block ends.
 
     ``rate_limit``: None (the documented limits), ``"N/W"`` (N requests per W seconds in
     every class) or ``"off"``. ``faults``: a :class:`Faults` or its string form, e.g.
     ``"500:0.05,drop:0.01,latency:5ms,storm:2-3"``. ``counts`` sets the number of records of
-    top-level models (e.g. ``{"Person": 1200}``), overriding ``scale``.
+    top-level models (e.g. ``{"Person": 1200}``), overriding ``scale``. ``oauth``: the
+    OAuth 2 server on the same host (True: ``aiocamp.sandbox.oauth`` when installed; its
+    live access tokens are accepted as Bearer too), an instance of your own, or False.
+    ``table``: serve this API table instead of the product's shipped ``_api.json`` (an
+    API of your own, or a product under construction; see ``parse_table``).
     """
     app = SandboxApp(
         product,
@@ -138,6 +163,8 @@ async def serve(
         rate_limit=rate_limit,
         faults=faults,
         account_inactive=account_inactive,
+        oauth=oauth,
+        table=table,
     )
     runner = web.AppRunner(app.application(), access_log=None, handle_signals=False)
     await runner.setup()

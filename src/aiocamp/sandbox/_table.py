@@ -60,6 +60,7 @@ class FieldInfo:
     xml_array: bool = True
     enum: tuple[Any, ...] = ()
     format: str | None = None
+    xml_repeat: bool = False
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> FieldInfo:
@@ -75,6 +76,7 @@ class FieldInfo:
             xml_array=raw.get("xml_array", True),
             enum=tuple(raw.get("enum", ())),
             format=raw.get("format"),
+            xml_repeat=raw.get("xml_repeat", False),
         )
 
 
@@ -107,6 +109,7 @@ class BodyInfo:
     xml_root: str | None
     xml_scalar: bool
     content_type: str | None
+    xml_list: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,8 @@ class EndpointInfo:
     paging: Paging | None
     limit_classes: tuple[str, ...]
     status: int | None
+    envelope: str | None = None
+    follow_location: bool = False
 
     @property
     def key(self) -> str:
@@ -163,7 +168,7 @@ class ApiTable:
     base_url_params: tuple[FieldInfo, ...]
     auth: tuple[str, ...]
     rate_limits: dict[str, RateLimitInfo]
-    default_limit_classes: tuple[str, ...]
+    default_limit_classes: Any  # a list, or by method: {"GET": [...], "*": [...]}
     paging: Paging
     errors: str
     models: dict[str, ModelInfo]
@@ -198,6 +203,7 @@ def _body(raw: dict[str, Any] | None) -> BodyInfo | None:
         xml_root=raw.get("xml_root"),
         xml_scalar=raw.get("xml_scalar", False),
         content_type=raw.get("content_type"),
+        xml_list=raw.get("xml_list", False),
     )
 
 
@@ -218,7 +224,7 @@ def parse_table(raw: dict[str, Any]) -> ApiTable:
             k: RateLimitInfo(int(v["requests"]), float(v["per_seconds"]))
             for k, v in p["rate_limits"].items()
         },
-        default_limit_classes=tuple(p["default_limit_classes"]),
+        default_limit_classes=p["default_limit_classes"],
         paging=paging,
         errors=p["errors"],
         models={
@@ -245,6 +251,8 @@ def parse_table(raw: dict[str, Any]) -> ApiTable:
                 paging=_paging(e.get("paging")),
                 limit_classes=tuple(e["limit_classes"]),
                 status=e.get("status"),
+                envelope=e.get("envelope"),
+                follow_location=e.get("follow_location", False),
             )
             for e in raw["endpoints"]
         ),

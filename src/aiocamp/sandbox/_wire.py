@@ -92,6 +92,17 @@ def parse_scalar(kind: str, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
             return value.strip().lower() in ("true", "1")
         raise ValueError("expected true or false")
+    if kind == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        return int(text) if text.lstrip("-").isdigit() else parse_scalar("float", text)
+    if kind == "int_or_str":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return int(value) if value.strip().lstrip("-").isdigit() else value
+        raise ValueError("expected an integer or text")
     if kind in ("decimal", "float"):
         if isinstance(value, bool | dict | list):
             raise ValueError("expected a number")
@@ -151,7 +162,9 @@ def _coerce(table: ApiTable, t: TypeInfo, value: Any, where: str, problems: list
             value = next(iter(value.values()))  # <tags><tag>..</tag></tags> without type=array
             value = value if isinstance(value, list) else [value]
         if not isinstance(value, list):
-            raise ValueError("expected a list")
+            if table.format != "xml" or isinstance(value, Mapping):
+                raise ValueError("expected a list")
+            value = [value]  # one repeated element (xml_repeat) arrives as a lone value
         return [_coerce(table, t.item, v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
     if t.kind == "dict":
         if not isinstance(value, Mapping):
