@@ -839,3 +839,26 @@ def test_provider_identity_is_per_grant_and_stable(tmp_path):
         same,
     }
     assert len(others) == 4
+
+
+async def test_login_with_a_wrong_client_secret_is_invalid_client(start_site, tmp_path):
+    site = await start_site()
+    store = FileTokenStore(tmp_path / "tokens.json")
+    urls: asyncio.Queue[str] = asyncio.Queue()
+    task = asyncio.create_task(
+        login(
+            "basecamp4",
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret="not-the-secret",
+            store=store,
+            server_url=site.url,
+            on_url=urls.put_nowait,
+            wait=10,
+        )
+    )
+    assert (await follow(await asyncio.wait_for(urls.get(), 5)))[0] == 200
+    with pytest.raises(AuthError) as info:
+        await task
+    assert info.value.error == "invalid_client"
+    assert "not-the-secret" not in str(info.value)
+    assert not store.path.exists()
