@@ -10,8 +10,9 @@ from pathlib import Path
 
 from aiocamp.core.errors import SpecError
 
+from .ir import Product
 from .loader import load
-from .render import format_tree, write_product
+from .render import CodegenError, check_ruff, format_tree, write_product
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -55,15 +56,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SpecError: {exc}", file=sys.stderr)
         return 1
     for p in products:
-        public = [m for m in p.models if not m.private]
         print(
             f"{p.name}: {len(p.resources)} resources, {p.endpoint_count()} endpoints, "
-            f"{len(public)} models"
+            f"{len(p.models)} models"
         )
     if args.check:
         return 0
+    try:
+        return _generate(products, verify=args.verify)
+    except CodegenError as exc:
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 2
+
+
+def _generate(products: list[Product], *, verify: bool) -> int:
     config = ROOT / "pyproject.toml"
-    if args.verify:
+    check_ruff(config)  # before anything is written
+    if verify:
         with tempfile.TemporaryDirectory() as tmp:
             fresh_root = Path(tmp) / "src"
             targets = [write_product(p, fresh_root) for p in products]

@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
-import re
-
 import attrs
 
-SCALARS = ("int", "str", "bool", "float", "decimal", "datetime", "date", "datetime_or_date", "json")
 
-PY_SCALAR = {
-    "int": "int",
-    "str": "str",
-    "bool": "bool",
-    "float": "float",
-    "decimal": "Decimal",
-    "datetime": "datetime",
-    "date": "date",
-    "datetime_or_date": "datetime | date",
-    "json": "Any",
+@attrs.frozen
+class Scalar:
+    """One scalar spec type: how it is spelt in specs and in generated Python."""
+
+    name: str
+    #: The annotation in generated code.
+    py: str
+    #: ``(module, name)`` imports the annotation needs.
+    imports: tuple[tuple[str, str], ...] = ()
+    #: The runtime class a result of this type is decoded into (None: not a result type).
+    result_class: str | None = None
+
+
+#: The scalar type registry: the loader parses spec types against it, the renderer writes
+#: annotations and imports from it, tests check every entry is documented and exercised.
+SCALAR_TYPES: dict[str, Scalar] = {
+    s.name: s
+    for s in (
+        Scalar("int", "int", result_class="int"),
+        Scalar("str", "str", result_class="str"),
+        Scalar("bool", "bool", result_class="bool"),
+        Scalar("float", "float", result_class="float"),
+        Scalar("number", "int | float"),
+        Scalar("int_or_str", "int | str"),
+        Scalar("decimal", "Decimal", (("decimal", "Decimal"),), "Decimal"),
+        Scalar("datetime", "datetime", (("datetime", "datetime"),), "datetime"),
+        Scalar("date", "date", (("datetime", "date"),), "date"),
+        Scalar(
+            "datetime_or_date", "datetime | date", (("datetime", "datetime"), ("datetime", "date"))
+        ),
+        Scalar("json", "Any", (("typing", "Any"),)),
+    )
 }
+
+SCALARS = tuple(SCALAR_TYPES)
+PY_SCALAR = {name: s.py for name, s in SCALAR_TYPES.items()}
 
 
 @attrs.frozen
@@ -78,7 +100,6 @@ class Model:
     xml_tag: str | None
     source: str  # spec file, relative to the repo
     examples: tuple[str, ...] = ()
-    private: bool = False  # synthesized body models are not exported
 
 
 @attrs.frozen
@@ -91,6 +112,8 @@ class Param:
     enum: tuple[str | int, ...] = ()
     format: str | None = None
     nullable: bool = False
+    item: str | None = None  # XML list body parameters: element name of each item
+    xml_array: bool = True
 
 
 @attrs.frozen
@@ -103,12 +126,13 @@ class PagingSpec:
 @attrs.frozen
 class Body:
     kind: str  # "model" | "fields" | "raw" | "multipart"
-    model: str = ""  # model name (synthesized for "fields")
+    model: str = ""  # the model whose writable fields are the parameters ("model" bodies)
     params: tuple[Param, ...] = ()
     xml_root: str | None = None
-    xml_scalar: bool = False
+    xml_scalar: bool = False  # the root element's text is the one field's value
     content_type: str | None = None
     field_name: str = ""  # multipart form field
+    xml_list: bool = False  # the one list field is the root element (type="array")
 
 
 @attrs.frozen
@@ -126,9 +150,14 @@ class Endpoint:
     result_key: str | None
     paging: PagingSpec | None
     idempotent: bool | None
+    #: Rate-limit classes, when they differ from the product's default for every method.
     limit_classes: tuple[str, ...] | None
     status: int | None
     examples: dict[str, str] = attrs.field(factory=dict)
+    #: JSON list results under ``result_key``: the model of the reply's other fields.
+    envelope: str | None = None
+    #: The reply names the new record in ``Location``: the method fetches it (two requests).
+    follow_location: bool = False
 
     @property
     def is_list(self) -> bool:
@@ -138,8 +167,10 @@ class Endpoint:
     def absolute(self) -> bool:
         return self.path.startswith("https://")
 
-    def path_fstring(self) -> str:
-        return re.sub(r"\{(\w+)\}", lambda m: "{_p_" + m.group(1) + "}", self.path)
+    @property
+    def pages_by_number(self) -> bool:
+        """List methods take a starting ``page=`` (APIs numbering their pages)."""
+        return self.paging is not None and self.paging.style in ("page", "link")
 
 
 @attrs.frozen
@@ -174,10 +205,13 @@ class Product:
     base_url_params: tuple[Param, ...]
     auth: tuple[str, ...]
     rate_limits: tuple[RateLimitSpec, ...]
+    #: Classes of endpoints without their own, by method (``"*"``: every other method).
     default_limit_classes: tuple[str, ...]
     paging: PagingSpec
     errors: str
     source: str
+    #: Methods whose endpoints draw from other classes by default, e.g. ``{"GET": ("reads",)}``.
+    limit_classes_by_method: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     resources: tuple[Resource, ...] = ()
     models: tuple[Model, ...] = ()
 

@@ -1,23 +1,26 @@
-"""Load and validate ``specs/<product>/*.yaml`` into the intermediate form.
+"""Load ``specs/<product>/*.yaml`` into the intermediate form (:mod:`codegen.ir`).
 
-Every rule violation raises :class:`SpecError` naming the file, the key path and what
-was expected, so a bad spec is fixed where it is, never in generated output.
+Each file is structured into the schema (:mod:`codegen.schema`), which checks keys, types
+and value rules. What is left here are the checks that look across keys or files: model
+references, placeholders against path parameters, limit classes, fixtures, one namespace
+for a method's parameters. Every problem found becomes a :class:`SpecError` naming the
+file, the key path and what was expected; all of them are reported in one run.
 """
 
 from __future__ import annotations
 
-import keyword
-import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import attrs
 import yaml
 
 from aiocamp.core.errors import SpecError
 
+from . import schema as s
 from .ir import (
-    SCALARS,
+    SCALAR_TYPES,
     Body,
     Endpoint,
     Field,
@@ -30,665 +33,496 @@ from .ir import (
     TypeRef,
 )
 
-AUTH_STRATEGIES = ("basic_token", "basic_password", "bearer", "body_token")
-METHODS = ("GET", "POST", "PUT", "DELETE")
-PAGING_STYLES = ("link", "offset", "page", "none")
-IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-MODEL_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-PLACEHOLDER = re.compile(r"\{([^}]*)\}")
+__all__ = ["load", "load_all", "parse_type"]
+
 #: Names a generated method or class already uses for itself.
-RESERVED_PARAMS = frozenset({"self", "max_pages", "max_items", "cls"})
+RESERVED_PARAMS = frozenset({"self", "max_pages", "max_items", "cls", "data", "content_type"})
 RESERVED_FIELDS = frozenset({"extra", "absent", "from_wire", "to_wire", "from_params"})
 RESERVED_RESOURCES = frozenset({"session", "close", "product"})
 
+S = TypeVar("S")
+#: The product's models by name, with their XML element name (``xml_tag``).
+Models = Mapping[str, str | None]
 
-class _Ctx:
-    """Where we are: file and key path, for error messages."""
 
-    def __init__(self, file: str, path: str = "") -> None:
+class _At:
+    """A file and a key path inside it, where problems are recorded."""
+
+    def __init__(self, file: str, problems: list[SpecError], path: str = "") -> None:
         self.file = file
+        self.problems = problems
         self.path = path
 
-    def at(self, key: str | int) -> _Ctx:
-        return _Ctx(self.file, f"{self.path}.{key}" if self.path else str(key))
+    def at(self, *keys: str | int) -> _At:
+        path = self.path
+        for key in keys:
+            path = f"{path}.{key}" if path else str(key)
+        return _At(self.file, self.problems, path)
 
-    def fail(self, expected: str) -> SpecError:
-        return SpecError(self.file, self.path, expected)
-
-
-def _mapping(
-    value: Any, ctx: _Ctx, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ctx.fail(f"expected a mapping, got {type(value).__name__}")
-    for key in value:
-        if not isinstance(key, str) or key not in allowed:
-            raise ctx.at(str(key)).fail(f"unknown key; expected one of {', '.join(allowed)}")
-    for key in required:
-        if key not in value:
-            raise ctx.at(key).fail("required key is missing")
-    return value
+    def fail(self, expected: str) -> None:
+        self.problems.append(SpecError(self.file, self.path, expected))
 
 
-def _str(value: Any, ctx: _Ctx, *, empty: bool = False) -> str:
-    if not isinstance(value, str) or (not empty and not value.strip()):
-        raise ctx.fail(f"expected a non-empty string, got {value!r}")
-    return value
-
-
-def _bool(value: Any, ctx: _Ctx) -> bool:
-    if not isinstance(value, bool):
-        raise ctx.fail(f"expected true or false, got {value!r}")
-    return value
-
-
-def _int(value: Any, ctx: _Ctx, minimum: int = 0) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ctx.fail(f"expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _ident(value: Any, ctx: _Ctx) -> str:
-    text = _str(value, ctx)
-    if not IDENT.match(text) or keyword.iskeyword(text):
-        raise ctx.fail(f"expected a snake_case Python identifier (not a keyword), got {text!r}")
-    return text
-
-
-def _enum(value: Any, ctx: _Ctx) -> tuple[str | int, ...]:
-    if not isinstance(value, list) or not value:
-        raise ctx.fail("expected a non-empty list of strings or integers")
-    for i, v in enumerate(value):
-        if not isinstance(v, str | int) or isinstance(v, bool):
-            raise ctx.at(i).fail(f"expected a string or integer, got {v!r}")
-    return tuple(value)
-
-
-def _str_list(value: Any, ctx: _Ctx) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ctx.fail("expected a non-empty list of strings")
-    return tuple(_str(v, ctx.at(i)) for i, v in enumerate(value))
-
-
-def parse_type(text: Any, ctx: _Ctx, models: set[str] | None) -> TypeRef:
+def parse_type(text: str, at: _At, models: Models | None) -> TypeRef | None:
     """``int`` | ``Model`` | ``list[T]`` | ``dict[str, str]``; models checked when known."""
-    if not isinstance(text, str) or not text.strip():
-        raise ctx.fail(f"expected a type, got {text!r}")
     text = text.strip()
-    if text in SCALARS:
+    if text in SCALAR_TYPES:
         return TypeRef("scalar", text)
     if text.replace(" ", "") == "dict[str,str]":
         return TypeRef("dict", "dict")
     if text.startswith("list[") and text.endswith("]"):
-        return TypeRef("list", item=parse_type(text[5:-1], ctx, models))
-    if MODEL_NAME.match(text):
+        item = parse_type(text[5:-1], at, models)
+        return TypeRef("list", item=item) if item is not None else None
+    if s.CLASS_NAME.match(text):
         if models is not None and text not in models:
-            raise ctx.fail(f"unknown model {text!r}; define it in some file of this product")
+            at.fail(f"unknown model {text!r}; define it in some file of this product")
+            return None
         return TypeRef("model", text)
-    raise ctx.fail(
-        f"expected one of {', '.join(SCALARS)}, a model name, list[T] or dict[str, str]; "
+    at.fail(
+        f"expected one of {', '.join(SCALAR_TYPES)}, a model name, list[T] or dict[str, str]; "
         f"got {text!r}"
     )
+    return None
+
+
+def _read(file: Path, root: Path, cls: type[S], problems: list[SpecError]) -> S | None:
+    rel = str(file.relative_to(root))
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        problems.append(SpecError(rel, "", f"valid YAML ({exc})"))
+        return None
+    spec, found = s.structure(raw, cls, rel)
+    problems += found
+    return spec
 
 
 def _wire_default(name: str, wire_case: str) -> str:
     return name.replace("_", "-") if wire_case == "kebab" else name
 
 
-FIELD_KEYS = (
-    "type",
-    "wire",
-    "nullable",
-    "read_only",
-    "secret",
-    "summary",
-    "item",
-    "xml_array",
-    "enum",
-)
+# -- product -------------------------------------------------------------------------------
 
 
-def _field(name: str, raw: Any, ctx: _Ctx, product: Product, models: set[str]) -> Field:
-    _ident(name, ctx)
+def _product(spec: s.ProductSpec, folder: Path, at: _At) -> Product:
+    if spec.product != folder.name:
+        at.at("product").fail(f"expected the folder name {folder.name!r}")
+    placeholders = s.PLACEHOLDER.findall(spec.base_url)
+    for name in placeholders:
+        if name not in spec.base_url_params:
+            at.at("base_url_params", name).fail("required key is missing")
+    for name in spec.base_url_params:
+        if name not in placeholders:
+            at.at("base_url_params", name).fail("not a placeholder of base_url")
+    if not spec.auth:
+        at.at("auth").fail("expected a non-empty list of strategies")
+    if not spec.rate_limits:
+        at.at("rate_limits").fail("expected a mapping of limit classes")
+    defaults = spec.default_limit_classes
+    by_method = defaults if isinstance(defaults, dict) else {"*": defaults}
+    for method, classes in by_method.items():
+        where = at.at("default_limit_classes", method) if isinstance(defaults, dict) else None
+        for i, c in enumerate(classes):
+            if c not in spec.rate_limits:
+                (where or at.at("default_limit_classes")).at(i).fail(
+                    "expected a class of rate_limits"
+                )
+    if "*" not in by_method:
+        at.at("default_limit_classes", "*").fail("required key is missing (every other method)")
+    if spec.paging.style is None:
+        at.at("paging", "style").fail("required key is missing")
+    fmt = spec.format
+    wire_case = spec.wire_case or ("kebab" if fmt == "xml" else "snake")
+    params = tuple(
+        _param(name, p, at.at("base_url_params", name), {}, "snake")
+        for name, p in spec.base_url_params.items()
+    )
+    return Product(
+        name=spec.product,
+        client=spec.client,
+        title=spec.title,
+        docs=spec.docs.rstrip("/"),
+        format=fmt,
+        wire_case=wire_case,
+        base_url=spec.base_url,
+        base_url_params=params,
+        auth=tuple(spec.auth),
+        rate_limits=tuple(
+            RateLimitSpec(name, lim.requests, lim.per_seconds)
+            for name, lim in spec.rate_limits.items()
+        ),
+        default_limit_classes=tuple(by_method.get("*", ())),
+        limit_classes_by_method={m: tuple(c) for m, c in by_method.items() if m != "*"},
+        paging=_paging(spec.paging, at.at("paging"), None),
+        errors=spec.errors,
+        source=at.file,
+    )
+
+
+def _paging(spec: s.PagingSpec, at: _At, default: PagingSpec | None) -> PagingSpec:
+    base = default or PagingSpec("none")
+    style = spec.style or base.style
+    same = style == base.style
+    param = spec.param or (base.param if same else "")
+    page_size = spec.page_size or (base.page_size if same else 0)
+    if style in ("offset", "page"):
+        if not param:
+            at.at("param").fail(f"{style} paging needs the parameter carrying the position")
+        if not page_size:
+            at.at("page_size").fail(f"{style} paging needs the page size")
+    return PagingSpec(style, param, page_size)
+
+
+# -- models and parameters -----------------------------------------------------------------
+
+
+def _field(name: str, spec: s.FieldSpec, at: _At, product: Product, models: Models) -> Field:
     if name in RESERVED_FIELDS:
-        raise ctx.fail(f"field name {name!r} is reserved; rename it and set wire:")
-    if isinstance(raw, str):
-        raw = {"type": raw}
-    spec = _mapping(raw, ctx, FIELD_KEYS, ("type",))
-    type_ = parse_type(spec["type"], ctx.at("type"), models)
-    item = spec.get("item")
-    if item is not None:
-        item = _str(item, ctx.at("item"))
-    if product.format == "xml" and type_.is_list and item is None:
-        raise ctx.at("item").fail("an XML list field needs item: (the element name of each item)")
+        at.fail(f"field name {name!r} is reserved; rename it and set wire:")
+    type_ = parse_type(spec.type, at.at("type"), models) or TypeRef("scalar", "json")
+    repeat = isinstance(spec, s.BodyFieldSpec) and spec.xml_repeat
+    item: str | None = spec.item
+    if item is None and type_.is_list and type_.item is not None and type_.item.is_model:
+        item = models.get(type_.item.name)  # the item model's own element name
+    if repeat:
+        item = None  # each item is an element named by the field's wire name
+        if product.format != "xml" or not type_.is_list:
+            at.at("xml_repeat").fail("xml_repeat: applies to list fields of XML bodies")
+    elif product.format == "xml" and type_.is_list and item is None:
+        at.at("item").fail("an XML list field needs item: (the element name of each item)")
     if type_.kind == "dict":
-        raise ctx.at("type").fail("dict[str, str] is for query parameters only")
+        at.at("type").fail("dict[str, str] is for query parameters only")
     return Field(
         name=name,
         type=type_,
-        wire=_str(spec.get("wire", _wire_default(name, product.wire_case)), ctx.at("wire")),
-        nullable=_bool(spec.get("nullable", False), ctx.at("nullable")),
-        read_only=_bool(spec.get("read_only", False), ctx.at("read_only")),
-        secret=_bool(spec.get("secret", False), ctx.at("secret")),
-        summary=_str(spec.get("summary", ""), ctx.at("summary"), empty=True),
+        wire=spec.wire or _wire_default(name, product.wire_case),
+        nullable=spec.nullable,
+        read_only=spec.read_only,
+        secret=spec.secret,
+        summary=spec.summary,
         item=item,
-        xml_array=_bool(spec.get("xml_array", True), ctx.at("xml_array")),
-        enum=_enum(spec["enum"], ctx.at("enum")) if "enum" in spec else (),
+        xml_array=spec.xml_array,
+        enum=tuple(spec.enum or ()),
     )
 
 
 def _param(
-    name: str, raw: Any, ctx: _Ctx, product: Product, models: set[str], *, wire_case: str = "snake"
+    name: str, spec: s.ParamSpec, at: _At, models: Models, wire_case: str, required: bool = False
 ) -> Param:
-    _ident(name, ctx)
     if name in RESERVED_PARAMS:
-        raise ctx.fail(f"parameter name {name!r} is reserved; rename it and set wire:")
-    if isinstance(raw, str):
-        raw = {"type": raw}
-    spec = _mapping(
-        raw, ctx, ("type", "required", "summary", "enum", "format", "wire", "nullable", "item")
-    )
-    type_ = parse_type(spec.get("type", "str"), ctx.at("type"), models)
-    enum = _enum(spec["enum"], ctx.at("enum")) if "enum" in spec else ()
-    fmt = spec.get("format")
-    if fmt is not None and type_.name not in ("datetime", "date", "datetime_or_date"):
-        raise ctx.at("format").fail("format: applies to datetime and date parameters only")
+        at.fail(f"parameter name {name!r} is reserved; rename it and set wire:")
+    type_ = parse_type(spec.type, at.at("type"), models) or TypeRef("scalar", "str")
+    if spec.format is not None and type_.name not in ("datetime", "date", "datetime_or_date"):
+        at.at("format").fail("format: applies to datetime and date parameters only")
     return Param(
         name=name,
         type=type_,
-        wire=_str(spec.get("wire", _wire_default(name, wire_case)), ctx.at("wire")),
-        required=_bool(spec.get("required", False), ctx.at("required")),
-        summary=_str(spec.get("summary", ""), ctx.at("summary"), empty=True),
-        enum=enum,
-        format=_str(fmt, ctx.at("format")) if fmt is not None else None,
-        nullable=_bool(spec.get("nullable", False), ctx.at("nullable")),
+        wire=spec.wire or _wire_default(name, wire_case),
+        required=required or spec.required,
+        summary=spec.summary,
+        enum=tuple(spec.enum or ()),
+        format=spec.format,
+        nullable=spec.nullable,
     )
 
 
-def _paging(raw: Any, ctx: _Ctx, default: PagingSpec | None) -> PagingSpec:
-    if raw == "none":
-        return PagingSpec("none")
-    spec = _mapping(raw, ctx, ("style", "param", "page_size"))
-    base = default or PagingSpec("none")
-    style = spec.get("style", base.style)
-    if style not in PAGING_STYLES:
-        raise ctx.at("style").fail(f"expected one of {', '.join(PAGING_STYLES)}")
-    param = spec.get("param", base.param if style == base.style else "")
-    page_size = spec.get("page_size", base.page_size if style == base.style else 0)
-    if style in ("offset", "page"):
-        _str(param, ctx.at("param"))
-        _int(page_size, ctx.at("page_size"), 1)
-    return PagingSpec(style, param or "", page_size or 0)
-
-
-def load_product(folder: Path, root: Path) -> Product:
-    file = folder / "_product.yaml"
-    rel = str(file.relative_to(root))
-    ctx = _Ctx(rel)
-    if not file.exists():
-        raise ctx.fail("missing _product.yaml")
-    raw = _load_yaml(file, rel)
-    spec = _mapping(
-        raw,
-        ctx,
-        (
-            "product",
-            "client",
-            "title",
-            "docs",
-            "format",
-            "wire_case",
-            "base_url",
-            "base_url_params",
-            "auth",
-            "rate_limits",
-            "default_limit_classes",
-            "paging",
-            "errors",
-        ),
-        (
-            "product",
-            "client",
-            "title",
-            "docs",
-            "format",
-            "base_url",
-            "auth",
-            "rate_limits",
-            "paging",
-        ),
-    )
-    name = _ident(spec["product"], ctx.at("product"))
-    if name != folder.name:
-        raise ctx.at("product").fail(f"expected the folder name {folder.name!r}")
-    client = _str(spec["client"], ctx.at("client"))
-    if not MODEL_NAME.match(client):
-        raise ctx.at("client").fail("expected a CamelCase class name")
-    fmt = spec["format"]
-    if fmt not in ("xml", "json"):
-        raise ctx.at("format").fail("expected xml or json")
-    wire_case = spec.get("wire_case", "kebab" if fmt == "xml" else "snake")
-    if wire_case not in ("kebab", "snake"):
-        raise ctx.at("wire_case").fail("expected kebab or snake")
-    base_url = _str(spec["base_url"], ctx.at("base_url"))
-    if not base_url.startswith("https://"):
-        raise ctx.at("base_url").fail("expected an https:// URL template")
-    placeholders = PLACEHOLDER.findall(base_url)
-    raw_params = spec.get("base_url_params") or {}
-    _mapping(raw_params, ctx.at("base_url_params"), tuple(placeholders), tuple(placeholders))
-    dummy = Product(
-        name,
-        client,
-        "",
-        "",
-        fmt,
-        wire_case,
-        base_url,
-        (),
-        (),
-        (),
-        (),
-        PagingSpec("none"),
-        "http",
-        rel,
-    )
-    params = tuple(
-        _param(p, raw_params[p], ctx.at("base_url_params").at(p), dummy, set())
-        for p in placeholders
-    )
-    auth = _str_list(spec["auth"], ctx.at("auth"))
-    for i, a in enumerate(auth):
-        if a not in AUTH_STRATEGIES:
-            raise ctx.at("auth").at(i).fail(f"expected one of {', '.join(AUTH_STRATEGIES)}")
-    limits_raw = spec["rate_limits"]
-    if not isinstance(limits_raw, dict) or not limits_raw:
-        raise ctx.at("rate_limits").fail("expected a mapping of limit classes")
-    limits = []
-    for cls_name, lim in limits_raw.items():
-        c = ctx.at("rate_limits").at(cls_name)
-        _ident(cls_name, c)
-        lim = _mapping(lim, c, ("requests", "per_seconds"), ("requests", "per_seconds"))
-        per = lim["per_seconds"]
-        if not isinstance(per, int | float) or isinstance(per, bool) or per <= 0:
-            raise c.at("per_seconds").fail("expected a number > 0")
-        limits.append(
-            RateLimitSpec(cls_name, _int(lim["requests"], c.at("requests"), 1), float(per))
-        )
-    defaults = _str_list(
-        spec.get("default_limit_classes", ["default"]), ctx.at("default_limit_classes")
-    )
-    for i, d in enumerate(defaults):
-        if d not in limits_raw:
-            raise ctx.at("default_limit_classes").at(i).fail("expected a class of rate_limits")
-    errors = spec.get("errors", "http")
-    if errors not in ("http", "backpack_envelope"):
-        raise ctx.at("errors").fail("expected http or backpack_envelope")
-    return Product(
-        name=name,
-        client=client,
-        title=_str(spec["title"], ctx.at("title")),
-        docs=_str(spec["docs"], ctx.at("docs")).rstrip("/"),
-        format=fmt,
-        wire_case=wire_case,
-        base_url=base_url,
-        base_url_params=params,
-        auth=auth,
-        rate_limits=tuple(limits),
-        default_limit_classes=defaults,
-        paging=_paging(spec["paging"], ctx.at("paging"), None),
-        errors=errors,
-        source=rel,
+def _from_field(f: Field, required: bool = False) -> Param:
+    """A body parameter from a model field."""
+    return Param(
+        f.name,
+        f.type,
+        f.wire,
+        required,
+        f.summary,
+        f.enum,
+        None,
+        f.nullable,
+        f.item,
+        f.xml_array,
     )
 
 
-def _load_yaml(file: Path, rel: str) -> Any:
-    try:
-        return yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(rel, "", f"valid YAML ({exc})") from None
-
-
-RESOURCE_KEYS = ("resource", "summary", "doc", "models", "endpoints")
-MODEL_KEYS = ("summary", "xml_tag", "fields", "examples")
-ENDPOINT_KEYS = (
-    "method",
-    "path",
-    "summary",
-    "doc",
-    "path_params",
-    "query",
-    "body",
-    "result",
-    "result_optional",
-    "result_key",
-    "paging",
-    "idempotent",
-    "limit_classes",
-    "status",
-    "examples",
-)
-
-
-def load(specs_root: Path, product_name: str, fixtures_root: Path | None = None) -> Product:
-    """Load and validate one product folder."""
-    root = specs_root.parent
-    folder = specs_root / product_name
-    product = load_product(folder, root)
-    files = sorted(p for p in folder.glob("*.yaml") if p.name != "_product.yaml")
-    raws: list[tuple[str, dict[str, Any]]] = []
-    for file in files:
-        rel = str(file.relative_to(root))
-        raw = _load_yaml(file, rel)
-        common = file.name.startswith("_")
-        ctx = _Ctx(rel)
-        if common:
-            raw = _mapping(raw, ctx, ("models",), ("models",))
-        else:
-            raw = _mapping(raw, ctx, RESOURCE_KEYS, ("resource", "summary", "doc", "endpoints"))
-        raws.append((rel, raw))
-
-    # Pass 1: model names, so types can reference models of any file.
-    owners: dict[str, str] = {}
-    for rel, raw in raws:
-        models_raw = raw.get("models") or {}
-        ctx = _Ctx(rel).at("models")
-        if not isinstance(models_raw, dict):
-            raise ctx.fail("expected a mapping of model names")
-        for name in models_raw:
-            if not isinstance(name, str) or not MODEL_NAME.match(name):
-                raise ctx.at(str(name)).fail("expected a CamelCase model name")
-            if name in owners:
-                raise ctx.at(name).fail(f"model defined twice (also in {owners[name]})")
-            owners[name] = rel
-    names = set(owners)
-
-    models: list[Model] = []
-    for rel, raw in raws:
-        for name, mraw in (raw.get("models") or {}).items():
-            ctx = _Ctx(rel).at("models").at(name)
-            mspec = _mapping(mraw, ctx, MODEL_KEYS, ("fields",))
-            fields_raw = mspec["fields"]
-            if not isinstance(fields_raw, dict) or not fields_raw:
-                raise ctx.at("fields").fail("expected a non-empty mapping of fields")
-            fields = tuple(
-                _field(fname, fraw, ctx.at("fields").at(fname), product, names)
-                for fname, fraw in fields_raw.items()
-            )
-            _unique([f.wire for f in fields], ctx.at("fields"), "wire name")
-            examples: tuple[str, ...] = ()
-            if "examples" in mspec:
-                examples = _str_list(mspec["examples"], ctx.at("examples"))
-                _check_fixtures(examples, ctx.at("examples"), fixtures_root, product.name)
-            xml_tag = mspec.get("xml_tag")
-            models.append(
-                Model(
-                    name=name,
-                    summary=_str(mspec.get("summary", name), ctx.at("summary")),
-                    fields=fields,
-                    xml_tag=_str(xml_tag, ctx.at("xml_tag")) if xml_tag is not None else None,
-                    source=rel,
-                    examples=examples,
-                )
-            )
-    product = _evolve(product, models=tuple(models))
-
-    resources = []
-    seen_resources: dict[str, str] = {}
-    for rel, raw in raws:
-        if "resource" not in raw:
-            continue
-        ctx = _Ctx(rel)
-        rname = _ident(raw["resource"], ctx.at("resource"))
-        if rname in RESERVED_RESOURCES:
-            raise ctx.at("resource").fail(f"resource name {rname!r} is reserved")
-        if rname in seen_resources:
-            raise ctx.at("resource").fail(
-                f"resource defined twice (also in {seen_resources[rname]})"
-            )
-        seen_resources[rname] = rel
-        doc = _str(raw["doc"], ctx.at("doc"))
-        eps_raw = raw["endpoints"]
-        if not isinstance(eps_raw, dict) or not eps_raw:
-            raise ctx.at("endpoints").fail("expected a non-empty mapping of endpoints")
-        endpoints = []
-        for ename, eraw in eps_raw.items():
-            ectx = ctx.at("endpoints").at(ename)
-            endpoint, extra_models = _endpoint(
-                ename, eraw, ectx, product, names, rname, doc, fixtures_root
-            )
-            endpoints.append(endpoint)
-            models.extend(extra_models)
-        resources.append(
-            Resource(
-                name=rname,
-                summary=_str(raw["summary"], ctx.at("summary")),
-                doc_url=f"{product.docs}/{doc}",
-                source=rel,
-                endpoints=tuple(endpoints),
-            )
-        )
-    return _evolve(product, models=tuple(models), resources=tuple(resources))
-
-
-def _evolve(product: Product, **changes: Any) -> Product:
-    import attrs
-
-    return attrs.evolve(product, **changes)
-
-
-def _unique(values: list[str], ctx: _Ctx, what: str) -> None:
-    seen = set()
-    for v in values:
-        if v in seen:
-            raise ctx.fail(f"duplicate {what} {v!r}")
-        seen.add(v)
-
-
-def _check_fixtures(files: tuple[str, ...], ctx: _Ctx, root: Path | None, product: str) -> None:
+def _check_fixtures(files: Sequence[str], at: _At, root: Path | None, product: str) -> None:
     if root is None:
         return
     for i, f in enumerate(files):
         if not (root / product / f).is_file():
-            where = ctx if len(files) == 1 and not ctx.path.endswith("examples") else ctx.at(i)
-            raise where.fail(f"fixture tests/fixtures/{product}/{f} does not exist")
+            (at.at(i) if len(files) > 1 or at.path.endswith("examples") else at).fail(
+                f"fixture tests/fixtures/{product}/{f} does not exist"
+            )
 
 
-def _camel(*parts: str) -> str:
-    return "".join(p.capitalize() for part in parts for p in part.split("_"))
+def _models(
+    specs: list[tuple[str, s.ResourceSpec | s.CommonSpec]],
+    product: Product,
+    problems: list[SpecError],
+    fixtures: Path | None,
+) -> tuple[Model, ...]:
+    owners: dict[str, str] = {}
+    for rel, spec in specs:
+        for name in spec.models:
+            if name in owners:
+                _At(rel, problems, f"models.{name}").fail(
+                    f"model defined twice (also in {owners[name]})"
+                )
+            owners.setdefault(name, rel)
+    names: dict[str, str | None] = {
+        name: m.xml_tag for _, spec in specs for name, m in spec.models.items()
+    }
+    models: list[Model] = []
+    for rel, spec in specs:
+        for name, m in spec.models.items():
+            at = _At(rel, problems, f"models.{name}")
+            if not m.fields:
+                at.at("fields").fail("expected a non-empty mapping of fields")
+            fields = tuple(
+                _field(fname, f, at.at("fields", fname), product, names)
+                for fname, f in m.fields.items()
+            )
+            _unique([f.wire for f in fields], at.at("fields"), "wire name")
+            _check_fixtures(m.examples, at.at("examples"), fixtures, product.name)
+            models.append(
+                Model(
+                    name=name,
+                    summary=m.summary or name,
+                    fields=fields,
+                    xml_tag=m.xml_tag,
+                    source=rel,
+                    examples=tuple(m.examples),
+                )
+            )
+    return tuple(models)
+
+
+def _unique(values: list[str], at: _At, what: str) -> None:
+    seen = set()
+    for v in values:
+        if v in seen:
+            at.fail(f"duplicate {what} {v!r}")
+        seen.add(v)
+
+
+# -- endpoints -----------------------------------------------------------------------------
+
+
+def _body(spec: s.BodySpec, at: _At, product: Product, models: Models) -> Body | None:
+    kinds = [k for k in ("model", "fields", "raw", "multipart") if getattr(spec, k) is not None]
+    if len(kinds) != 1:
+        at.fail("expected exactly one of model:, fields:, raw: true, multipart:")
+        return None
+    kind = kinds[0]
+    if kind == "raw":
+        return Body("raw", content_type=spec.content_type)
+    if kind == "multipart":
+        assert spec.multipart is not None
+        return Body("multipart", field_name=spec.multipart, content_type=spec.content_type)
+    if spec.model is not None:
+        if spec.model not in models:
+            at.at("model").fail(f"unknown model {spec.model!r}")
+            return None
+        model = product.model(spec.model)
+        if product.format == "xml" and model.xml_tag is None and spec.xml_root is None:
+            at.at("model").fail(f"model {spec.model} needs xml_tag: (or the body xml_root:)")
+        params = tuple(_from_field(f) for f in model.fields if not f.read_only)
+        if not params:
+            at.at("model").fail(f"model {spec.model} has no writable fields")
+        return Body("model", spec.model, params, spec.xml_root or model.xml_tag)
+    assert spec.fields is not None
+    if not spec.fields:
+        at.at("fields").fail("expected a non-empty mapping of body parameters")
+    params = tuple(
+        _from_field(_field(name, f, at.at("fields", name), product, models), f.required)
+        for name, f in spec.fields.items()
+    )
+    if product.format == "xml":
+        if spec.xml_root is None:
+            at.at("xml_root").fail("an XML body from fields: needs xml_root:")
+        if spec.xml_scalar and len(params) != 1:
+            at.at("xml_scalar").fail("xml_scalar: true needs exactly one field")
+        if spec.xml_list and (len(params) != 1 or not params[0].type.is_list):
+            at.at("xml_list").fail("xml_list: true needs exactly one field, a list")
+    elif spec.xml_scalar or spec.xml_list:
+        at.at("xml_list" if spec.xml_list else "xml_scalar").fail("applies to XML bodies only")
+    return Body(
+        "fields",
+        "",
+        params,
+        spec.xml_root,
+        spec.xml_scalar,
+        spec.content_type,
+        xml_list=spec.xml_list,
+    )
 
 
 def _endpoint(
     name: str,
-    raw: Any,
-    ctx: _Ctx,
+    spec: s.EndpointSpec,
+    at: _At,
     product: Product,
-    models: set[str],
-    resource: str,
+    models: Models,
     doc: str,
-    fixtures_root: Path | None,
-) -> tuple[Endpoint, list[Model]]:
-    _ident(name, ctx)
-    spec = _mapping(raw, ctx, ENDPOINT_KEYS, ("method", "path", "summary", "doc"))
-    method = spec["method"]
-    if method not in METHODS:
-        raise ctx.at("method").fail(f"expected one of {', '.join(METHODS)}")
-    path = _str(spec["path"], ctx.at("path"))
-    if not (path.startswith("/") or path.startswith("https://")):
-        raise ctx.at("path").fail("expected a path starting with / (or an https:// URL)")
-    if "?" in path:
-        raise ctx.at("path").fail("expected no query string in the path; use query:")
-    placeholders = PLACEHOLDER.findall(path)
-    for p in placeholders:
-        _ident(p, ctx.at("path"))
-    _unique(placeholders, ctx.at("path"), "placeholder")
-    pp_raw = spec.get("path_params") or {}
-    if not isinstance(pp_raw, dict):
-        raise ctx.at("path_params").fail("expected a mapping")
-    for key in pp_raw:
+    fixtures: Path | None,
+) -> Endpoint:
+    placeholders = s.PLACEHOLDER.findall(spec.path)
+    _unique(placeholders, at.at("path"), "placeholder")
+    for key in spec.path_params:
         if key not in placeholders:
-            raise ctx.at("path_params").at(key).fail(f"not a placeholder of the path {path}")
+            at.at("path_params", key).fail(f"not a placeholder of the path {spec.path}")
     path_params = tuple(
-        _param(p, pp_raw.get(p, {"type": "int"}), ctx.at("path_params").at(p), product, models)
+        _param(
+            p,
+            spec.path_params.get(p, s.ParamSpec(type=s.Text("int"))),
+            at.at("path_params", p),
+            models,
+            "snake",
+            required=True,
+        )
         for p in placeholders
     )
-    path_params = tuple(Param(p.name, p.type, p.wire, True, p.summary, p.enum) for p in path_params)
-    q_raw = spec.get("query") or {}
-    if not isinstance(q_raw, dict):
-        raise ctx.at("query").fail("expected a mapping of query parameters")
-    query = tuple(_param(q, v, ctx.at("query").at(q), product, models) for q, v in q_raw.items())
-
-    extra_models: list[Model] = []
-    body = None
-    if "body" in spec:
-        body, extra_models = _body(spec["body"], ctx.at("body"), product, models, resource, name)
-        if body.kind == "model":
-            # A model field that the path already carries (subject_id...) is set by the path.
-            taken = {p.name for p in path_params} | {q.name for q in query}
-            body = attrs.evolve(body, params=tuple(p for p in body.params if p.name not in taken))
-    all_params = [p.name for p in path_params] + [p.name for p in query]
-    if body is not None:
-        all_params += [p.name for p in body.params]
-    _unique(all_params, ctx, "parameter name (path, query and body share one namespace)")
+    query = tuple(_param(q, p, at.at("query", q), models, "snake") for q, p in spec.query.items())
+    body = _body(spec.body, at.at("body"), product, models) if spec.body else None
+    if body is not None and body.kind == "model":
+        # A model field the path or query already carries (subject_id...) is set there.
+        taken = {p.name for p in path_params} | {q.name for q in query}
+        body = attrs.evolve(body, params=tuple(p for p in body.params if p.name not in taken))
+    names = [p.name for p in (*path_params, *query, *(body.params if body else ()))]
+    _unique(names, at, "parameter name (path, query and body share one namespace)")
 
     result = None
-    if "result" in spec:
-        result = parse_type(spec["result"], ctx.at("result"), models)
-        if result.kind == "dict":
-            raise ctx.at("result").fail("a result cannot be dict[str, str]")
+    if spec.result is not None:
+        result = parse_type(spec.result, at.at("result"), models)
+        if result is not None and result.kind == "dict":
+            at.at("result").fail("a result cannot be dict[str, str]")
         if (
-            product.format == "xml"
+            result is not None
+            and result.kind == "scalar"
+            and result.name != "json"
+            and SCALAR_TYPES[result.name].result_class is None
+        ):
+            at.at("result").fail(f"{result.name} is not a result type")
+        if (
+            result is not None
+            and product.format == "xml"
             and result.is_model
             and product.model(result.name).xml_tag is None
         ):
-            raise ctx.at("result").fail(f"model {result.name} needs xml_tag: to be a result")
+            at.at("result").fail(f"model {result.name} needs xml_tag: to be a result")
+    is_list = result is not None and result.is_list
     paging = None
-    if result is not None and result.is_list:
-        paging = _paging(spec.get("paging", {}), ctx.at("paging"), product.paging)
-    elif "paging" in spec:
-        raise ctx.at("paging").fail("paging applies to list results only")
-    result_key = spec.get("result_key")
-    if result_key is not None:
-        _str(result_key, ctx.at("result_key"))
-        if result is None or not result.is_list:
-            raise ctx.at("result_key").fail("result_key applies to list results only")
-    limit_classes = None
-    if "limit_classes" in spec:
-        limit_classes = _str_list(spec["limit_classes"], ctx.at("limit_classes"))
-        known = {r.name for r in product.rate_limits}
-        for i, c in enumerate(limit_classes):
-            if c not in known:
-                raise ctx.at("limit_classes").at(i).fail(f"expected one of {sorted(known)}")
+    if is_list:
+        paging = _paging(spec.paging or s.PagingSpec(), at.at("paging"), product.paging)
+    elif spec.paging is not None:
+        at.at("paging").fail("paging applies to list results only")
+    if spec.result_key is not None and not is_list:
+        at.at("result_key").fail("result_key applies to list results only")
+    if spec.envelope is not None:
+        if spec.result_key is None:
+            at.at("envelope").fail("envelope: needs result_key: (the key of the records)")
+        if spec.envelope not in models:
+            at.at("envelope").fail(f"unknown model {spec.envelope!r}")
+    if spec.follow_location and (
+        spec.method not in ("POST", "PUT") or result is None or not result.is_model
+    ):
+        at.at("follow_location").fail("follow_location: needs a POST or PUT with a model result")
+    limits = {r.name for r in product.rate_limits}
+    for i, c in enumerate(spec.limit_classes or ()):
+        if c not in limits:
+            at.at("limit_classes", i).fail(f"expected one of {sorted(limits)}")
     examples: dict[str, str] = {}
-    if "examples" in spec:
-        ex = _mapping(spec["examples"], ctx.at("examples"), ("response", "request"))
-        for k, v in ex.items():
-            examples[k] = _str(v, ctx.at("examples").at(k))
-            _check_fixtures((examples[k],), ctx.at("examples").at(k), fixtures_root, product.name)
+    if spec.examples is not None:
+        for kind in ("response", "request"):
+            value = getattr(spec.examples, kind)
+            if value is not None:
+                examples[kind] = value
+                _check_fixtures([value], at.at("examples", kind), fixtures, product.name)
         if "response" in examples and result is None:
-            raise ctx.at("examples").at("response").fail("a response example needs a result:")
-    status = spec.get("status")
-    doc_ref = _str(spec["doc"], ctx.at("doc"))
-    if doc_ref.startswith("#"):
-        doc_url = f"{product.docs}/{doc}{doc_ref}"
-    elif doc_ref.startswith("https://"):
-        doc_url = doc_ref
+            at.at("examples", "response").fail("a response example needs a result:")
+    if spec.doc.startswith("#"):
+        doc_url = f"{product.docs}/{doc}{spec.doc}"
+    elif spec.doc.startswith("https://"):
+        doc_url = spec.doc
     else:
-        doc_url = f"{product.docs}/{doc.rsplit('/', 1)[0]}/{doc_ref}"
-    return (
-        Endpoint(
-            name=name,
-            method=method,
-            path=path,
-            summary=_str(spec["summary"], ctx.at("summary")),
-            doc_url=doc_url,
-            path_params=path_params,
-            query=query,
-            body=body,
-            result=result,
-            result_optional=_bool(spec.get("result_optional", False), ctx.at("result_optional")),
-            result_key=result_key,
-            paging=paging,
-            idempotent=_bool(spec["idempotent"], ctx.at("idempotent"))
-            if "idempotent" in spec
-            else None,
-            limit_classes=limit_classes,
-            status=_int(status, ctx.at("status"), 100) if status is not None else None,
-            examples=examples,
-        ),
-        extra_models,
+        doc_url = f"{product.docs}/{doc.rsplit('/', 1)[0]}/{spec.doc}"
+    return Endpoint(
+        name=name,
+        method=spec.method,
+        path=spec.path,
+        summary=spec.summary,
+        doc_url=doc_url,
+        path_params=path_params,
+        query=query,
+        body=body,
+        result=result,
+        result_optional=spec.result_optional,
+        result_key=spec.result_key,
+        paging=paging,
+        idempotent=spec.idempotent,
+        limit_classes=tuple(spec.limit_classes) if spec.limit_classes is not None else None,
+        status=spec.status,
+        examples=examples,
+        envelope=spec.envelope,
+        follow_location=spec.follow_location,
     )
 
 
-def _body(
-    raw: Any, ctx: _Ctx, product: Product, models: set[str], resource: str, endpoint: str
-) -> tuple[Body, list[Model]]:
-    spec = _mapping(
-        raw, ctx, ("model", "fields", "raw", "multipart", "content_type", "xml_root", "xml_scalar")
-    )
-    kinds = [k for k in ("model", "fields", "raw", "multipart") if k in spec]
-    if len(kinds) != 1:
-        raise ctx.fail("expected exactly one of model:, fields:, raw: true, multipart:")
-    kind = kinds[0]
-    content_type = spec.get("content_type")
-    if content_type is not None:
-        _str(content_type, ctx.at("content_type"))
-    if kind == "raw":
-        if spec["raw"] is not True:
-            raise ctx.at("raw").fail("expected true")
-        return Body("raw", content_type=content_type), []
-    if kind == "multipart":
-        return Body("multipart", field_name=_str(spec["multipart"], ctx.at("multipart"))), []
-    xml_root = spec.get("xml_root")
-    xml_scalar = _bool(spec.get("xml_scalar", False), ctx.at("xml_scalar"))
-    if kind == "model":
-        mname = _str(spec["model"], ctx.at("model"))
-        if mname not in models:
-            raise ctx.at("model").fail(f"unknown model {mname!r}")
-        model = product.model(mname)
-        if product.format == "xml" and model.xml_tag is None and xml_root is None:
-            raise ctx.at("model").fail(f"model {mname} needs xml_tag: (or the body xml_root:)")
-        params = tuple(
-            Param(f.name, f.type, f.wire, False, f.summary, f.enum, None, f.nullable)
-            for f in model.fields
-            if not f.read_only
+# -- loading -------------------------------------------------------------------------------
+
+
+def load(specs_root: Path, product_name: str, fixtures_root: Path | None = None) -> Product:
+    """Load and validate one product folder; raises SpecError (all problems) when invalid."""
+    root = specs_root.parent
+    folder = specs_root / product_name
+    file = folder / "_product.yaml"
+    rel = str(file.relative_to(root))
+    if not file.exists():
+        raise SpecError(rel, "", "missing _product.yaml")
+    problems: list[SpecError] = []
+    product_spec = _read(file, root, s.ProductSpec, problems)
+    specs: list[tuple[str, s.ResourceSpec | s.CommonSpec]] = []
+    for path in sorted(p for p in folder.glob("*.yaml") if p.name != "_product.yaml"):
+        cls: type[s.ResourceSpec | s.CommonSpec] = (
+            s.CommonSpec if path.name.startswith("_") else s.ResourceSpec
         )
-        if not params:
-            raise ctx.at("model").fail(f"model {mname} has no writable fields")
-        return Body("model", mname, params, xml_root or model.xml_tag), []
-    fraw = spec["fields"]
-    if not isinstance(fraw, dict) or not fraw:
-        raise ctx.at("fields").fail("expected a non-empty mapping of body parameters")
-    fields: list[Field] = []
-    body_params: list[Param] = []
-    for fname, fspec in fraw.items():
-        fctx = ctx.at("fields").at(fname)
-        if isinstance(fspec, str):
-            fspec = {"type": fspec}
-        fspec = dict(_mapping(fspec, fctx, (*FIELD_KEYS, "required")))
-        required = _bool(fspec.pop("required", False), fctx.at("required"))
-        f = _field(fname, fspec, fctx, product, models)
-        fields.append(f)
-        body_params.append(
-            Param(f.name, f.type, f.wire, required, f.summary, f.enum, None, f.nullable)
+        spec = _read(path, root, cls, problems)
+        if spec is not None:
+            specs.append((str(path.relative_to(root)), spec))
+    # The cross-file checks need every file structured.
+    s.raise_problems(problems)
+    assert product_spec is not None
+    product = _product(product_spec, folder, _At(rel, problems))
+    product = attrs.evolve(product, models=_models(specs, product, problems, fixtures_root))
+    models = {m.name: m.xml_tag for m in product.models}
+
+    resources = []
+    owners: dict[str, str] = {}
+    for rel, spec in specs:
+        if not isinstance(spec, s.ResourceSpec):
+            continue
+        at = _At(rel, problems)
+        if spec.resource in RESERVED_RESOURCES:
+            at.at("resource").fail(f"resource name {spec.resource!r} is reserved")
+        if spec.resource in owners:
+            at.at("resource").fail(f"resource defined twice (also in {owners[spec.resource]})")
+        owners.setdefault(spec.resource, rel)
+        if not spec.endpoints:
+            at.at("endpoints").fail("expected a non-empty mapping of endpoints")
+        endpoints = tuple(
+            _endpoint(name, e, at.at("endpoints", name), product, models, spec.doc, fixtures_root)
+            for name, e in spec.endpoints.items()
         )
-    if product.format == "xml":
-        if xml_root is None:
-            raise ctx.at("xml_root").fail("an XML body from fields: needs xml_root:")
-        _str(xml_root, ctx.at("xml_root"))
-        if xml_scalar and len(fields) != 1:
-            raise ctx.at("xml_scalar").fail("xml_scalar: true needs exactly one field")
-    name = "_" + _camel(resource, endpoint) + "Body"
-    model = Model(
-        name, f"Body of {resource}.{endpoint}", tuple(fields), xml_root, ctx.file, private=True
-    )
-    return Body("fields", name, tuple(body_params), xml_root, xml_scalar, content_type), [model]
+        resources.append(
+            Resource(
+                name=spec.resource,
+                summary=spec.summary,
+                doc_url=f"{product.docs}/{spec.doc}",
+                source=rel,
+                endpoints=endpoints,
+            )
+        )
+    s.raise_problems(problems)
+    return attrs.evolve(product, resources=tuple(resources))
 
 
 def load_all(specs_root: Path, fixtures_root: Path | None = None) -> list[Product]:
-    products = []
-    for folder in sorted(p for p in specs_root.iterdir() if (p / "_product.yaml").exists()):
-        products.append(load(specs_root, folder.name, fixtures_root))
-    return products
-
-
-__all__ = ["load", "load_all", "parse_type"]
+    folders = sorted(p for p in specs_root.iterdir() if (p / "_product.yaml").exists())
+    return [load(specs_root, folder.name, fixtures_root) for folder in folders]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import jinja2
 
-from .ir import Endpoint, Field, Model, Param, Product, TypeRef
+from .ir import SCALAR_TYPES, Endpoint, Product, Resource, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRODUCT_PACKAGES = ("basecamp4", "basecamp_classic", "highrise", "backpack", "harvest")
@@ -44,22 +45,6 @@ def _py_type(t: TypeRef, model_prefix: str = "", builtins: bool = False) -> str:
     return f"{container}list[{_py_type(t.item, model_prefix, builtins)}]"
 
 
-def _item_expr(t: TypeRef, var: str, label: str, model_prefix: str = "") -> str:
-    """Expression converting one already-fetched value ``var`` of type ``t``."""
-    if t.kind == "scalar":
-        if t.name == "json":
-            return var
-        if t.name == "datetime_or_date":
-            return f"_rt.to_datetime_or_date({var}, {label!r})"
-        cls, conv = _SCALAR_CLASS[t.name]
-        return f"{var} if {var}.__class__ is {cls} else _rt.{conv}({var}, {label!r})"
-    if t.kind == "model":
-        m = model_prefix + t.name
-        fallback = f"_rt.to_model({m}.from_wire, {var}, {label!r})"
-        return f"{m}.from_wire({var}) if {var}.__class__ is dict else {fallback}"
-    raise ValueError(f"unsupported nested type {t}")
-
-
 class Renderer:
     def __init__(self, product: Product) -> None:
         self.product = product
@@ -70,252 +55,107 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,  # noqa: S701 - we render Python source, not HTML
+            extensions=["jinja2.ext.do"],
         )
         self.env.filters["docline"] = docline
         self.env.filters["pyrepr"] = repr
         self.env.filters["pytuple"] = lambda v: repr(tuple(v))
         self.env.globals.update(
-            decode_field=self.decode_field,
-            encode_field=self.encode_field,
-            endpoint_method=self.endpoint_method,
+            annotation=self.annotation,
+            result_type=self.result_type,
+            into=self.into,
+            imports=self.imports,
+            qualify=self.qualify,
         )
-
-    # -- models ---------------------------------------------------------------------------
-
-    def decode_field(self, model: Model, f: Field) -> str:
-        """Statements decoding one field into ``obj`` (class test first: the common case)."""
-        label = f"{model.name}.{f.name}"
-        lines = [f"        v = g({f.wire!r})"]
-        t = f.type
-        if t.kind == "scalar" and t.name == "datetime_or_date":
-            lines.append("        if v is not None:")
-            lines.append(f"            v = _rt.to_datetime_or_date(v, {label!r})")
-        elif t.kind == "scalar":
-            if t.name != "json":
-                cls, conv = _SCALAR_CLASS[t.name]
-                lines.append(f"        if v.__class__ is not {cls} and v is not None:")
-                lines.append(f"            v = _rt.{conv}(v, {label!r})")
-        elif t.kind == "model":
-            lines.append("        if v is not None:")
-            lines.append(f"            v = {_item_expr(t, 'v', label)}")
-        elif t.kind == "list":
-            assert t.item is not None
-            lines.append("        if v is not None:")
-            if self.product.format == "xml":
-                lines.append("            if v.__class__ is dict:")
-                lines.append(
-                    f"                v = _rt.xml_container_list(v, {f.item!r}, {label!r})"
-                )
-            each = _item_expr(t.item, "x", label)
-            lines.append(f"            v = [{each} for x in _rt.expect_list(v, {label!r})]")
-        lines.append(f"        obj.{f.name} = v")
-        return "\n".join(lines)
-
-    def encode_field(self, model: Model, f: Field) -> str:
-        t = f.type
-        v = f"w_{f.name}"
-        if t.kind == "model":
-            expr = f"{v}.to_wire()"
-        elif t.kind == "list":
-            assert t.item is not None
-            items = f"[x.to_wire() for x in {v}]" if t.item.kind == "model" else f"list({v})"
-            if self.product.format == "xml":
-                if f.xml_array:
-                    expr = f"XmlArray({items}, {f.item!r})"
-                else:
-                    expr = f"_rt.xml_container({items}, {f.item!r})"
-            else:
-                expr = items
-        else:
-            expr = v
-        lines = [
-            f"        {v} = self.{f.name}",
-        ]
-        if expr == v:
-            lines += [
-                f"        if {v} is not None or {f.wire!r} not in absent:",
-                f"            out[{f.wire!r}] = {v}",
-            ]
-        else:
-            lines += [
-                f"        if {v} is not None:",
-                f"            out[{f.wire!r}] = {expr}",
-                f"        elif {f.wire!r} not in absent:",
-                f"            out[{f.wire!r}] = None",
-            ]
-        return "\n".join(lines)
 
     # -- endpoints ------------------------------------------------------------------------
+    # The endpoint body is the `endpoint` macro of resource.py.jinja; these helpers only
+    # spell types and collect the imports a resource module uses.
 
-    def _annotation(self, p: Param, optional: bool) -> str:
-        if p.enum:
-            base = "Literal[" + ", ".join(repr(v) for v in p.enum) + "]"
-        else:
-            base = _py_type(p.type, "_m.", builtins=True)
-        if optional:
-            return f"{base} | None | _rt.UnsetType"
-        return base
+    @staticmethod
+    def annotation(t: TypeRef, enum: tuple[str | int, ...] = (), qualify: bool = False) -> str:
+        """A parameter or result annotation (``qualify``: ``builtins.list`` inside classes
+        that define a method named ``list``)."""
+        if enum:
+            return "Literal[" + ", ".join(repr(v) for v in enum) + "]"
+        return _py_type(t, "_m.", builtins=qualify)
 
-    def _result_type(self, e: Endpoint) -> str:
-        if e.result is None:
-            return "None"
-        if e.result.is_list:
-            assert e.result.item is not None
-            return f"PageIterator[{_py_type(e.result.item, '_m.', builtins=True)}]"
-        base = _py_type(e.result, "_m.", builtins=True)
-        if e.result.kind == "scalar" and e.result.name == "json":
-            return "Any"
-        return f"{base} | None" if e.result_optional else base
-
-    def endpoint_method(self, e: Endpoint) -> str:
-        p = self.product
-        sig = ["        self,"]
-        for pp in e.path_params:
-            sig.append(f"        {pp.name}: {self._annotation(pp, False)},")
-        kw: list[str] = []
-        body_params: list[Param] = list(e.body.params) if e.body is not None else []
-        required = [q for q in e.query if q.required] + [b for b in body_params if b.required]
-        optional = [q for q in e.query if not q.required] + [
-            b for b in body_params if not b.required
-        ]
-        if e.body is not None and e.body.kind in ("raw", "multipart"):
-            kw.append("        data: bytes,")
-            if e.body.kind == "multipart":
-                kw.append("        filename: str,")
-            media = e.body.content_type or "application/octet-stream"
-            kw.append(f"        content_type: str = {media!r},")
-        for q in required:
-            kw.append(f"        {q.name}: {self._annotation(q, False)},")
-        for q in optional:
-            kw.append(f"        {q.name}: {self._annotation(q, True)} = _rt.UNSET,")
-        if e.is_list:
-            kw.append("        max_pages: int | None = None,")
-            kw.append("        max_items: int | None = None,")
-        if kw:
-            sig.append("        *,")
-            sig.extend(kw)
-        is_async = not e.is_list
-        head = (
-            f"    {'async ' if is_async else ''}def {e.name}(\n"
-            + "\n".join(sig)
-            + f"\n    ) -> {self._result_type(e)}:"
-        )
-
-        doc = [f'        """{e.method} {e.path}', "", f"        {docline(e.summary)}"]
-        args = [(pp.name, pp.summary or f"Path parameter {pp.wire}.") for pp in e.path_params]
-        args += [(q.name, q.summary or f"Query parameter {q.wire}.") for q in e.query]
-        args += [(b.name, b.summary or f"Body field {b.wire}.") for b in body_params]
-        if e.body is not None and e.body.kind in ("raw", "multipart"):
-            args.append(("data", "The file's bytes, sent as the body."))
-            args.append(("content_type", "Media type of data."))
-        if e.is_list:
-            args.append(("max_pages", "Stop after this many pages."))
-            args.append(("max_items", "Stop after this many records."))
-        if args:
-            doc += ["", "        Args:"]
-            doc += [f"            {n}: {docline(s)}" for n, s in args]
-        doc += ["", f"        Docs: {e.doc_url}", '        """']
-
-        code: list[str] = []
-        for pp in e.path_params:
-            code.append(f"        _p_{pp.name} = _rt.path_param({pp.name}, {pp.name!r})")
-        path_expr = f"f{e.path_fstring()!r}" if e.path_params else repr(e.path)
-        code.append(f"        _path = {path_expr}")
-        query_arg = "()"
-        if e.query:
-            code.append("        _query: builtins.list[tuple[str, str]] = []")
-            for q in e.query:
-                fmt = f", {q.format!r}" if q.format else ""
-                code.append(f"        _rt.add_query(_query, {q.wire!r}, {q.name}{fmt})")
-            query_arg = "tuple(_query)"
-        extra_args: list[str] = []
-        if e.body is not None:
-            b = e.body
-            if b.kind == "raw":
-                code.append("        _rt.expect_bytes(data, 'data')")
-                extra_args += ["raw_body=data", "content_type=content_type"]
-            elif b.kind == "multipart":
-                code.append("        _rt.expect_bytes(data, 'data')")
-                extra_args.append(f"multipart=({b.field_name!r}, filename, data, content_type)")
-            else:
-                params = ", ".join(f"{x.name!r}: {x.name}" for x in b.params)
-                code.append(f"        _record = _rt.build(_m.{b.model}, {{{params}}})")
-                if p.format == "xml":
-                    if b.xml_scalar:
-                        only = b.params[0]
-                        value = f"_record.to_wire().get({only.wire!r})"
-                        code.append(f"        _body = {{{b.xml_root!r}: {value}}}")
-                    else:
-                        code.append(f"        _body = {{{b.xml_root!r}: _record.to_wire()}}")
-                else:
-                    code.append("        _body = _record.to_wire()")
-                extra_args.append("body=_body")
-                if b.content_type:
-                    extra_args.append(f"content_type={b.content_type!r}")
-        if e.limit_classes is not None:
-            extra_args.append(f"limit_classes={tuple(e.limit_classes)!r}")
-        if e.idempotent is not None:
-            extra_args.append(f"idempotent={e.idempotent!r}")
-        args_text = "".join(f", {a}" for a in extra_args)
-        code.append(f"        _request = Request({e.method!r}, _path, {query_arg}{args_text})")
-
+    def result_type(self, e: Endpoint, qualify: bool = False) -> str:
         r = e.result
         if r is None:
-            code.append("        await self._session.request(_request)")
-        elif r.is_list:
+            return "None"
+        if r.is_list:
             assert r.item is not None
-            pg = e.paging
-            assert pg is not None
-            if pg.style in ("offset", "page"):
-                paging = f"Paging({pg.style!r}, {pg.param!r}, {pg.page_size})"
+            item = self.annotation(r.item, qualify=qualify)
+            if e.envelope:
+                return f"EnvelopePageIterator[{item}, _m.{e.envelope}]"
+            return f"PageIterator[{item}]"
+        text = self.annotation(r, qualify=qualify)
+        return f"{text} | None" if e.result_optional and text != "Any" else text
+
+    def into(self, t: TypeRef) -> str | None:
+        """The ``into=`` argument of a verb call: the class a result is decoded into."""
+        if t.kind == "model":
+            return f"_m.{t.name}"
+        if t.kind == "scalar":
+            return SCALAR_TYPES[t.name].result_class
+        return None
+
+    @staticmethod
+    def qualify(resource: Resource) -> bool:
+        return any(e.name in ("list", "dict") for e in resource.endpoints)
+
+    def imports(self, resource: Resource) -> list[str]:
+        """The import lines a resource module needs, and only those."""
+        names: set[tuple[str, str]] = set()
+        uses_models = False
+        uses_builtins = False
+
+        def need(t: TypeRef | None) -> None:
+            nonlocal uses_models, uses_builtins
+            if t is None:
+                return
+            if t.kind == "scalar":
+                names.update(SCALAR_TYPES[t.name].imports)
+            elif t.kind == "model":
+                uses_models = True
             else:
-                paging = f"Paging({pg.style!r})"
-            if p.format == "xml":
-                extract = "_rt.xml_items"
-            elif e.result_key:
-                extract = f"lambda data: _rt.json_items(data, {e.result_key!r})"
-            else:
-                extract = "_rt.json_items"
-            if r.item.kind == "model":
-                convert = f"_rt.model_converter(_m.{r.item.name}.from_wire, {r.item.name!r})"
-            elif r.item.kind == "scalar" and r.item.name != "json":
-                cls, conv = _SCALAR_CLASS[r.item.name]
-                convert = f"_rt.scalar_converter({cls}, _rt.{conv}, {e.name!r})"
-            else:
-                convert = "_rt.identity"
-            code.append("        return PageIterator(")
-            code.append("            self._session,")
-            code.append("            _request,")
-            code.append(f"            paging={paging},")
-            code.append(f"            extract={extract},")
-            code.append(f"            convert={convert},")
-            code.append("            max_pages=max_pages,")
-            code.append("            max_items=max_items,")
-            code.append("        )")
-        else:
-            code.append("        _response = await self._session.request(_request)")
-            if e.result_optional:
-                code.append("        if _response.data is None:")
-                code.append("            return None")
-            if r.kind == "model":
-                model = p.model(r.name)
-                if p.format == "xml":
-                    unwrap = f"lambda data: _rt.xml_root(data, {model.xml_tag!r})"
+                uses_builtins = uses_builtins or self.qualify(resource)
+                if t.item is not None:
+                    need(t.item)
+
+        for e in resource.endpoints:
+            params = [*e.path_params, *e.query, *(e.body.params if e.body else ())]
+            for p in params:
+                if p.enum:
+                    names.add(("typing", "Literal"))
                 else:
-                    unwrap = "_rt.expect_object"
-                code.append(
-                    f"        return _rt.decode_result(_response, {unwrap}, _m.{r.name}.from_wire)"
+                    need(p.type)
+                if p.format:
+                    names.add(("aiocamp.core._resource", "strftime"))
+                if p.item:
+                    names.add(("aiocamp.core._resource", "xml_list"))
+            if any(not p.required for p in params if p not in e.path_params):
+                names.update(
+                    {("aiocamp.core.runtime", "UNSET"), ("aiocamp.core.runtime", "UnsetType")}
                 )
-            elif r.kind == "scalar" and r.name == "json":
-                code.append("        return _response.data")
-            else:
-                cls, conv = _SCALAR_CLASS[r.name] if r.kind == "scalar" else ("", "")
-                if not cls:
-                    raise ValueError(f"unsupported result type {r} of {e.name}")
-                convert = f"_rt.scalar_converter({cls}, _rt.{conv}, {e.name!r})"
-                unwrap = "_rt.xml_value" if p.format == "xml" else "_rt.identity"
-                code.append(f"        return _rt.decode_result(_response, {unwrap}, {convert})")
-        return head + "\n" + "\n".join(doc) + "\n" + "\n".join(code)
+            need(e.result)
+            if e.is_list:
+                names.add(("aiocamp.core.pagination", "Paging"))
+                if e.envelope:
+                    uses_models = True
+                    names.add(("aiocamp.core._resource", "EnvelopePageIterator"))
+                else:
+                    names.add(("aiocamp.core.pagination", "PageIterator"))
+        names.add(("aiocamp.core._resource", "Resource"))
+        lines = ["import builtins"] if uses_builtins else []
+        modules: dict[str, list[str]] = {}
+        for module, name in sorted(names):
+            modules.setdefault(module, []).append(name)
+        lines += [f"from {m} import {', '.join(n)}" for m, n in modules.items()]
+        if uses_models:
+            lines.append("from .. import models as _m")
+        return lines
 
     # -- files ----------------------------------------------------------------------------
 
@@ -348,6 +188,35 @@ def write_product(product: Product, src_root: Path) -> Path:
 
     write_tables(product, target)
     return target
+
+
+def pinned_ruff(pyproject: Path) -> str:
+    """The exact ruff version of the ``codegen`` dependency group (``ruff==X``)."""
+    groups = tomllib.loads(pyproject.read_text(encoding="utf-8"))["dependency-groups"]
+    for requirement in groups["codegen"]:
+        name, sep, version = str(requirement).partition("==")
+        if name.strip() == "ruff" and sep:
+            return version.strip()
+    raise CodegenError(f"{pyproject}: the codegen group must pin ruff exactly (ruff==X)")
+
+
+def check_ruff(pyproject: Path) -> None:
+    """Refuse to generate with another ruff than the pinned one: its formatting would
+    differ from the committed output and make ``codegen --verify`` fail for no reason."""
+    wanted = pinned_ruff(pyproject)
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "--version"], capture_output=True, text=True, check=False
+    )
+    found = out.stdout.split()[-1] if out.returncode == 0 and out.stdout.split() else "none"
+    if found != wanted:
+        raise CodegenError(
+            f"codegen formats with ruff {wanted} (pinned in {pyproject.name}, group codegen), "
+            f"found {found}: install ruff=={wanted}"
+        )
+
+
+class CodegenError(Exception):
+    """The generator cannot run as configured (not a spec problem)."""
 
 
 def format_tree(paths: list[Path], config: Path) -> None:

@@ -17,7 +17,9 @@ from codegen.loader import load
 
 from .helpers import FIXTURES, ROOT
 
-PRODUCTS = ("highrise", "basecamp4")
+#: Every product with a spec folder: a new product is exercised by every generic test as soon
+#: as its ``specs/<product>/_product.yaml`` exists.
+PRODUCTS = tuple(sorted(f.parent.name for f in (ROOT / "specs").glob("*/_product.yaml")))
 
 
 @cache

@@ -119,3 +119,14 @@ async def test_redis_cache_is_bounded_with_lru_eviction(redis) -> None:
     assert await cache.size_bytes() == 80
     await cache.delete("a")
     assert await cache.size_bytes() == 40
+
+
+async def test_redis_after_a_pause_the_bucket_restarts_with_one_token(redis) -> None:
+    limit = Limit(200, 2)  # burst 5, a token every ~10.5 ms
+    limiter = Limiter("p", "burst", {"default": limit}, RedisLimiterBackend(redis))
+    await limiter.pause(["default"], 0.1, "429")
+    stamps = []
+    for _ in range(5):
+        await limiter.acquire(["default"])
+        stamps.append(time.monotonic())
+    assert stamps[-1] - stamps[0] >= 3.5 * limit.bucket().interval

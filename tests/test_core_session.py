@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import aiohttp
@@ -12,6 +13,7 @@ from aiohttp import web
 from aiocamp import errors
 from aiocamp.core import BasicTokenAuth, BearerAuth, BodyTokenAuth, Request
 from aiocamp.core.auth import NoAuth
+from aiocamp.core.redaction import RedactedHeaders
 
 from .helpers import fast_retry, make_session
 
@@ -104,11 +106,36 @@ async def test_callers_session_is_not_closed(serve) -> None:
         assert r.status == 200
 
 
-async def test_own_session_is_closed() -> None:
-    s = make_session("http://127.0.0.1:1")
-    client = s._client()
-    await s.close()
-    assert client.closed
+async def test_own_session_is_closed(serve) -> None:
+    """Closing the session closes the connections it opened (the server sees them go)."""
+    transports: list[asyncio.Transport] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        transports.append(request.transport)  # type: ignore[arg-type]
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    server = await serve(app)
+    loop = asyncio.get_running_loop()
+    complaints: list[str] = []  # aiohttp reports an unclosed session to the loop
+    loop.set_exception_handler(lambda _loop, context: complaints.append(context["message"]))
+    try:
+        s = make_session(str(server.make_url("")))
+        await s.request(Request("GET", "/a.json"))
+        assert not transports[0].is_closing()  # kept alive for the next request
+        await s.close()
+        del s
+        gc.collect()
+        for _ in range(50):
+            if transports[0].is_closing():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        loop.set_exception_handler(None)
+    assert transports[0].is_closing()
+    assert complaints == []
 
 
 async def test_http_to_non_loopback_host_is_refused_before_any_request() -> None:
@@ -275,7 +302,7 @@ async def test_secrets_stay_out_of_reprs_logs_and_errors(serve, caplog) -> None:
         repr(info.value),
         info.value.body.decode(),
         caplog.text,
-        repr(s._headers(None, {})),
+        repr(RedactedHeaders(auth.headers())),
     ]
     for text in texts:
         assert TOKEN not in text

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import importlib
 import json
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -14,7 +15,10 @@ import pytest
 from aiohttp import web
 
 from aiocamp.core import MemoryLimiterBackend, PageIterator, RateLimit
+from aiocamp.core.auth import NoAuth
+from aiocamp.core.client import Resource
 from aiocamp.core.codecs import CODECS
+from aiocamp.core.limiter import BucketParams
 from codegen.ir import Endpoint, Param, TypeRef
 
 from .generated_support import PRODUCTS, endpoints, models_module, spec
@@ -23,37 +27,50 @@ WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 DAY = date(2024, 1, 2)
 
 
-def sample(t: TypeRef, p: Param | None, product: str) -> Any:
-    """A value of the parameter's type (the first enum value when it has an enum)."""
-    if p is not None and p.enum:
-        return p.enum[0]
-    if t.kind == "scalar":
-        return {
-            "int": 7,
-            "str": "s-x",
-            "bool": True,
-            "float": 1.5,
-            "decimal": Decimal("2.50"),
-            "datetime": WHEN,
-            "date": DAY,
-            "datetime_or_date": DAY,
-            "json": {"k": "v"},
-        }[t.name]
-    if t.kind == "dict":
-        return {"state": "CA"}
-    if t.kind == "model":
-        return getattr(models_module(product), t.name)()
-    assert t.item is not None
-    return [sample(t.item, None, product)]
+class Samples:
+    """Values of each parameter's type, all different from one another, so an argument
+    that lands in another parameter's place (path, query or body) fails the test."""
+
+    def __init__(self, product: str) -> None:
+        self.product = product
+        self.n = 0
+
+    def __call__(self, t: TypeRef, p: Param | None) -> Any:
+        self.n += 1
+        n = self.n
+        if p is not None and p.enum:
+            return p.enum[(n - 1) % len(p.enum)]
+        if t.kind == "scalar":
+            return {
+                "int": 100 + n,
+                "str": f"s{n}-x",
+                "bool": n % 2 == 1,
+                "float": n + 0.25,
+                "decimal": Decimal(f"{n}.50"),
+                "datetime": WHEN + timedelta(days=n, hours=n, minutes=n),
+                "date": DAY + timedelta(days=n),
+                "datetime_or_date": DAY + timedelta(days=n),
+                "json": {"k": f"v{n}"},
+            }[t.name]
+        if t.kind == "dict":
+            return {"state": f"CA{n}", "zip": f"9{n:04d}"}
+        if t.kind == "model":
+            return getattr(models_module(self.product), t.name)()
+        assert t.item is not None
+        return [self(t.item, None), self(t.item, None)]
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def query_text(value: Any, fmt: str | None) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.strftime(fmt) if fmt else "2024-01-02T03:04:05Z"
+        return value.astimezone(UTC).strftime(fmt) if fmt else iso(value)
     if isinstance(value, date):
-        return value.strftime(fmt) if fmt else "2024-01-02"
+        return value.strftime(fmt) if fmt else value.isoformat()
     return str(value)
 
 
@@ -73,30 +90,31 @@ def expected_query(e: Endpoint, values: dict[str, Any]) -> list[tuple[str, str]]
 def wire_scalar(value: Any, fmt: str) -> Any:
     """What a JSON / XML body carries for a sample value, after decoding."""
     if isinstance(value, datetime):
-        return "2024-01-02T03:04:05Z" if fmt == "json" else WHEN
+        return iso(value) if fmt == "json" else value
     if isinstance(value, date):
-        return "2024-01-02" if fmt == "json" else DAY
+        return value.isoformat() if fmt == "json" else value
     if isinstance(value, Decimal):
-        return "2.50" if fmt == "json" else value
+        return str(value) if fmt == "json" else value
     return value
 
 
-def reply_for(e: Endpoint, product: str) -> tuple[int, bytes, str]:
+def reply_for(e: Endpoint, product: str, items: int = 1) -> tuple[int, bytes, str]:
+    """A reply of the endpoint's result type; a list result holds ``items`` records."""
     fmt = spec(product).format
     ctype = "application/xml" if fmt == "xml" else "application/json"
     r = e.result
     if r is None:
         return (204 if fmt == "json" else 200), b"", ctype
     if fmt == "json":
-        body: Any = [{}] if r.is_list else {}
+        body: Any = [{"id": i} for i in range(items)] if r.is_list else {}
         if r.is_list and e.result_key:
-            body = {e.result_key: [{}]}
+            body = {e.result_key: body}
         return 200, json.dumps(body).encode(), ctype
     if r.is_list:
         assert r.item is not None
         tag = spec(product).model(r.item.name).xml_tag if r.item.is_model else "item"
-        item = f"<{tag}><id type='integer'>1</id></{tag}>"
-        return 200, f'<items type="array">{item}</items>'.encode(), ctype
+        records = "".join(f"<{tag}><id type='integer'>{i}</id></{tag}>" for i in range(items))
+        return 200, f'<items type="array">{records}</items>'.encode(), ctype
     if r.is_model:
         tag = spec(product).model(r.name).xml_tag
         return 200, f"<{tag}><id type='integer'>1</id></{tag}>".encode(), ctype
@@ -114,12 +132,42 @@ def cases() -> list[Any]:
 CASES = cases()
 
 
-def test_every_endpoint_is_covered() -> None:
-    assert len(CASES) == sum(spec(p).endpoint_count() for p in PRODUCTS)
-    assert len(CASES) >= 285
+def generated_methods(product: str) -> set[tuple[str, str]]:
+    """(resource, method) of every public method the generated client really has."""
+    module = importlib.import_module(f"aiocamp.{product}")
+    client = getattr(module, spec(product).client)(
+        base_url="https://example.test", user_agent="t (t@example.test)", auth=NoAuth()
+    )
+    found = set()
+    for attr, resource in vars(client).items():
+        if isinstance(resource, Resource):
+            for name, member in vars(type(resource)).items():
+                if callable(member) and not name.startswith("_"):
+                    found.add((attr, name))
+    return found
 
 
-def client_for(product: str, base_url: str) -> Any:
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_the_generated_client_has_exactly_the_spec_endpoints(product) -> None:
+    """Every spec endpoint is a method of the generated client, and nothing else is."""
+    assert generated_methods(product) == {(r, e.name) for r, e in endpoints(product)}
+
+
+class RecordingBackend(MemoryLimiterBackend):
+    """A limiter backend that notes the buckets every request draws from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn: list[tuple[str, ...]] = []
+
+    async def try_acquire(self, keys: Sequence[str], params: Sequence[BucketParams]) -> float:
+        wait = await super().try_acquire(keys, params)
+        if not wait:
+            self.drawn.append(tuple(sorted(k.rsplit(":", 1)[1] for k in keys)))
+        return wait
+
+
+def client_for(product: str, base_url: str, backend: RecordingBackend) -> Any:
     module = importlib.import_module(f"aiocamp.{product}")
     cls = getattr(module, spec(product).client)
     credentials = {"access_token": "tok"} if spec(product).auth[0] == "bearer" else {"token": "tok"}
@@ -128,16 +176,24 @@ def client_for(product: str, base_url: str) -> Any:
         base_url=base_url,
         user_agent="aiocamp-tests (dev@example.com)",
         host_overrides=overrides,
-        rate_limit=RateLimit(backend=MemoryLimiterBackend()),
+        # Documented limits, on windows 100 times shorter (email search: 2 per 0.1 s).
+        rate_limit=RateLimit(backend=backend, time_scale=0.01),
         **credentials,
     )
 
 
 @pytest.mark.parametrize(("product", "resource", "e"), CASES)
 async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: Endpoint) -> None:
+    """Method, path, query, body, paging and limit classes of one call, seen by a server.
+
+    List endpoints get a full first page, with a ``Link: rel="next"`` header too: offset
+    and page endpoints must ask for the next page with their parameter, link endpoints
+    must follow the link, unpaged ones must stop after one request.
+    """
     p = spec(product)
+    paging = (e.paging or p.paging) if e.is_list else None
+    first_page = paging.page_size if paging is not None and paging.page_size else 1
     received: list[dict[str, Any]] = []
-    status, reply, ctype = reply_for(e, product)
 
     async def handler(request: web.Request) -> web.Response:
         received.append(
@@ -149,37 +205,45 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
                 "ctype": request.headers.get("Content-Type", ""),
             }
         )
-        return web.Response(status=status, body=reply, headers={"Content-Type": ctype})
+        headers = {}
+        if len(received) == 1:
+            status, reply, ctype = reply_for(e, product, first_page)
+            next_url = request.url.with_query({"page": "2"})
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        else:
+            status, reply, ctype = reply_for(e, product, 0 if paging.style != "link" else 1)
+        headers["Content-Type"] = ctype
+        return web.Response(status=status, body=reply, headers=headers)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     server = await serve(app)
     base = str(server.make_url(""))
 
+    sample = Samples(product)
     args: dict[str, Any] = {}
     for pp in e.path_params:
-        args[pp.name] = sample(pp.type, pp, product)
+        args[pp.name] = sample(pp.type, pp)
     for q in e.query:
-        args[q.name] = sample(q.type, q, product)
+        args[q.name] = sample(q.type, q)
     body_params = list(e.body.params) if e.body is not None else []
     for b in body_params:
-        args[b.name] = sample(b.type, b, product)
+        args[b.name] = sample(b.type, b)
     if e.body is not None and e.body.kind in ("raw", "multipart"):
         args["data"] = b"\x89PNG-bytes"
         args["content_type"] = "image/png"
         if e.body.kind == "multipart":
             args["filename"] = "logo.png"
 
-    async with client_for(product, base) as client:
+    backend = RecordingBackend()
+    async with client_for(product, base, backend) as client:
         method = getattr(getattr(client, resource), e.name)
         result = method(**args)
         if isinstance(result, PageIterator):
             items = [x async for x in result]
-            assert len(items) == 1
         else:
             result = await result
 
-    assert len(received) == 1
     got = received[0]
     assert got["method"] == e.method
     path = "/" + e.path.split("/", 3)[3] if e.absolute else e.path
@@ -187,6 +251,34 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
         path = path.replace("{" + pp.name + "}", quote(str(args[pp.name]), safe=""))
     assert got["path"] == path
     assert got["query"] == expected_query(e, args)
+
+    # Paging: what the second request asks for, or that there is none.
+    if paging is None:
+        assert len(received) == 1
+    elif paging.style == "none":
+        # Issue 6.15: a list the docs call unpaged still follows a Link next it is sent.
+        assert [(r["path"], r["query"]) for r in received[1:]] == [(path, [("page", "2")])]
+    elif paging.style == "link":
+        assert len(items) == 2
+        assert [(r["path"], r["query"]) for r in received[1:]] == [(path, [("page", "2")])]
+    elif paging.style in ("offset", "page"):
+        assert len(items) == paging.page_size
+        assert len(received) == 2
+        start = paging.page_size if paging.style == "offset" else 2
+        first_query = expected_query(e, args)
+        if paging.style == "page":
+            first_query = [*first_query, (paging.param, "1")]
+            assert got["query"] == first_query
+        assert received[1]["query"] == [
+            *(kv for kv in first_query if kv[0] != paging.param),
+            (paging.param, str(start)),
+        ]
+    else:
+        raise AssertionError(f"no check for paging style {paging.style!r} yet: add one here")
+
+    # Rate limits: every request drew from the endpoint's classes (or the defaults).
+    classes = tuple(sorted(e.limit_classes or p.default_limit_classes))
+    assert backend.drawn == [classes] * len(received)
 
     if e.body is None:
         if e.method in ("POST", "PUT"):

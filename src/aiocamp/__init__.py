@@ -4,13 +4,36 @@ Harvest. Product clients live in ``aiocamp.<product>``; errors in ``aiocamp.erro
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from .core import UNSET, Limit, RateLimit, RetryPolicy
+from .core._models import decode_stats, reset_decode_stats
 
-try:
-    __version__ = version("aiocamp")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    __version__: str
 
-__all__ = ["UNSET", "Limit", "RateLimit", "RetryPolicy", "__version__"]
+
+def __getattr__(name: str) -> Any:
+    # The metadata lookup costs ~40 ms of import time (importlib.metadata and its email
+    # parser), so ``__version__`` is looked up the first time someone asks for it.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("aiocamp")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            found = "0.0.0"
+        globals()["__version__"] = found
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "UNSET",
+    "Limit",
+    "RateLimit",
+    "RetryPolicy",
+    "__version__",
+    "decode_stats",
+    "reset_decode_stats",
+]

@@ -106,7 +106,8 @@ class _BasicAuth(AuthStrategy):
         return self._identity
 
     def secrets(self) -> tuple[str, ...]:
-        values = [self._user.reveal(), self._header.reveal()]
+        # The header, and its base64 part alone (a server may echo just that).
+        values = [self._user.reveal(), self._header.reveal(), self._header.reveal()[6:]]
         if self._password.reveal() != "X":
             values.append(self._password.reveal())
         return tuple(values)
@@ -131,7 +132,7 @@ class BasicPasswordAuth(_BasicAuth):
 
     def secrets(self) -> tuple[str, ...]:
         # The user name is an identifier, not a secret; scrubbing it would mangle messages.
-        return (self._password.reveal(), self._header.reveal())
+        return (self._password.reveal(), self._header.reveal(), self._header.reveal()[6:])
 
 
 class BearerAuth(AuthStrategy):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Self
 
+from ._resource import Resource
 from .session import ProductConfig, Session
 from .settings import ClientSettings
 
@@ -30,12 +31,3 @@ class BaseClient:
 
     async def close(self) -> None:
         await self.session.close()
-
-
-class Resource:
-    """Base of generated resource classes: they see only the session."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: Session) -> None:
-        self._session = session

@@ -100,8 +100,11 @@ class LimiterBackend(Protocol):
         the seconds to wait before the next attempt."""
         ...
 
-    async def pause(self, keys: Sequence[str], seconds: float) -> None:
-        """Let nothing through these buckets for ``seconds`` (extends, never shortens)."""
+    async def pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
+        """Let nothing through these buckets for ``seconds`` (extends, never shortens);
+        with ``params``, each bucket then restarts with one token, not a full burst."""
         ...
 
 
@@ -159,19 +162,26 @@ class MemoryLimiterBackend:
             state.tat = max(state.tat, now - p.catchup) + p.interval
         return 0.0
 
-    async def pause(self, keys: Sequence[str], seconds: float) -> None:
+    async def pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
         with self._mutex:
-            self._pause(keys, seconds)
+            self._pause(keys, seconds, params)
 
-    def _pause(self, keys: Sequence[str], seconds: float) -> None:
+    def _pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
         now = time.monotonic()
         until = now + seconds
-        for key in keys:
+        tolerances = [p.tolerance for p in params] or [0.0] * len(keys)
+        for key, tolerance in zip(keys, tolerances, strict=True):
             state = self._states.setdefault(key, _BucketState(tat=now))
             if until > state.paused_until:
                 state.paused_until = until
-                # After a pause the bucket restarts with one token, not a refilled burst.
-                state.tat = max(state.tat, until)
+                # After a pause the bucket restarts with one token, not a refilled burst:
+                # a request conforms while tat - tolerance <= now, so tat starts at
+                # until + tolerance and the next tokens follow one interval apart.
+                state.tat = max(state.tat, until + tolerance)
 
 
 #: The default backend: every client of this process shares it, so two clients of the same
@@ -187,6 +197,21 @@ class RateLimit:
     limits: Mapping[str, Limit] | None = None
     #: Multiply every window by this (``0.1`` runs a "50 per 10 s" limit as 50 per 1 s).
     time_scale: float = 1.0
+
+
+def _sync_try_acquire(
+    backend: LimiterBackend,
+) -> Callable[[Sequence[str], Sequence[BucketParams]], float] | None:
+    """The backend's synchronous ``try_acquire_now``, when the class that defines it also
+    defines the ``try_acquire`` in use (a subclass overriding only ``try_acquire``, to
+    record or change it, keeps being called)."""
+    now = getattr(backend, "try_acquire_now", None)
+    if now is None:
+        return None
+    mro = type(backend).__mro__
+    owner_now = next(c for c in mro if "try_acquire_now" in c.__dict__)
+    owner_try = next((c for c in mro if "try_acquire" in c.__dict__), None)
+    return now if owner_now is owner_try else None
 
 
 class LimiterWaitTooLong(TimeoutError):
@@ -223,9 +248,7 @@ class Limiter:
         self._max_pause = max_pause
         self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
         self._backend = backend if backend is not None else SHARED_MEMORY_BACKEND
-        self._try_now: Callable[[Sequence[str], Sequence[BucketParams]], float] | None = getattr(
-            self._backend, "try_acquire_now", None
-        )
+        self._try_now = _sync_try_acquire(self._backend)
         self._locks: dict[str, asyncio.Lock] = {}
         self._resolved: dict[tuple[str, ...], _Resolved] = {}
         # asyncio locks bind to the loop that first waits on them: a client reused from a
@@ -313,6 +336,7 @@ class Limiter:
         """Hold every request sharing these buckets for ``seconds`` (at most ``max_pause``:
         a shared pause outlives the call that received it)."""
         seconds = min(seconds, self._max_pause)
-        keys = [self.key(n) for n in self._check(classes)]
+        names = self._check(classes)
+        keys = [self.key(n) for n in names]
         log.debug("buckets %s: paused %.3fs (%s)", keys, seconds, reason)
-        await self._backend.pause(keys, seconds)
+        await self._backend.pause(keys, seconds, [self._params[n] for n in names])

@@ -8,6 +8,8 @@ Styles, as the products use them:
 * ``offset``: ``?n=<offset>`` with a fixed page size (Highrise); a short page ends it.
 * ``page``: ``?page=<number>`` from 1 (Harvest invoices, Basecamp Classic); a short or empty
   page, or ``X-Pages``, ends it.
+* ``continued_at``: the XML root's ``continued-at`` attribute names the next (older) page
+  and ``count`` the total (Basecamp Classic comments).
 * ``none``: one request.
 
 Totals from ``X-Total-Count`` or ``X-Records`` / ``X-Pages`` are exposed on the iterator
@@ -40,7 +42,7 @@ __all__ = ["PageIterator", "Paging", "next_link"]
 log = logging.getLogger("aiocamp.pagination")
 
 T = TypeVar("T")
-PagingStyle = Literal["link", "offset", "page", "none"]
+PagingStyle = Literal["link", "offset", "page", "continued_at", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,16 @@ def _record_id(item: Any) -> Any:
     if isinstance(item, dict):
         value = item.get("id")
         return repr(value) if value is not None else None
+    return None
+
+
+def _root_attribute(data: Any, name: str) -> str | None:
+    """An attribute of an XML document's root element (``@name``), if any."""
+    if isinstance(data, dict) and len(data) == 1:
+        root = next(iter(data.values()))
+        if isinstance(root, dict):
+            value = root.get(name)
+            return value if isinstance(value, str) and value.strip() else None
     return None
 
 
@@ -225,8 +237,12 @@ class PageIterator(Generic[T]):
         style = self._paging.style
         if style == "none" or count == 0:
             return None
-        if style == "link":
-            target = next_link(response.headers.get("Link"))
+        if style in ("link", "continued_at"):
+            target = (
+                next_link(response.headers.get("Link"))
+                if style == "link"
+                else _root_attribute(response.data, "@continued-at")
+            )
             if target is None:
                 return None
             here = response.url
@@ -265,5 +281,8 @@ class PageIterator(Generic[T]):
             return
         headers = response.headers
         total = _header_int(headers, "X-Total-Count")
+        if total is None and self._paging.style == "continued_at":
+            count = _root_attribute(response.data, "@count")
+            total = int(count) if count is not None and count.strip().isdigit() else None
         self.total_count = total if total is not None else _header_int(headers, "X-Records")
         self.total_pages = _header_int(headers, "X-Pages")

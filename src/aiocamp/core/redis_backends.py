@@ -48,11 +48,13 @@ _PAUSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local untill = now + tonumber(ARGV[1])
-for _, key in ipairs(KEYS) do
+for i, key in ipairs(KEYS) do
   local paused = tonumber(redis.call('HGET', key, 'paused') or 0)
   if untill > paused then
     local tat = tonumber(redis.call('HGET', key, 'tat') or now)
-    if untill > tat then tat = untill end
+    -- restart with one token: conforming while tat - tolerance <= now
+    local restart = untill + tonumber(ARGV[i + 1] or 0)
+    if restart > tat then tat = restart end
     redis.call('HSET', key, 'paused', tostring(untill), 'tat', tostring(tat))
     redis.call('PEXPIRE', key, math.ceil((tat - now) / 1000) + 60000)
   end
@@ -78,8 +80,11 @@ class RedisLimiterBackend:
         result = await self._acquire(keys=[self._prefix + k for k in keys], args=args)
         return float(result) / 1e6
 
-    async def pause(self, keys: Sequence[str], seconds: float) -> None:
-        await self._pause(keys=[self._prefix + k for k in keys], args=[repr(seconds * 1e6)])
+    async def pause(
+        self, keys: Sequence[str], seconds: float, params: Sequence[BucketParams] = ()
+    ) -> None:
+        args = [repr(seconds * 1e6)] + [repr(p.tolerance * 1e6) for p in params]
+        await self._pause(keys=[self._prefix + k for k in keys], args=args)
 
 
 _CACHE_SET = """

@@ -1,13 +1,14 @@
-"""Helpers the generated resource and model modules call (never product-specific).
+"""Helpers the generated resource modules and the core verbs call (never product-specific).
 
 Kept small and explicit: path and query building that rejects bad arguments before any
-I/O, the ``UNSET`` sentinel, and the type checks / conversions used when decoding models.
+I/O, the ``UNSET`` sentinel, and the conversions of scalar results. Models decode and
+encode through the codecs ``aiocamp.core._models`` builds for them.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
@@ -25,13 +26,10 @@ __all__ = [
     "to_bool",
     "to_date",
     "to_datetime",
-    "to_datetime_or_date",
     "to_decimal",
     "to_float",
     "to_int",
-    "to_model",
     "to_str",
-    "xml_container_list",
     "xml_items",
     "xml_root",
     "xml_value",
@@ -171,38 +169,6 @@ def to_date(value: object, field: str) -> date:
     raise _bad(field, "an ISO 8601 date", value)
 
 
-def to_datetime_or_date(value: object, field: str) -> datetime | date:
-    """A date-time, or a plain date where the value has no time part (all-day values)."""
-    if isinstance(value, date):  # datetime is a date too
-        return value
-    if isinstance(value, str):
-        try:
-            return parse_datetime(value) if "T" in value or " " in value else parse_date(value)
-        except ValueError:
-            pass
-    raise _bad(field, "an ISO 8601 date-time or date", value)
-
-
-def to_model(convert: Callable[[Any], T], value: object, field: str) -> T:
-    if not isinstance(value, dict):
-        raise _bad(field, "an object", value)
-    return convert(value)
-
-
-def xml_container_list(value: object, item: str, field: str) -> list[Any] | None:
-    """Items of an untyped XML container (``<email-addresses><email-address>...``)."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        inner = value.get(item)
-        if inner is None:
-            return []
-        return inner if isinstance(inner, list) else [inner]
-    if isinstance(value, list):
-        return value
-    raise _bad(field, f"a container of <{item}>", value)
-
-
 def xml_root(data: object, root: str) -> Any:
     """The record under the expected XML root element."""
     if not isinstance(data, dict) or root not in data:
@@ -257,18 +223,6 @@ def json_items(data: object, key: str | None = None) -> list[Any]:
     return data
 
 
-def expect_list(value: object, field: str) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    raise _bad(field, "a list", value)
-
-
-def expect_object(data: object) -> dict[str, Any]:
-    if isinstance(data, dict):
-        return data
-    raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
-
-
 def expect_bytes(value: object, name: str) -> None:
     if not isinstance(value, bytes | bytearray | memoryview):
         raise ConfigError(f"{name} must be bytes, got {type(value).__name__}")
@@ -279,58 +233,3 @@ def xml_container(items: list[Any], item: str) -> dict[str, Any]:
     if not items:
         return {}
     return {item: items[0] if len(items) == 1 else items}
-
-
-M = TypeVar("M")
-
-
-def build(cls: Callable[..., M], params: Mapping[str, Any]) -> M:
-    """A model from method parameters: UNSET ones stay absent, so they are not sent."""
-    names: Mapping[str, str] = getattr(cls, "WIRE_NAMES")  # noqa: B009
-    given = {k: v for k, v in params.items() if v is not UNSET}
-    absent = frozenset(set(names.values()) - {names[k] for k in given})
-    return cls(**given, absent=absent)
-
-
-def identity(value: T) -> T:
-    return value
-
-
-def model_converter(from_wire: Callable[[dict[str, Any]], T], label: str) -> Callable[[Any], T]:
-    """A list-item converter that rejects non-objects with a DecodeError."""
-
-    def convert(value: Any) -> T:
-        if value.__class__ is dict:
-            return from_wire(value)
-        return to_model(from_wire, value, label)
-
-    return convert
-
-
-def scalar_converter(
-    cls: type[T], coerce: Callable[[Any, str], T], label: str
-) -> Callable[[Any], T]:
-    def convert(value: Any) -> T:
-        if value.__class__ is cls:
-            return value
-        return coerce(value, label)
-
-    return convert
-
-
-def decode_result(response: Any, unwrap: Callable[[Any], Any], convert: Callable[[Any], T]) -> T:
-    """Unwrap and convert a reply's data; decode errors gain the status and URL."""
-    try:
-        return convert(unwrap(response.data))
-    except DecodeError as exc:
-        raise response.decode_error(exc) from None
-
-
-def redacted_repr(value: object) -> str:
-    return "None" if value is None else "'***'"
-
-
-def register_model(converter: Any, model: type[Any]) -> None:
-    """Teach a cattrs converter a generated model's wire hooks."""
-    converter.register_structure_hook(model, lambda data, _type: model.from_wire(data))
-    converter.register_unstructure_hook(model, lambda value: value.to_wire())

@@ -88,6 +88,9 @@ class ProductConfig:
     errors: str = "http"
     #: Hosts besides the base URL's that may receive the credential (e.g. Launchpad).
     credential_hosts: tuple[str, ...] = ()
+    #: Methods whose requests draw from other classes by default (``{"GET": ("reads",)}``);
+    #: generated resources apply it (core/_resource.py).
+    method_limit_classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

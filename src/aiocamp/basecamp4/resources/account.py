@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/account.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["AccountResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class AccountResource(Resource):
@@ -32,25 +23,16 @@ class AccountResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-    ) -> _m.Account:
+    async def get(self) -> _m.Account:
         """GET /account.json
 
         Fetch the account of the current access token.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/account.md#get-account
         """
-        _path = "/account.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Account.from_wire)
+        return await self._get("/account.json", into=_m.Account)
 
-    async def update_name(
-        self,
-        *,
-        name: str,
-    ) -> _m.Account:
+    async def update_name(self, *, name: str) -> _m.Account:
         """PUT /account/name.json
 
         Rename the account (owners only).
@@ -60,19 +42,10 @@ class AccountResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/account.md#update-account-name
         """
-        _path = "/account/name.json"
-        _record = _rt.build(_m._AccountUpdateNameBody, {"name": name})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Account.from_wire)
+        return await self._put("/account/name.json", body={"name": name}, into=_m.Account)
 
     async def update_logo(
-        self,
-        *,
-        data: bytes,
-        filename: str,
-        content_type: str = "application/octet-stream",
+        self, *, data: bytes, filename: str, content_type: str = "application/octet-stream"
     ) -> None:
         """PUT /account/logo.json
 
@@ -84,20 +57,15 @@ class AccountResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/account.md#update-account-logo
         """
-        _path = "/account/logo.json"
-        _rt.expect_bytes(data, "data")
-        _request = Request("PUT", _path, (), multipart=("logo", filename, data, content_type))
-        await self._session.request(_request)
+        await self._put(
+            "/account/logo.json", data=data, content_type=content_type, multipart=("logo", filename)
+        )
 
-    async def remove_logo(
-        self,
-    ) -> None:
+    async def remove_logo(self) -> None:
         """DELETE /account/logo.json
 
         Remove the account logo (admins and owners).
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/account.md#remove-account-logo
         """
-        _path = "/account/logo.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/account/logo.json")

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/attachments.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["AttachmentsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class AttachmentsResource(Resource):
@@ -33,11 +24,7 @@ class AttachmentsResource(Resource):
     __slots__ = ()
 
     async def create(
-        self,
-        *,
-        data: bytes,
-        content_type: str = "application/octet-stream",
-        name: str,
+        self, *, data: bytes, content_type: str = "application/octet-stream", name: str
     ) -> _m.Attachment:
         """POST /attachments.json
 
@@ -50,10 +37,10 @@ class AttachmentsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/attachments.md#create-an-attachment
         """
-        _path = "/attachments.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "name", name)
-        _rt.expect_bytes(data, "data")
-        _request = Request("POST", _path, tuple(_query), raw_body=data, content_type=content_type)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Attachment.from_wire)
+        return await self._post(
+            "/attachments.json",
+            query={"name": name},
+            data=data,
+            content_type=content_type,
+            into=_m.Attachment,
+        )

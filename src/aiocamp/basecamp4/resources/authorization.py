@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/authentication.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["AuthorizationResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class AuthorizationResource(Resource):
@@ -32,16 +23,13 @@ class AuthorizationResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-    ) -> _m.Authorization:
+    async def get(self) -> _m.Authorization:
         """GET https://launchpad.37signals.com/authorization.json
 
         Fetch the token's expiry, identity and reachable accounts from Launchpad.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/authentication.md#get-authorization
         """
-        _path = "https://launchpad.37signals.com/authorization.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Authorization.from_wire)
+        return await self._get(
+            "https://launchpad.37signals.com/authorization.json", into=_m.Authorization
+        )

@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/boosts.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["BoostsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class BoostsResource(Resource):
@@ -37,6 +28,7 @@ class BoostsResource(Resource):
         self,
         recording_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Boost]:
@@ -44,22 +36,14 @@ class BoostsResource(Resource):
 
         List the active boosts on a recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/boosts.md#get-boosts
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/boosts.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/recordings/{recording_id}/boosts.json",
+            path={"recording_id": recording_id},
+            into=_m.Boost,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Boost.from_wire, "Boost"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -69,6 +53,7 @@ class BoostsResource(Resource):
         recording_id: int,
         event_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Boost]:
@@ -76,112 +61,66 @@ class BoostsResource(Resource):
 
         List the active boosts on one event of a recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-            event_id: Path parameter event_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/boosts.md#get-boosts
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _p_event_id = _rt.path_param(event_id, "event_id")
-        _path = f"/recordings/{_p_recording_id}/events/{_p_event_id}/boosts.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/recordings/{recording_id}/events/{event_id}/boosts.json",
+            path={"recording_id": recording_id, "event_id": event_id},
+            into=_m.Boost,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Boost.from_wire, "Boost"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Boost:
+    async def get(self, id: int) -> _m.Boost:
         """GET /boosts/{id}.json
 
         Fetch one boost.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/boosts.md#get-a-boost
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/boosts/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Boost.from_wire)
+        return await self._get("/boosts/{id}.json", path={"id": id}, into=_m.Boost)
 
-    async def create(
-        self,
-        recording_id: int,
-        *,
-        content: str,
-    ) -> _m.Boost:
+    async def create(self, recording_id: int, *, content: str) -> _m.Boost:
         """POST /recordings/{recording_id}/boosts.json
 
         Boost a recording.
 
         Args:
-            recording_id: Path parameter recording_id.
             content: Text of the boost.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/boosts.md#create-a-boost
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/boosts.json"
-        _record = _rt.build(_m._BoostsCreateBody, {"content": content})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Boost.from_wire)
+        return await self._post(
+            "/recordings/{recording_id}/boosts.json",
+            path={"recording_id": recording_id},
+            body={"content": content},
+            into=_m.Boost,
+        )
 
-    async def create_for_event(
-        self,
-        recording_id: int,
-        event_id: int,
-        *,
-        content: str,
-    ) -> _m.Boost:
+    async def create_for_event(self, recording_id: int, event_id: int, *, content: str) -> _m.Boost:
         """POST /recordings/{recording_id}/events/{event_id}/boosts.json
 
         Boost a boostable event (completed, adopted or column_changed) of a recording.
 
         Args:
-            recording_id: Path parameter recording_id.
-            event_id: Path parameter event_id.
             content: Text of the boost.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/boosts.md#create-a-boost
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _p_event_id = _rt.path_param(event_id, "event_id")
-        _path = f"/recordings/{_p_recording_id}/events/{_p_event_id}/boosts.json"
-        _record = _rt.build(_m._BoostsCreateForEventBody, {"content": content})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Boost.from_wire)
+        return await self._post(
+            "/recordings/{recording_id}/events/{event_id}/boosts.json",
+            path={"recording_id": recording_id, "event_id": event_id},
+            body={"content": content},
+            into=_m.Boost,
+        )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /boosts/{id}.json
 
         Remove a boost (its creator or an admin only).
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/boosts.md#destroy-a-boost
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/boosts/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/boosts/{id}.json", path={"id": id})

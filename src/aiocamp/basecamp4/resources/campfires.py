@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CampfiresResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CampfiresResource(Resource):
@@ -34,56 +26,37 @@ class CampfiresResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Campfire]:
         """GET /chats.json
 
         List every active Campfire the current user can see.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#get-campfires
         """
-        _path = "/chats.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/chats.json",
+            into=_m.Campfire,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Campfire.from_wire, "Campfire"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Campfire:
+    async def get(self, id: int) -> _m.Campfire:
         """GET /chats/{id}.json
 
         Fetch one Campfire.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#get-a-campfire
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/chats/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Campfire.from_wire)
+        return await self._get("/chats/{id}.json", path={"id": id}, into=_m.Campfire)
 
     def list_lines(
         self,
         chat_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.CampfireLine]:
@@ -91,80 +64,56 @@ class CampfiresResource(Resource):
 
         List the lines of a Campfire.
 
-        Args:
-            chat_id: Path parameter chat_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#get-campfire-lines
         """
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _path = f"/chats/{_p_chat_id}/lines.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/chats/{chat_id}/lines.json",
+            path={"chat_id": chat_id},
+            into=_m.CampfireLine,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.CampfireLine.from_wire, "CampfireLine"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get_line(
-        self,
-        chat_id: int,
-        id: int,
-    ) -> _m.CampfireLine:
+    async def get_line(self, chat_id: int, id: int) -> _m.CampfireLine:
         """GET /chats/{chat_id}/lines/{id}.json
 
         Fetch one line of a Campfire.
 
-        Args:
-            chat_id: Path parameter chat_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#get-a-campfire-line
         """
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/chats/{_p_chat_id}/lines/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CampfireLine.from_wire)
+        return await self._get(
+            "/chats/{chat_id}/lines/{id}.json",
+            path={"chat_id": chat_id, "id": id},
+            into=_m.CampfireLine,
+        )
 
     async def create_line(
-        self,
-        chat_id: int,
-        *,
-        content: str,
-        content_type: str | _rt.UnsetType | None = _rt.UNSET,
+        self, chat_id: int, *, content: str, content_type: str | UnsetType | None = UNSET
     ) -> _m.CampfireLine:
         """POST /chats/{chat_id}/lines.json
 
         Post a plain or rich text line to a Campfire.
 
         Args:
-            chat_id: Path parameter chat_id.
             content: Text of the line.
             content_type: Use text/html for a rich text line; plain text otherwise.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#create-a-campfire-line
         """
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _path = f"/chats/{_p_chat_id}/lines.json"
-        _record = _rt.build(
-            _m._CampfiresCreateLineBody, {"content": content, "content_type": content_type}
+        return await self._post(
+            "/chats/{chat_id}/lines.json",
+            path={"chat_id": chat_id},
+            body={"content": content, "content_type": content_type},
+            into=_m.CampfireLine,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CampfireLine.from_wire)
 
     def list_uploads(
         self,
         chat_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.CampfireLine]:
@@ -172,22 +121,14 @@ class CampfiresResource(Resource):
 
         List the file upload lines of a Campfire, newest first.
 
-        Args:
-            chat_id: Path parameter chat_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#get-campfire-uploads
         """
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _path = f"/chats/{_p_chat_id}/uploads.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/chats/{chat_id}/uploads.json",
+            path={"chat_id": chat_id},
+            into=_m.CampfireLine,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.CampfireLine.from_wire, "CampfireLine"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -205,39 +146,26 @@ class CampfiresResource(Resource):
         Post a file (raw bytes) to a Campfire as an upload line.
 
         Args:
-            chat_id: Path parameter chat_id.
             name: File name of the upload.
             data: The file's bytes, sent as the body.
             content_type: Media type of data.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#upload-a-file-to-a-campfire
         """
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _path = f"/chats/{_p_chat_id}/uploads.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "name", name)
-        _rt.expect_bytes(data, "data")
-        _request = Request("POST", _path, tuple(_query), raw_body=data, content_type=content_type)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CampfireLine.from_wire)
+        return await self._post(
+            "/chats/{chat_id}/uploads.json",
+            path={"chat_id": chat_id},
+            query={"name": name},
+            data=data,
+            content_type=content_type,
+            into=_m.CampfireLine,
+        )
 
-    async def delete_line(
-        self,
-        chat_id: int,
-        id: int,
-    ) -> None:
+    async def delete_line(self, chat_id: int, id: int) -> None:
         """DELETE /chats/{chat_id}/lines/{id}.json
 
         Delete one line of a Campfire.
 
-        Args:
-            chat_id: Path parameter chat_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#delete-a-campfire-line
         """
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/chats/{_p_chat_id}/lines/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/chats/{chat_id}/lines/{id}.json", path={"chat_id": chat_id, "id": id})

@@ -9,20 +9,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_cards.
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CardTableCardsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CardTableCardsResource(Resource):
@@ -37,6 +32,7 @@ class CardTableCardsResource(Resource):
         self,
         column_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.CardTableCard]:
@@ -44,60 +40,43 @@ class CardTableCardsResource(Resource):
 
         List the cards in a column.
 
-        Args:
-            column_id: Path parameter column_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_cards.md#get-cards-in-a-column
         """
-        _p_column_id = _rt.path_param(column_id, "column_id")
-        _path = f"/card_tables/lists/{_p_column_id}/cards.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/card_tables/lists/{column_id}/cards.json",
+            path={"column_id": column_id},
+            into=_m.CardTableCard,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.CardTableCard.from_wire, "CardTableCard"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.CardTableCard:
+    async def get(self, id: int) -> _m.CardTableCard:
         """GET /card_tables/cards/{id}.json
 
         Fetch one card, including its steps.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_cards.md#get-a-card
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/card_tables/cards/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableCard.from_wire)
+        return await self._get(
+            "/card_tables/cards/{id}.json", path={"id": id}, into=_m.CardTableCard
+        )
 
     async def create(
         self,
         column_id: int,
         *,
         title: str,
-        content: str | _rt.UnsetType | None = _rt.UNSET,
-        due_on: date | _rt.UnsetType | None = _rt.UNSET,
-        notify: bool | _rt.UnsetType | None = _rt.UNSET,
+        content: str | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
     ) -> _m.CardTableCard:
         """POST /card_tables/lists/{column_id}/cards.json
 
         Add a card to a column.
 
         Args:
-            column_id: Path parameter column_id.
             title: Card title.
             content: Card body as rich text HTML.
             due_on: Due date.
@@ -105,32 +84,27 @@ class CardTableCardsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_cards.md#create-a-card
         """
-        _p_column_id = _rt.path_param(column_id, "column_id")
-        _path = f"/card_tables/lists/{_p_column_id}/cards.json"
-        _record = _rt.build(
-            _m._CardTableCardsCreateBody,
-            {"title": title, "content": content, "due_on": due_on, "notify": notify},
+        return await self._post(
+            "/card_tables/lists/{column_id}/cards.json",
+            path={"column_id": column_id},
+            body={"title": title, "content": content, "due_on": due_on, "notify": notify},
+            into=_m.CardTableCard,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableCard.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        content: str | _rt.UnsetType | None = _rt.UNSET,
-        due_on: date | _rt.UnsetType | None = _rt.UNSET,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        content: str | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        assignee_ids: builtins.list[int] | UnsetType | None = UNSET,
     ) -> _m.CardTableCard:
         """PUT /card_tables/cards/{id}.json
 
         Change a card's title, content, due date or assignees.
 
         Args:
-            id: Path parameter id.
             title: Card title.
             content: Card body as rich text HTML.
             due_on: Due date.
@@ -138,40 +112,33 @@ class CardTableCardsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_cards.md#update-a-card
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/card_tables/cards/{_p_id}.json"
-        _record = _rt.build(
-            _m._CardTableCardsUpdateBody,
-            {"title": title, "content": content, "due_on": due_on, "assignee_ids": assignee_ids},
+        return await self._put(
+            "/card_tables/cards/{id}.json",
+            path={"id": id},
+            body={
+                "title": title,
+                "content": content,
+                "due_on": due_on,
+                "assignee_ids": assignee_ids,
+            },
+            into=_m.CardTableCard,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableCard.from_wire)
 
     async def move(
-        self,
-        card_id: int,
-        *,
-        column_id: int,
-        position: int | _rt.UnsetType | None = _rt.UNSET,
+        self, card_id: int, *, column_id: int, position: int | UnsetType | None = UNSET
     ) -> None:
         """POST /card_tables/cards/{card_id}/moves.json
 
         Move a card into a column, optionally at a given position.
 
         Args:
-            card_id: Path parameter card_id.
             column_id: Id of the destination column.
             position: 1-based position in the destination column; top (1) when omitted.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_cards.md#move-a-card
         """
-        _p_card_id = _rt.path_param(card_id, "card_id")
-        _path = f"/card_tables/cards/{_p_card_id}/moves.json"
-        _record = _rt.build(
-            _m._CardTableCardsMoveBody, {"column_id": column_id, "position": position}
+        await self._post(
+            "/card_tables/cards/{card_id}/moves.json",
+            path={"card_id": card_id},
+            body={"column_id": column_id, "position": position},
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        await self._session.request(_request)

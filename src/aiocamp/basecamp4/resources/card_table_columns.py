@@ -8,20 +8,14 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_column
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CardTableColumnsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CardTableColumnsResource(Resource):
@@ -32,80 +26,60 @@ class CardTableColumnsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.CardTableColumn:
+    async def get(self, id: int) -> _m.CardTableColumn:
         """GET /card_tables/columns/{id}.json
 
         Fetch one column.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#get-a-column
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/card_tables/columns/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableColumn.from_wire)
+        return await self._get(
+            "/card_tables/columns/{id}.json", path={"id": id}, into=_m.CardTableColumn
+        )
 
     async def create(
-        self,
-        card_table_id: int,
-        *,
-        title: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
+        self, card_table_id: int, *, title: str, description: str | UnsetType | None = UNSET
     ) -> _m.CardTableColumn:
         """POST /card_tables/{card_table_id}/columns.json
 
         Add a column to a card table.
 
         Args:
-            card_table_id: Path parameter card_table_id.
             title: Column title.
             description: Column description.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#create-a-column
         """
-        _p_card_table_id = _rt.path_param(card_table_id, "card_table_id")
-        _path = f"/card_tables/{_p_card_table_id}/columns.json"
-        _record = _rt.build(
-            _m._CardTableColumnsCreateBody, {"title": title, "description": description}
+        return await self._post(
+            "/card_tables/{card_table_id}/columns.json",
+            path={"card_table_id": card_table_id},
+            body={"title": title, "description": description},
+            into=_m.CardTableColumn,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableColumn.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
     ) -> _m.CardTableColumn:
         """PUT /card_tables/columns/{id}.json
 
         Change a column's title or description.
 
         Args:
-            id: Path parameter id.
             title: Column title.
             description: Column description.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#update-a-column
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/card_tables/columns/{_p_id}.json"
-        _record = _rt.build(
-            _m._CardTableColumnsUpdateBody, {"title": title, "description": description}
+        return await self._put(
+            "/card_tables/columns/{id}.json",
+            path={"id": id},
+            body={"title": title, "description": description},
+            into=_m.CardTableColumn,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableColumn.from_wire)
 
     async def move(
         self,
@@ -113,103 +87,72 @@ class CardTableColumnsResource(Resource):
         *,
         source_id: int,
         target_id: int,
-        position: int | _rt.UnsetType | None = _rt.UNSET,
+        position: int | UnsetType | None = UNSET,
     ) -> None:
         """POST /card_tables/{card_table_id}/moves.json
 
         Reorder a column within its card table.
 
         Args:
-            card_table_id: Path parameter card_table_id.
             source_id: Id of the column to move.
             target_id: Id of the card table.
             position: Position among the regular columns (Triage, Not now and Done not counted); 1 when omitted.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#move-a-column
         """
-        _p_card_table_id = _rt.path_param(card_table_id, "card_table_id")
-        _path = f"/card_tables/{_p_card_table_id}/moves.json"
-        _record = _rt.build(
-            _m._CardTableColumnsMoveBody,
-            {"source_id": source_id, "target_id": target_id, "position": position},
+        await self._post(
+            "/card_tables/{card_table_id}/moves.json",
+            path={"card_table_id": card_table_id},
+            body={"source_id": source_id, "target_id": target_id, "position": position},
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        await self._session.request(_request)
 
-    async def watch(
-        self,
-        column_id: int,
-    ) -> None:
+    async def watch(self, column_id: int) -> None:
         """POST /card_tables/lists/{column_id}/subscription.json
 
         Start watching a column.
 
-        Args:
-            column_id: Path parameter column_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#watch-a-column
         """
-        _p_column_id = _rt.path_param(column_id, "column_id")
-        _path = f"/card_tables/lists/{_p_column_id}/subscription.json"
-        _request = Request("POST", _path, ())
-        await self._session.request(_request)
+        await self._post(
+            "/card_tables/lists/{column_id}/subscription.json", path={"column_id": column_id}
+        )
 
-    async def unwatch(
-        self,
-        column_id: int,
-    ) -> None:
+    async def unwatch(self, column_id: int) -> None:
         """DELETE /card_tables/lists/{column_id}/subscription.json
 
         Stop watching a column.
 
-        Args:
-            column_id: Path parameter column_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#watch-a-column
         """
-        _p_column_id = _rt.path_param(column_id, "column_id")
-        _path = f"/card_tables/lists/{_p_column_id}/subscription.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/card_tables/lists/{column_id}/subscription.json", path={"column_id": column_id}
+        )
 
-    async def create_on_hold(
-        self,
-        column_id: int,
-    ) -> _m.CardTableColumn:
+    async def create_on_hold(self, column_id: int) -> _m.CardTableColumn:
         """POST /card_tables/columns/{column_id}/on_hold.json
 
         Add an on-hold section to a column.
 
-        Args:
-            column_id: Path parameter column_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#change-on-hold-on-a-column
         """
-        _p_column_id = _rt.path_param(column_id, "column_id")
-        _path = f"/card_tables/columns/{_p_column_id}/on_hold.json"
-        _request = Request("POST", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableColumn.from_wire)
+        return await self._post(
+            "/card_tables/columns/{column_id}/on_hold.json",
+            path={"column_id": column_id},
+            into=_m.CardTableColumn,
+        )
 
-    async def remove_on_hold(
-        self,
-        column_id: int,
-    ) -> _m.CardTableColumn:
+    async def remove_on_hold(self, column_id: int) -> _m.CardTableColumn:
         """DELETE /card_tables/columns/{column_id}/on_hold.json
 
         Remove the on-hold section of a column.
 
-        Args:
-            column_id: Path parameter column_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#change-on-hold-on-a-column
         """
-        _p_column_id = _rt.path_param(column_id, "column_id")
-        _path = f"/card_tables/columns/{_p_column_id}/on_hold.json"
-        _request = Request("DELETE", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableColumn.from_wire)
+        return await self._delete(
+            "/card_tables/columns/{column_id}/on_hold.json",
+            path={"column_id": column_id},
+            into=_m.CardTableColumn,
+        )
 
     async def set_color(
         self,
@@ -234,15 +177,13 @@ class CardTableColumnsResource(Resource):
         Change the color of a column.
 
         Args:
-            column_id: Path parameter column_id.
             color: New column color.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_columns.md#change-color-of-a-column
         """
-        _p_column_id = _rt.path_param(column_id, "column_id")
-        _path = f"/card_tables/columns/{_p_column_id}/color.json"
-        _record = _rt.build(_m._CardTableColumnsSetColorBody, {"color": color})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableColumn.from_wire)
+        return await self._put(
+            "/card_tables/columns/{column_id}/color.json",
+            path={"column_id": column_id},
+            body={"color": color},
+            into=_m.CardTableColumn,
+        )

@@ -8,20 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_steps.
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CardTableStepsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CardTableStepsResource(Resource):
@@ -37,16 +32,15 @@ class CardTableStepsResource(Resource):
         card_id: int,
         *,
         title: str,
-        due_on: date | _rt.UnsetType | None = _rt.UNSET,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        assignees: str | _rt.UnsetType | None = _rt.UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        assignees: str | UnsetType | None = UNSET,
     ) -> _m.CardTableStep:
         """POST /card_tables/cards/{card_id}/steps.json
 
         Add a step to a card.
 
         Args:
-            card_id: Path parameter card_id.
             title: Step title.
             due_on: Due date.
             assignee_ids: Ids of the people to assign.
@@ -54,37 +48,32 @@ class CardTableStepsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_steps.md#create-a-step
         """
-        _p_card_id = _rt.path_param(card_id, "card_id")
-        _path = f"/card_tables/cards/{_p_card_id}/steps.json"
-        _record = _rt.build(
-            _m._CardTableStepsCreateBody,
-            {
+        return await self._post(
+            "/card_tables/cards/{card_id}/steps.json",
+            path={"card_id": card_id},
+            body={
                 "title": title,
                 "due_on": due_on,
                 "assignee_ids": assignee_ids,
                 "assignees": assignees,
             },
+            into=_m.CardTableStep,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableStep.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        due_on: date | _rt.UnsetType | None = _rt.UNSET,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        assignees: str | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        assignee_ids: list[int] | UnsetType | None = UNSET,
+        assignees: str | UnsetType | None = UNSET,
     ) -> _m.CardTableStep:
         """PUT /card_tables/steps/{id}.json
 
         Change a step's title, due date or assignees.
 
         Args:
-            id: Path parameter id.
             title: Step title.
             due_on: Due date.
             assignee_ids: Ids of the people to assign.
@@ -92,69 +81,50 @@ class CardTableStepsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_steps.md#update-a-step
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/card_tables/steps/{_p_id}.json"
-        _record = _rt.build(
-            _m._CardTableStepsUpdateBody,
-            {
+        return await self._put(
+            "/card_tables/steps/{id}.json",
+            path={"id": id},
+            body={
                 "title": title,
                 "due_on": due_on,
                 "assignee_ids": assignee_ids,
                 "assignees": assignees,
             },
+            into=_m.CardTableStep,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableStep.from_wire)
 
     async def set_completion(
-        self,
-        step_id: int,
-        *,
-        completion: Literal["on", "off"],
+        self, step_id: int, *, completion: Literal["on", "off"]
     ) -> _m.CardTableStep:
         """PUT /card_tables/steps/{step_id}/completions.json
 
         Mark a step completed ("on") or not completed ("off").
 
         Args:
-            step_id: Path parameter step_id.
             completion: "on" completes the step, "off" reopens it.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_steps.md#change-step-completion-status
         """
-        _p_step_id = _rt.path_param(step_id, "step_id")
-        _path = f"/card_tables/steps/{_p_step_id}/completions.json"
-        _record = _rt.build(_m._CardTableStepsSetCompletionBody, {"completion": completion})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTableStep.from_wire)
+        return await self._put(
+            "/card_tables/steps/{step_id}/completions.json",
+            path={"step_id": step_id},
+            body={"completion": completion},
+            into=_m.CardTableStep,
+        )
 
-    async def reposition(
-        self,
-        card_id: int,
-        *,
-        source_id: int,
-        position: int,
-    ) -> None:
+    async def reposition(self, card_id: int, *, source_id: int, position: int) -> None:
         """POST /card_tables/cards/{card_id}/positions.json
 
         Move a step to another position within its card.
 
         Args:
-            card_id: Path parameter card_id.
             source_id: Id of the step to move.
             position: New 0-based position.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_steps.md#reposition-a-step
         """
-        _p_card_id = _rt.path_param(card_id, "card_id")
-        _path = f"/card_tables/cards/{_p_card_id}/positions.json"
-        _record = _rt.build(
-            _m._CardTableStepsRepositionBody, {"source_id": source_id, "position": position}
+        await self._post(
+            "/card_tables/cards/{card_id}/positions.json",
+            path={"card_id": card_id},
+            body={"source_id": source_id, "position": position},
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        await self._session.request(_request)

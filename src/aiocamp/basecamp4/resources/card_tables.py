@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_tables.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["CardTablesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CardTablesResource(Resource):
@@ -32,51 +23,31 @@ class CardTablesResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.CardTable:
+    async def get(self, id: int) -> _m.CardTable:
         """GET /card_tables/{id}.json
 
         Fetch a card table and its columns.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_tables.md#get-a-card-table
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/card_tables/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.CardTable.from_wire)
+        return await self._get("/card_tables/{id}.json", path={"id": id}, into=_m.CardTable)
 
     async def move_card(
-        self,
-        card_table_id: int,
-        *,
-        source_id: int,
-        target_id: int,
-        position: int,
+        self, card_table_id: int, *, source_id: int, target_id: int, position: int
     ) -> None:
         """POST /card_tables/{card_table_id}/moves.json
 
         Move a card to a column and position of the card table.
 
         Args:
-            card_table_id: Path parameter card_table_id.
             source_id: Id of the card to move.
             target_id: Id of the destination column.
             position: 0-based position in the destination column.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_tables.md#move-a-card-on-the-board
         """
-        _p_card_table_id = _rt.path_param(card_table_id, "card_table_id")
-        _path = f"/card_tables/{_p_card_table_id}/moves.json"
-        _record = _rt.build(
-            _m._CardTablesMoveCardBody,
-            {"source_id": source_id, "target_id": target_id, "position": position},
+        await self._post(
+            "/card_tables/{card_table_id}/moves.json",
+            path={"card_table_id": card_table_id},
+            body={"source_id": source_id, "target_id": target_id, "position": position},
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        await self._session.request(_request)

@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/chatbots.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["ChatbotsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ChatbotsResource(Resource):
@@ -38,6 +30,7 @@ class ChatbotsResource(Resource):
         bucket_id: int,
         chat_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Chatbot]:
@@ -45,52 +38,30 @@ class ChatbotsResource(Resource):
 
         List the account's chatbots, with line URLs for this Campfire.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            chat_id: Path parameter chat_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/chatbots.md#get-chatbots
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _path = f"/buckets/{_p_bucket_id}/chats/{_p_chat_id}/integrations.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/buckets/{bucket_id}/chats/{chat_id}/integrations.json",
+            path={"bucket_id": bucket_id, "chat_id": chat_id},
+            into=_m.Chatbot,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Chatbot.from_wire, "Chatbot"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        bucket_id: int,
-        chat_id: int,
-        id: int,
-    ) -> _m.Chatbot:
+    async def get(self, bucket_id: int, chat_id: int, id: int) -> _m.Chatbot:
         """GET /buckets/{bucket_id}/chats/{chat_id}/integrations/{id}.json
 
         Fetch one chatbot and its line URL for this Campfire.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            chat_id: Path parameter chat_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/chatbots.md#get-a-chatbot
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/chats/{_p_chat_id}/integrations/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Chatbot.from_wire)
+        return await self._get(
+            "/buckets/{bucket_id}/chats/{chat_id}/integrations/{id}.json",
+            path={"bucket_id": bucket_id, "chat_id": chat_id, "id": id},
+            into=_m.Chatbot,
+        )
 
     async def create(
         self,
@@ -98,30 +69,24 @@ class ChatbotsResource(Resource):
         chat_id: int,
         *,
         service_name: str,
-        command_url: str | _rt.UnsetType | None = _rt.UNSET,
+        command_url: str | UnsetType | None = UNSET,
     ) -> _m.Chatbot:
         """POST /buckets/{bucket_id}/chats/{chat_id}/integrations.json
 
         Register a chatbot for the whole account (admins only).
 
         Args:
-            bucket_id: Path parameter bucket_id.
-            chat_id: Path parameter chat_id.
             service_name: Name used to address the bot (word characters only, no spaces).
             command_url: HTTPS URL Basecamp calls when the bot is addressed.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/chatbots.md#create-a-chatbot
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _path = f"/buckets/{_p_bucket_id}/chats/{_p_chat_id}/integrations.json"
-        _record = _rt.build(
-            _m._ChatbotsCreateBody, {"service_name": service_name, "command_url": command_url}
+        return await self._post(
+            "/buckets/{bucket_id}/chats/{chat_id}/integrations.json",
+            path={"bucket_id": bucket_id, "chat_id": chat_id},
+            body={"service_name": service_name, "command_url": command_url},
+            into=_m.Chatbot,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Chatbot.from_wire)
 
     async def update(
         self,
@@ -130,56 +95,36 @@ class ChatbotsResource(Resource):
         id: int,
         *,
         service_name: str,
-        command_url: str | _rt.UnsetType | None = _rt.UNSET,
+        command_url: str | UnsetType | None = UNSET,
     ) -> _m.Chatbot:
         """PUT /buckets/{bucket_id}/chats/{chat_id}/integrations/{id}.json
 
         Change a chatbot's name or command URL.
 
         Args:
-            bucket_id: Path parameter bucket_id.
-            chat_id: Path parameter chat_id.
-            id: Path parameter id.
             service_name: Name used to address the bot (word characters only, no spaces).
             command_url: HTTPS URL Basecamp calls when the bot is addressed.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/chatbots.md#update-a-chatbot
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/chats/{_p_chat_id}/integrations/{_p_id}.json"
-        _record = _rt.build(
-            _m._ChatbotsUpdateBody, {"service_name": service_name, "command_url": command_url}
+        return await self._put(
+            "/buckets/{bucket_id}/chats/{chat_id}/integrations/{id}.json",
+            path={"bucket_id": bucket_id, "chat_id": chat_id, "id": id},
+            body={"service_name": service_name, "command_url": command_url},
+            into=_m.Chatbot,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Chatbot.from_wire)
 
-    async def delete(
-        self,
-        bucket_id: int,
-        chat_id: int,
-        id: int,
-    ) -> None:
+    async def delete(self, bucket_id: int, chat_id: int, id: int) -> None:
         """DELETE /buckets/{bucket_id}/chats/{chat_id}/integrations/{id}.json
 
         Delete a chatbot from the whole account.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            chat_id: Path parameter chat_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/chatbots.md#destroy-a-chatbot
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/chats/{_p_chat_id}/integrations/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/buckets/{bucket_id}/chats/{chat_id}/integrations/{id}.json",
+            path={"bucket_id": bucket_id, "chat_id": chat_id, "id": id},
+        )
 
     async def create_line(
         self,
@@ -188,30 +133,21 @@ class ChatbotsResource(Resource):
         chat_id: int,
         *,
         content: str,
-        content_param: str | _rt.UnsetType | None = _rt.UNSET,
+        content_param: str | UnsetType | None = UNSET,
     ) -> None:
         """POST /integrations/{chatbot_key}/buckets/{bucket_id}/chats/{chat_id}/lines.json
 
         Post a line to a Campfire as a chatbot, authorized by the key in the URL instead of OAuth.
 
         Args:
-            chatbot_key: Path parameter chatbot_key.
-            bucket_id: Path parameter bucket_id.
-            chat_id: Path parameter chat_id.
             content_param: Name of the body key that carries the content instead of content (e.g. text).
             content: Line text as rich text HTML (tables and details allowed).
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/chatbots.md#create-a-line
         """
-        _p_chatbot_key = _rt.path_param(chatbot_key, "chatbot_key")
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_chat_id = _rt.path_param(chat_id, "chat_id")
-        _path = (
-            f"/integrations/{_p_chatbot_key}/buckets/{_p_bucket_id}/chats/{_p_chat_id}/lines.json"
+        await self._post(
+            "/integrations/{chatbot_key}/buckets/{bucket_id}/chats/{chat_id}/lines.json",
+            path={"chatbot_key": chatbot_key, "bucket_id": bucket_id, "chat_id": chat_id},
+            query={"content_param": content_param},
+            body={"content": content},
         )
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "content_param", content_param)
-        _record = _rt.build(_m._ChatbotsCreateLineBody, {"content": content})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, tuple(_query), body=_body)
-        await self._session.request(_request)

@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_approvals.
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["ClientApprovalsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ClientApprovalsResource(Resource):
@@ -37,8 +31,9 @@ class ClientApprovalsResource(Resource):
         self,
         bucket_id: int,
         *,
-        sort: Literal["created_at", "updated_at"] | _rt.UnsetType | None = _rt.UNSET,
-        direction: Literal["desc", "asc"] | _rt.UnsetType | None = _rt.UNSET,
+        sort: Literal["created_at", "updated_at"] | UnsetType | None = UNSET,
+        direction: Literal["desc", "asc"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.ClientApproval]:
@@ -47,45 +42,29 @@ class ClientApprovalsResource(Resource):
         List the client approvals of a project.
 
         Args:
-            bucket_id: Path parameter bucket_id.
             sort: Sort field; created_at by default.
             direction: Sort order; desc by default.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_approvals.md#get-client-approvals
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _path = f"/buckets/{_p_bucket_id}/client/approvals.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "sort", sort)
-        _rt.add_query(_query, "direction", direction)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/buckets/{bucket_id}/client/approvals.json",
+            path={"bucket_id": bucket_id},
+            query={"sort": sort, "direction": direction},
+            into=_m.ClientApproval,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.ClientApproval.from_wire, "ClientApproval"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.ClientApproval:
+    async def get(self, id: int) -> _m.ClientApproval:
         """GET /client/approvals/{id}.json
 
         Fetch one client approval with its responses.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_approvals.md#get-a-client-approval
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/client/approvals/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ClientApproval.from_wire)
+        return await self._get(
+            "/client/approvals/{id}.json", path={"id": id}, into=_m.ClientApproval
+        )

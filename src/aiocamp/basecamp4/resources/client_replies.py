@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_replies.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["ClientRepliesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ClientRepliesResource(Resource):
@@ -38,6 +29,7 @@ class ClientRepliesResource(Resource):
         bucket_id: int,
         recording_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.ClientReply]:
@@ -45,49 +37,27 @@ class ClientRepliesResource(Resource):
 
         List the replies on a client correspondence or approval.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            recording_id: Path parameter recording_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_replies.md#get-client-replies
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/buckets/{_p_bucket_id}/client/recordings/{_p_recording_id}/replies.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/buckets/{bucket_id}/client/recordings/{recording_id}/replies.json",
+            path={"bucket_id": bucket_id, "recording_id": recording_id},
+            into=_m.ClientReply,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.ClientReply.from_wire, "ClientReply"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        bucket_id: int,
-        recording_id: int,
-        id: int,
-    ) -> _m.ClientReply:
+    async def get(self, bucket_id: int, recording_id: int, id: int) -> _m.ClientReply:
         """GET /buckets/{bucket_id}/client/recordings/{recording_id}/replies/{id}.json
 
         Fetch one client reply.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            recording_id: Path parameter recording_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_replies.md#get-a-client-reply
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/client/recordings/{_p_recording_id}/replies/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ClientReply.from_wire)
+        return await self._get(
+            "/buckets/{bucket_id}/client/recordings/{recording_id}/replies/{id}.json",
+            path={"bucket_id": bucket_id, "recording_id": recording_id, "id": id},
+            into=_m.ClientReply,
+        )

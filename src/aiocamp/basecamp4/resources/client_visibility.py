@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_visibility
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
-
-from .. import models as _m
+from aiocamp.core._resource import Resource
 
 __all__ = ["ClientVisibilityResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ClientVisibilityResource(Resource):
@@ -32,28 +23,18 @@ class ClientVisibilityResource(Resource):
 
     __slots__ = ()
 
-    async def update(
-        self,
-        recording_id: int,
-        *,
-        visible_to_clients: bool,
-    ) -> Any:
+    async def update(self, recording_id: int, *, visible_to_clients: bool) -> Any:
         """PUT /recordings/{recording_id}/client_visibility.json
 
         Show a recording to clients or hide it from them; returns the recording (any type).
 
         Args:
-            recording_id: Path parameter recording_id.
             visible_to_clients: True to show the recording to clients.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/client_visibility.md#toggle-client-visibility
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/client_visibility.json"
-        _record = _rt.build(
-            _m._ClientVisibilityUpdateBody, {"visible_to_clients": visible_to_clients}
+        return await self._put(
+            "/recordings/{recording_id}/client_visibility.json",
+            path={"recording_id": recording_id},
+            body={"visible_to_clients": visible_to_clients},
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _response.data

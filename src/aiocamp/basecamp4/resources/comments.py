@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/comments.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CommentsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CommentsResource(Resource):
@@ -37,6 +29,7 @@ class CommentsResource(Resource):
         self,
         recording_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Comment]:
@@ -44,89 +37,54 @@ class CommentsResource(Resource):
 
         List the active comments on a recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/comments.md#get-comments
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/comments.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/recordings/{recording_id}/comments.json",
+            path={"recording_id": recording_id},
+            into=_m.Comment,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Comment.from_wire, "Comment"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Comment:
+    async def get(self, id: int) -> _m.Comment:
         """GET /comments/{id}.json
 
         Fetch one comment.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/comments.md#get-a-comment
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/comments/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Comment.from_wire)
+        return await self._get("/comments/{id}.json", path={"id": id}, into=_m.Comment)
 
-    async def create(
-        self,
-        recording_id: int,
-        *,
-        content: str,
-    ) -> _m.Comment:
+    async def create(self, recording_id: int, *, content: str) -> _m.Comment:
         """POST /recordings/{recording_id}/comments.json
 
         Comment on a recording, notifying its subscribers.
 
         Args:
-            recording_id: Path parameter recording_id.
             content: Comment body as rich text HTML.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/comments.md#create-a-comment
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/comments.json"
-        _record = _rt.build(_m._CommentsCreateBody, {"content": content})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Comment.from_wire)
+        return await self._post(
+            "/recordings/{recording_id}/comments.json",
+            path={"recording_id": recording_id},
+            body={"content": content},
+            into=_m.Comment,
+        )
 
-    async def update(
-        self,
-        id: int,
-        *,
-        content: str | _rt.UnsetType | None = _rt.UNSET,
-    ) -> _m.Comment:
+    async def update(self, id: int, *, content: str | UnsetType | None = UNSET) -> _m.Comment:
         """PUT /comments/{id}.json
 
         Change the content of a comment.
 
         Args:
-            id: Path parameter id.
             content: Comment body as rich text HTML.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/comments.md#update-a-comment
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/comments/{_p_id}.json"
-        _record = _rt.build(_m._CommentsUpdateBody, {"content": content})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Comment.from_wire)
+        return await self._put(
+            "/comments/{id}.json", path={"id": id}, body={"content": content}, into=_m.Comment
+        )

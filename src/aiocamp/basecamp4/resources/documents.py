@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["DocumentsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class DocumentsResource(Resource):
@@ -37,6 +29,7 @@ class DocumentsResource(Resource):
         self,
         vault_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Document]:
@@ -44,97 +37,68 @@ class DocumentsResource(Resource):
 
         List the active documents in a vault.
 
-        Args:
-            vault_id: Path parameter vault_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md#get-documents
         """
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/vaults/{_p_vault_id}/documents.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/vaults/{vault_id}/documents.json",
+            path={"vault_id": vault_id},
+            into=_m.Document,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Document.from_wire, "Document"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Document:
+    async def get(self, id: int) -> _m.Document:
         """GET /documents/{id}.json
 
         Fetch one document.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md#get-a-document
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/documents/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Document.from_wire)
+        return await self._get("/documents/{id}.json", path={"id": id}, into=_m.Document)
 
     async def create(
-        self,
-        vault_id: int,
-        *,
-        title: str,
-        content: str,
-        status: str | _rt.UnsetType | None = _rt.UNSET,
+        self, vault_id: int, *, title: str, content: str, status: str | UnsetType | None = UNSET
     ) -> _m.Document:
         """POST /vaults/{vault_id}/documents.json
 
         Add a document to a vault.
 
         Args:
-            vault_id: Path parameter vault_id.
             title: Document title.
             content: Document body as rich text HTML.
             status: Set to active to publish right away.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md#create-a-document
         """
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/vaults/{_p_vault_id}/documents.json"
-        _record = _rt.build(
-            _m._DocumentsCreateBody, {"title": title, "content": content, "status": status}
+        return await self._post(
+            "/vaults/{vault_id}/documents.json",
+            path={"vault_id": vault_id},
+            body={"title": title, "content": content, "status": status},
+            into=_m.Document,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Document.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        content: str | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        content: str | UnsetType | None = UNSET,
     ) -> _m.Document:
         """PUT /documents/{id}.json
 
         Change a document's title or content.
 
         Args:
-            id: Path parameter id.
             title: Document title.
             content: Document body as rich text HTML.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md#update-a-document
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/documents/{_p_id}.json"
-        _record = _rt.build(_m._DocumentsUpdateBody, {"title": title, "content": content})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Document.from_wire)
+        return await self._put(
+            "/documents/{id}.json",
+            path={"id": id},
+            body={"title": title, "content": content},
+            into=_m.Document,
+        )

@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/events.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["EventsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class EventsResource(Resource):
@@ -37,6 +28,7 @@ class EventsResource(Resource):
         self,
         recording_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Event]:
@@ -44,22 +36,14 @@ class EventsResource(Resource):
 
         List the events of one recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/events.md#get-events
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/events.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/recordings/{recording_id}/events.json",
+            path={"recording_id": recording_id},
+            into=_m.Event,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Event.from_wire, "Event"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/forwards.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["ForwardsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ForwardsResource(Resource):
@@ -37,8 +31,9 @@ class ForwardsResource(Resource):
         self,
         inbox_id: int,
         *,
-        sort: Literal["created_at", "updated_at"] | _rt.UnsetType | None = _rt.UNSET,
-        direction: Literal["desc", "asc"] | _rt.UnsetType | None = _rt.UNSET,
+        sort: Literal["created_at", "updated_at"] | UnsetType | None = UNSET,
+        direction: Literal["desc", "asc"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.InboxForward]:
@@ -47,45 +42,27 @@ class ForwardsResource(Resource):
         List the active forwards in an inbox.
 
         Args:
-            inbox_id: Path parameter inbox_id.
             sort: Field to order by (default created_at)
             direction: Sort order (default desc)
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/forwards.md#get-forwards
         """
-        _p_inbox_id = _rt.path_param(inbox_id, "inbox_id")
-        _path = f"/inboxes/{_p_inbox_id}/inbox_forwards.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "sort", sort)
-        _rt.add_query(_query, "direction", direction)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/inboxes/{inbox_id}/inbox_forwards.json",
+            path={"inbox_id": inbox_id},
+            query={"sort": sort, "direction": direction},
+            into=_m.InboxForward,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.InboxForward.from_wire, "InboxForward"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.InboxForward:
+    async def get(self, id: int) -> _m.InboxForward:
         """GET /inbox_forwards/{id}.json
 
         Fetch one forward.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/forwards.md#get-a-forward
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/inbox_forwards/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.InboxForward.from_wire)
+        return await self._get("/inbox_forwards/{id}.json", path={"id": id}, into=_m.InboxForward)

@@ -9,20 +9,14 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["GaugesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class GaugesResource(Resource):
@@ -36,7 +30,8 @@ class GaugesResource(Resource):
     def list(
         self,
         *,
-        bucket_ids: str | _rt.UnsetType | None = _rt.UNSET,
+        bucket_ids: str | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Gauge]:
@@ -46,21 +41,15 @@ class GaugesResource(Resource):
 
         Args:
             bucket_ids: Comma-separated project ids; results follow this order when given
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md#get-gauges
         """
-        _path = "/reports/gauges.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "bucket_ids", bucket_ids)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/reports/gauges.json",
+            query={"bucket_ids": bucket_ids},
+            into=_m.Gauge,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Gauge.from_wire, "Gauge"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -69,6 +58,7 @@ class GaugesResource(Resource):
         self,
         project_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.GaugeNeedle]:
@@ -76,137 +66,93 @@ class GaugesResource(Resource):
 
         List a project's gauge readings, newest first.
 
-        Args:
-            project_id: Path parameter project_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md#get-gauge-needles
         """
-        _p_project_id = _rt.path_param(project_id, "project_id")
-        _path = f"/projects/{_p_project_id}/gauge/needles.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/projects/{project_id}/gauge/needles.json",
+            path={"project_id": project_id},
+            into=_m.GaugeNeedle,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.GaugeNeedle.from_wire, "GaugeNeedle"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get_needle(
-        self,
-        id: int,
-    ) -> _m.GaugeNeedle:
+    async def get_needle(self, id: int) -> _m.GaugeNeedle:
         """GET /gauge_needles/{id}.json
 
         Fetch one gauge reading.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md#get-a-gauge-needle
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/gauge_needles/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.GaugeNeedle.from_wire)
+        return await self._get("/gauge_needles/{id}.json", path={"id": id}, into=_m.GaugeNeedle)
 
     async def create_needle(
         self,
         project_id: int,
         *,
         gauge_needle: _m.GaugeNeedleCreateParams,
-        notify: str | _rt.UnsetType | None = _rt.UNSET,
-        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        notify: str | UnsetType | None = UNSET,
+        subscriptions: builtins.list[int] | UnsetType | None = UNSET,
     ) -> _m.GaugeNeedle:
         """POST /projects/{project_id}/gauge/needles.json
 
         Record a new progress reading on a project's gauge.
 
         Args:
-            project_id: Path parameter project_id.
             gauge_needle: The reading to record
             notify: Who hears about it: everyone, working_on or custom; omit for nobody
             subscriptions: People to notify when notify is custom
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md#create-a-gauge-needle
         """
-        _p_project_id = _rt.path_param(project_id, "project_id")
-        _path = f"/projects/{_p_project_id}/gauge/needles.json"
-        _record = _rt.build(
-            _m._GaugesCreateNeedleBody,
-            {"gauge_needle": gauge_needle, "notify": notify, "subscriptions": subscriptions},
+        return await self._post(
+            "/projects/{project_id}/gauge/needles.json",
+            path={"project_id": project_id},
+            body={"gauge_needle": gauge_needle, "notify": notify, "subscriptions": subscriptions},
+            into=_m.GaugeNeedle,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.GaugeNeedle.from_wire)
 
     async def update_needle(
-        self,
-        id: int,
-        *,
-        gauge_needle: _m.GaugeNeedleUpdateParams | _rt.UnsetType | None = _rt.UNSET,
+        self, id: int, *, gauge_needle: _m.GaugeNeedleUpdateParams | UnsetType | None = UNSET
     ) -> _m.GaugeNeedle:
         """PUT /gauge_needles/{id}.json
 
         Change the description of a gauge reading.
 
         Args:
-            id: Path parameter id.
             gauge_needle: The new description
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md#update-a-gauge-needle
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/gauge_needles/{_p_id}.json"
-        _record = _rt.build(_m._GaugesUpdateNeedleBody, {"gauge_needle": gauge_needle})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.GaugeNeedle.from_wire)
+        return await self._put(
+            "/gauge_needles/{id}.json",
+            path={"id": id},
+            body={"gauge_needle": gauge_needle},
+            into=_m.GaugeNeedle,
+        )
 
-    async def delete_needle(
-        self,
-        id: int,
-    ) -> None:
+    async def delete_needle(self, id: int) -> None:
         """DELETE /gauge_needles/{id}.json
 
         Permanently remove a gauge reading.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md#destroy-a-gauge-needle
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/gauge_needles/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/gauge_needles/{id}.json", path={"id": id})
 
-    async def toggle(
-        self,
-        project_id: int,
-        *,
-        gauge: _m.GaugeToggleParams,
-    ) -> None:
+    async def toggle(self, project_id: int, *, gauge: _m.GaugeToggleParams) -> None:
         """PUT /projects/{project_id}/gauge.json
 
         Turn a project's gauge on or off (project admins only).
 
         Args:
-            project_id: Path parameter project_id.
             gauge: The enabled flag
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/gauges.md#toggle-a-gauge
         """
-        _p_project_id = _rt.path_param(project_id, "project_id")
-        _path = f"/projects/{_p_project_id}/gauge.json"
-        _record = _rt.build(_m._GaugesToggleBody, {"gauge": gauge})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/projects/{project_id}/gauge.json",
+            path={"project_id": project_id},
+            body={"gauge": gauge},
+        )

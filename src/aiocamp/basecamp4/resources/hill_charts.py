@@ -8,20 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/hill_charts.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["HillChartsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class HillChartsResource(Resource):
@@ -32,49 +24,37 @@ class HillChartsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        todoset_id: int,
-    ) -> _m.HillChart:
+    async def get(self, todoset_id: int) -> _m.HillChart:
         """GET /todosets/{todoset_id}/hill.json
 
         Fetch the hill chart of a to-do set.
 
-        Args:
-            todoset_id: Path parameter todoset_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/hill_charts.md#get-hill-chart
         """
-        _p_todoset_id = _rt.path_param(todoset_id, "todoset_id")
-        _path = f"/todosets/{_p_todoset_id}/hill.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.HillChart.from_wire)
+        return await self._get(
+            "/todosets/{todoset_id}/hill.json", path={"todoset_id": todoset_id}, into=_m.HillChart
+        )
 
     async def update_settings(
         self,
         todoset_id: int,
         *,
-        tracked: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        untracked: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        tracked: list[int] | UnsetType | None = UNSET,
+        untracked: list[int] | UnsetType | None = UNSET,
     ) -> _m.HillChart:
         """PUT /todosets/{todoset_id}/hills/settings.json
 
         Start or stop tracking to-do lists on a to-do set's hill chart.
 
         Args:
-            todoset_id: Path parameter todoset_id.
             tracked: To-do list ids to add to the hill
             untracked: To-do list ids to remove from the hill
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/hill_charts.md#update-hill-chart-settings
         """
-        _p_todoset_id = _rt.path_param(todoset_id, "todoset_id")
-        _path = f"/todosets/{_p_todoset_id}/hills/settings.json"
-        _record = _rt.build(
-            _m._HillChartsUpdateSettingsBody, {"tracked": tracked, "untracked": untracked}
+        return await self._put(
+            "/todosets/{todoset_id}/hills/settings.json",
+            path={"todoset_id": todoset_id},
+            body={"tracked": tracked, "untracked": untracked},
+            into=_m.HillChart,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.HillChart.from_wire)

@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/inbox_replies.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["InboxRepliesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class InboxRepliesResource(Resource):
@@ -37,6 +28,7 @@ class InboxRepliesResource(Resource):
         self,
         inbox_forward_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.InboxReply]:
@@ -44,44 +36,27 @@ class InboxRepliesResource(Resource):
 
         List the replies to a forward.
 
-        Args:
-            inbox_forward_id: Path parameter inbox_forward_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/inbox_replies.md#get-inbox-replies
         """
-        _p_inbox_forward_id = _rt.path_param(inbox_forward_id, "inbox_forward_id")
-        _path = f"/inbox_forwards/{_p_inbox_forward_id}/replies.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/inbox_forwards/{inbox_forward_id}/replies.json",
+            path={"inbox_forward_id": inbox_forward_id},
+            into=_m.InboxReply,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.InboxReply.from_wire, "InboxReply"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        inbox_forward_id: int,
-        id: int,
-    ) -> _m.InboxReply:
+    async def get(self, inbox_forward_id: int, id: int) -> _m.InboxReply:
         """GET /inbox_forwards/{inbox_forward_id}/replies/{id}.json
 
         Fetch one reply to a forward.
 
-        Args:
-            inbox_forward_id: Path parameter inbox_forward_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/inbox_replies.md#get-an-inbox-reply
         """
-        _p_inbox_forward_id = _rt.path_param(inbox_forward_id, "inbox_forward_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/inbox_forwards/{_p_inbox_forward_id}/replies/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.InboxReply.from_wire)
+        return await self._get(
+            "/inbox_forwards/{inbox_forward_id}/replies/{id}.json",
+            path={"inbox_forward_id": inbox_forward_id, "id": id},
+            into=_m.InboxReply,
+        )

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/inboxes.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["InboxesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class InboxesResource(Resource):
@@ -32,21 +23,11 @@ class InboxesResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Inbox:
+    async def get(self, id: int) -> _m.Inbox:
         """GET /inboxes/{id}.json
 
         Fetch one inbox.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/inboxes.md#get-inbox
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/inboxes/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Inbox.from_wire)
+        return await self._get("/inboxes/{id}.json", path={"id": id}, into=_m.Inbox)

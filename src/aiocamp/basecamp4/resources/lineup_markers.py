@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/lineup_markers.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["LineupMarkersResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class LineupMarkersResource(Resource):
@@ -34,39 +28,23 @@ class LineupMarkersResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.LineupMarker]:
         """GET /lineup/markers.json
 
         List every Lineup marker on the account.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/lineup_markers.md#list-markers
         """
-        _path = "/lineup/markers.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/lineup/markers.json",
+            into=_m.LineupMarker,
             paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.LineupMarker.from_wire, "LineupMarker"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def create(
-        self,
-        *,
-        name: str,
-        date: date,
-    ) -> None:
+    async def create(self, *, name: str, date: date) -> None:
         """POST /lineup/markers.json
 
         Add a Lineup marker; the reply has no body.
@@ -77,51 +55,34 @@ class LineupMarkersResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/lineup_markers.md#create-a-marker
         """
-        _path = "/lineup/markers.json"
-        _record = _rt.build(_m._LineupMarkersCreateBody, {"name": name, "date": date})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._post("/lineup/markers.json", body={"name": name, "date": date})
 
     async def update(
         self,
         id: int,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        date: date | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        date: date | UnsetType | None = UNSET,
     ) -> None:
         """PUT /lineup/markers/{id}.json
 
         Rename or move a Lineup marker; the reply has no body.
 
         Args:
-            id: Path parameter id.
             name: New label
             date: New day (ISO 8601 date, no time)
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/lineup_markers.md#update-a-marker
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/lineup/markers/{_p_id}.json"
-        _record = _rt.build(_m._LineupMarkersUpdateBody, {"name": name, "date": date})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/lineup/markers/{id}.json", path={"id": id}, body={"name": name, "date": date}
+        )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /lineup/markers/{id}.json
 
         Permanently remove a Lineup marker.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/lineup_markers.md#destroy-a-marker
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/lineup/markers/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/lineup/markers/{id}.json", path={"id": id})

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_boards.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["MessageBoardsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class MessageBoardsResource(Resource):
@@ -32,21 +23,11 @@ class MessageBoardsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.MessageBoard:
+    async def get(self, id: int) -> _m.MessageBoard:
         """GET /message_boards/{id}.json
 
         Fetch one message board.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_boards.md#get-message-board
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/message_boards/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MessageBoard.from_wire)
+        return await self._get("/message_boards/{id}.json", path={"id": id}, into=_m.MessageBoard)

@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_types.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["MessageTypesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class MessageTypesResource(Resource):
@@ -37,6 +29,7 @@ class MessageTypesResource(Resource):
         self,
         bucket_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.MessageType]:
@@ -44,120 +37,81 @@ class MessageTypesResource(Resource):
 
         List every message type in a project.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_types.md#get-message-types
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _path = f"/buckets/{_p_bucket_id}/categories.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
-            paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.MessageType.from_wire, "MessageType"),
+        return self._list(
+            "/buckets/{bucket_id}/categories.json",
+            path={"bucket_id": bucket_id},
+            into=_m.MessageType,
+            paging=Paging("link"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        bucket_id: int,
-        id: int,
-    ) -> _m.MessageType:
+    async def get(self, bucket_id: int, id: int) -> _m.MessageType:
         """GET /buckets/{bucket_id}/categories/{id}.json
 
         Fetch one message type.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_types.md#get-a-message-type
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/categories/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MessageType.from_wire)
+        return await self._get(
+            "/buckets/{bucket_id}/categories/{id}.json",
+            path={"bucket_id": bucket_id, "id": id},
+            into=_m.MessageType,
+        )
 
-    async def create(
-        self,
-        bucket_id: int,
-        *,
-        name: str,
-        icon: str,
-    ) -> _m.MessageType:
+    async def create(self, bucket_id: int, *, name: str, icon: str) -> _m.MessageType:
         """POST /buckets/{bucket_id}/categories.json
 
         Add a message type to a project.
 
         Args:
-            bucket_id: Path parameter bucket_id.
             name: Category name
             icon: Emoji for the category
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_types.md#create-a-message-type
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _path = f"/buckets/{_p_bucket_id}/categories.json"
-        _record = _rt.build(_m._MessageTypesCreateBody, {"name": name, "icon": icon})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MessageType.from_wire)
+        return await self._post(
+            "/buckets/{bucket_id}/categories.json",
+            path={"bucket_id": bucket_id},
+            body={"name": name, "icon": icon},
+            into=_m.MessageType,
+        )
 
     async def update(
         self,
         bucket_id: int,
         id: int,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        icon: str | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        icon: str | UnsetType | None = UNSET,
     ) -> _m.MessageType:
         """PUT /buckets/{bucket_id}/categories/{id}.json
 
         Rename a message type or change its icon.
 
         Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
             name: Category name
             icon: Emoji for the category
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_types.md#update-a-message-type
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/categories/{_p_id}.json"
-        _record = _rt.build(_m._MessageTypesUpdateBody, {"name": name, "icon": icon})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MessageType.from_wire)
+        return await self._put(
+            "/buckets/{bucket_id}/categories/{id}.json",
+            path={"bucket_id": bucket_id, "id": id},
+            body={"name": name, "icon": icon},
+            into=_m.MessageType,
+        )
 
-    async def delete(
-        self,
-        bucket_id: int,
-        id: int,
-    ) -> None:
+    async def delete(self, bucket_id: int, id: int) -> None:
         """DELETE /buckets/{bucket_id}/categories/{id}.json
 
         Remove a message type from a project.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/message_types.md#destroy-a-message-type
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/categories/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/buckets/{bucket_id}/categories/{id}.json", path={"bucket_id": bucket_id, "id": id}
+        )

@@ -9,20 +9,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["MessagesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class MessagesResource(Resource):
@@ -37,8 +32,9 @@ class MessagesResource(Resource):
         self,
         message_board_id: int,
         *,
-        sort: Literal["created_at", "updated_at"] | _rt.UnsetType | None = _rt.UNSET,
-        direction: Literal["desc", "asc"] | _rt.UnsetType | None = _rt.UNSET,
+        sort: Literal["created_at", "updated_at"] | UnsetType | None = UNSET,
+        direction: Literal["desc", "asc"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Message]:
@@ -47,48 +43,30 @@ class MessagesResource(Resource):
         List the active messages on a board.
 
         Args:
-            message_board_id: Path parameter message_board_id.
             sort: Field to order by (default created_at)
             direction: Sort order (default desc)
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#get-messages
         """
-        _p_message_board_id = _rt.path_param(message_board_id, "message_board_id")
-        _path = f"/message_boards/{_p_message_board_id}/messages.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "sort", sort)
-        _rt.add_query(_query, "direction", direction)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/message_boards/{message_board_id}/messages.json",
+            path={"message_board_id": message_board_id},
+            query={"sort": sort, "direction": direction},
+            into=_m.Message,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Message.from_wire, "Message"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Message:
+    async def get(self, id: int) -> _m.Message:
         """GET /messages/{id}.json
 
         Fetch one message.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#get-a-message
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/messages/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Message.from_wire)
+        return await self._get("/messages/{id}.json", path={"id": id}, into=_m.Message)
 
     async def create(
         self,
@@ -96,16 +74,15 @@ class MessagesResource(Resource):
         *,
         subject: str,
         status: str,
-        content: str | _rt.UnsetType | None = _rt.UNSET,
-        category_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        content: str | UnsetType | None = UNSET,
+        category_id: int | UnsetType | None = UNSET,
+        subscriptions: builtins.list[int] | UnsetType | None = UNSET,
     ) -> _m.Message:
         """POST /message_boards/{message_board_id}/messages.json
 
         Post a new message on a board.
 
         Args:
-            message_board_id: Path parameter message_board_id.
             subject: Message title
             status: Use active to publish right away
             content: Body as rich text (HTML)
@@ -114,86 +91,59 @@ class MessagesResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#create-a-message
         """
-        _p_message_board_id = _rt.path_param(message_board_id, "message_board_id")
-        _path = f"/message_boards/{_p_message_board_id}/messages.json"
-        _record = _rt.build(
-            _m._MessagesCreateBody,
-            {
+        return await self._post(
+            "/message_boards/{message_board_id}/messages.json",
+            path={"message_board_id": message_board_id},
+            body={
                 "subject": subject,
                 "status": status,
                 "content": content,
                 "category_id": category_id,
                 "subscriptions": subscriptions,
             },
+            into=_m.Message,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Message.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        subject: str | _rt.UnsetType | None = _rt.UNSET,
-        content: str | _rt.UnsetType | None = _rt.UNSET,
-        category_id: int | _rt.UnsetType | None = _rt.UNSET,
+        subject: str | UnsetType | None = UNSET,
+        content: str | UnsetType | None = UNSET,
+        category_id: int | UnsetType | None = UNSET,
     ) -> _m.Message:
         """PUT /messages/{id}.json
 
         Edit a message's subject, body or type.
 
         Args:
-            id: Path parameter id.
             subject: Message title
             content: Body as rich text (HTML)
             category_id: Message type to apply
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#update-a-message
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/messages/{_p_id}.json"
-        _record = _rt.build(
-            _m._MessagesUpdateBody,
-            {"subject": subject, "content": content, "category_id": category_id},
+        return await self._put(
+            "/messages/{id}.json",
+            path={"id": id},
+            body={"subject": subject, "content": content, "category_id": category_id},
+            into=_m.Message,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Message.from_wire)
 
-    async def pin(
-        self,
-        id: int,
-    ) -> None:
+    async def pin(self, id: int) -> None:
         """POST /recordings/{id}/pin.json
 
         Pin a message to the top of its board.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#pin-a-message
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/recordings/{_p_id}/pin.json"
-        _request = Request("POST", _path, ())
-        await self._session.request(_request)
+        await self._post("/recordings/{id}/pin.json", path={"id": id})
 
-    async def unpin(
-        self,
-        id: int,
-    ) -> None:
+    async def unpin(self, id: int) -> None:
         """DELETE /recordings/{id}/pin.json
 
         Remove a message's pin.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/messages.md#pin-a-message
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/recordings/{_p_id}/pin.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/recordings/{id}/pin.json", path={"id": id})

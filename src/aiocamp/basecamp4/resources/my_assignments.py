@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_assignments.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["MyAssignmentsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class MyAssignmentsResource(Resource):
@@ -33,44 +27,28 @@ class MyAssignmentsResource(Resource):
 
     __slots__ = ()
 
-    async def list(
-        self,
-    ) -> _m.MyAssignments:
+    async def list(self) -> _m.MyAssignments:
         """GET /my/assignments.json
 
         Fetch the current user's open assignments grouped by priority.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_assignments.md#get-assignments
         """
-        _path = "/my/assignments.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MyAssignments.from_wire)
+        return await self._get("/my/assignments.json", into=_m.MyAssignments)
 
     def list_completed(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.MyAssignment]:
         """GET /my/assignments/completed.json
 
         List the current user's completed assignments.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_assignments.md#get-completed-assignments
         """
-        _path = "/my/assignments/completed.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/my/assignments/completed.json",
+            into=_m.MyAssignment,
             paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.MyAssignment.from_wire, "MyAssignment"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -86,8 +64,8 @@ class MyAssignmentsResource(Resource):
             "due_next_week",
             "due_later",
         ]
-        | _rt.UnsetType
-        | None = _rt.UNSET,
+        | UnsetType
+        | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.MyAssignment]:
@@ -97,21 +75,14 @@ class MyAssignmentsResource(Resource):
 
         Args:
             scope: Due-date window (default overdue)
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_assignments.md#get-due-assignments
         """
-        _path = "/my/assignments/due.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "scope", scope)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/my/assignments/due.json",
+            query={"scope": scope},
+            into=_m.MyAssignment,
             paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.MyAssignment.from_wire, "MyAssignment"),
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -8,20 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_notifications.
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["MyNotificationsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class MyNotificationsResource(Resource):
@@ -32,11 +24,7 @@ class MyNotificationsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        *,
-        page: int | _rt.UnsetType | None = _rt.UNSET,
-    ) -> _m.MyReadings:
+    async def get(self, *, page: int | UnsetType | None = UNSET) -> _m.MyReadings:
         """GET /my/readings.json
 
         Fetch the current user's notifications; read items come 50 per page.
@@ -46,18 +34,9 @@ class MyNotificationsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_notifications.md#get-notifications
         """
-        _path = "/my/readings.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "page", page)
-        _request = Request("GET", _path, tuple(_query))
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MyReadings.from_wire)
+        return await self._get("/my/readings.json", query={"page": page}, into=_m.MyReadings)
 
-    async def mark_as_read(
-        self,
-        *,
-        readables: builtins.list[str],
-    ) -> None:
+    async def mark_as_read(self, *, readables: list[str]) -> None:
         """PUT /my/unreads.json
 
         Mark notifications read by their readable ids; the reply has no body.
@@ -67,8 +46,4 @@ class MyNotificationsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_notifications.md#mark-as-read
         """
-        _path = "/my/unreads.json"
-        _record = _rt.build(_m._MyNotificationsMarkAsReadBody, {"readables": readables})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put("/my/unreads.json", body={"readables": readables})

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/out_of_office.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["OutOfOfficeResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class OutOfOfficeResource(Resource):
@@ -32,63 +23,41 @@ class OutOfOfficeResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        person_id: int,
-    ) -> _m.OutOfOffice:
+    async def get(self, person_id: int) -> _m.OutOfOffice:
         """GET /people/{person_id}/out_of_office.json
 
         Fetch a person's out-of-office status.
 
-        Args:
-            person_id: Path parameter person_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/out_of_office.md#get-out-of-office
         """
-        _p_person_id = _rt.path_param(person_id, "person_id")
-        _path = f"/people/{_p_person_id}/out_of_office.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.OutOfOffice.from_wire)
+        return await self._get(
+            "/people/{person_id}/out_of_office.json",
+            path={"person_id": person_id},
+            into=_m.OutOfOffice,
+        )
 
-    async def enable(
-        self,
-        person_id: int,
-        *,
-        out_of_office: _m.OutOfOfficeDates,
-    ) -> _m.OutOfOffice:
+    async def enable(self, person_id: int, *, out_of_office: _m.OutOfOfficeDates) -> _m.OutOfOffice:
         """POST /people/{person_id}/out_of_office.json
 
         Set (or replace) a person's out-of-office period.
 
         Args:
-            person_id: Path parameter person_id.
             out_of_office: The period's start and end dates
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/out_of_office.md#enable-out-of-office
         """
-        _p_person_id = _rt.path_param(person_id, "person_id")
-        _path = f"/people/{_p_person_id}/out_of_office.json"
-        _record = _rt.build(_m._OutOfOfficeEnableBody, {"out_of_office": out_of_office})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.OutOfOffice.from_wire)
+        return await self._post(
+            "/people/{person_id}/out_of_office.json",
+            path={"person_id": person_id},
+            body={"out_of_office": out_of_office},
+            into=_m.OutOfOffice,
+        )
 
-    async def disable(
-        self,
-        person_id: int,
-    ) -> None:
+    async def disable(self, person_id: int) -> None:
         """DELETE /people/{person_id}/out_of_office.json
 
         Turn off a person's out-of-office period.
 
-        Args:
-            person_id: Path parameter person_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/out_of_office.md#disable-out-of-office
         """
-        _p_person_id = _rt.path_param(person_id, "person_id")
-        _path = f"/people/{_p_person_id}/out_of_office.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/people/{person_id}/out_of_office.json", path={"person_id": person_id})

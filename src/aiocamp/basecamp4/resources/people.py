@@ -9,20 +9,14 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["PeopleResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class PeopleResource(Resource):
@@ -34,29 +28,19 @@ class PeopleResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Person]:
         """GET /people.json
 
         List everyone the current user can see.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#get-all-people
         """
-        _path = "/people.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/people.json",
+            into=_m.Person,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -65,6 +49,7 @@ class PeopleResource(Resource):
         self,
         project_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Person]:
@@ -72,22 +57,14 @@ class PeopleResource(Resource):
 
         List the active people on a project.
 
-        Args:
-            project_id: Path parameter project_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#get-people-on-a-project
         """
-        _p_project_id = _rt.path_param(project_id, "project_id")
-        _path = f"/projects/{_p_project_id}/people.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/projects/{project_id}/people.json",
+            path={"project_id": project_id},
+            into=_m.Person,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -96,104 +73,74 @@ class PeopleResource(Resource):
         self,
         project_id: int,
         *,
-        grant: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        revoke: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        create: builtins.list[_m.ProjectAccessNewPerson] | _rt.UnsetType | None = _rt.UNSET,
+        grant: builtins.list[int] | UnsetType | None = UNSET,
+        revoke: builtins.list[int] | UnsetType | None = UNSET,
+        create: builtins.list[_m.ProjectAccessNewPerson] | UnsetType | None = UNSET,
     ) -> _m.ProjectAccessChange:
         """PUT /projects/{project_id}/people/users.json
 
         Grant or revoke project access, optionally inviting new people.
 
         Args:
-            project_id: Path parameter project_id.
             grant: Ids of people to give access
             revoke: Ids of people to remove
             create: New people to add to the account and project
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#update-who-can-access-a-project
         """
-        _p_project_id = _rt.path_param(project_id, "project_id")
-        _path = f"/projects/{_p_project_id}/people/users.json"
-        _record = _rt.build(
-            _m._PeopleUpdateProjectAccessBody, {"grant": grant, "revoke": revoke, "create": create}
+        return await self._put(
+            "/projects/{project_id}/people/users.json",
+            path={"project_id": project_id},
+            body={"grant": grant, "revoke": revoke, "create": create},
+            into=_m.ProjectAccessChange,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ProjectAccessChange.from_wire)
 
     def list_pingable(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Person]:
         """GET /circles/people.json
 
         List everyone on the account who can be pinged.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#get-pingable-people
         """
-        _path = "/circles/people.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/circles/people.json",
+            into=_m.Person,
             paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Person:
+    async def get(self, id: int) -> _m.Person:
         """GET /people/{id}.json
 
         Fetch one person's profile.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#get-person
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/people/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Person.from_wire)
+        return await self._get("/people/{id}.json", path={"id": id}, into=_m.Person)
 
-    async def get_my_profile(
-        self,
-    ) -> _m.Person:
+    async def get_my_profile(self) -> _m.Person:
         """GET /my/profile.json
 
         Fetch the current user's profile.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#get-my-personal-info
         """
-        _path = "/my/profile.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Person.from_wire)
+        return await self._get("/my/profile.json", into=_m.Person)
 
     async def update_my_profile(
         self,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        email_address: str | _rt.UnsetType | None = _rt.UNSET,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        bio: str | _rt.UnsetType | None = _rt.UNSET,
-        location: str | _rt.UnsetType | None = _rt.UNSET,
-        time_zone_name: str | _rt.UnsetType | None = _rt.UNSET,
-        first_week_day: int | _rt.UnsetType | None = _rt.UNSET,
-        time_format: str | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        email_address: str | UnsetType | None = UNSET,
+        title: str | UnsetType | None = UNSET,
+        bio: str | UnsetType | None = UNSET,
+        location: str | UnsetType | None = UNSET,
+        time_zone_name: str | UnsetType | None = UNSET,
+        first_week_day: int | UnsetType | None = UNSET,
+        time_format: str | UnsetType | None = UNSET,
     ) -> None:
         """PUT /my/profile.json
 
@@ -211,10 +158,9 @@ class PeopleResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#update-my-personal-info
         """
-        _path = "/my/profile.json"
-        _record = _rt.build(
-            _m._PeopleUpdateMyProfileBody,
-            {
+        await self._put(
+            "/my/profile.json",
+            body={
                 "name": name,
                 "email_address": email_address,
                 "title": title,
@@ -225,29 +171,17 @@ class PeopleResource(Resource):
                 "time_format": time_format,
             },
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
 
-    async def get_my_preferences(
-        self,
-    ) -> _m.MyPreferences:
+    async def get_my_preferences(self) -> _m.MyPreferences:
         """GET /my/preferences.json
 
         Fetch the current user's preferences.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#get-my-preferences
         """
-        _path = "/my/preferences.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MyPreferences.from_wire)
+        return await self._get("/my/preferences.json", into=_m.MyPreferences)
 
-    async def update_my_preferences(
-        self,
-        *,
-        person: _m.MyPreferencesParams,
-    ) -> _m.MyPreferences:
+    async def update_my_preferences(self, *, person: _m.MyPreferencesParams) -> _m.MyPreferences:
         """PUT /my/preferences.json
 
         Change some of the current user's preferences.
@@ -257,9 +191,6 @@ class PeopleResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/people.md#update-my-preferences
         """
-        _path = "/my/preferences.json"
-        _record = _rt.build(_m._PeopleUpdateMyPreferencesBody, {"person": person})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.MyPreferences.from_wire)
+        return await self._put(
+            "/my/preferences.json", body={"person": person}, into=_m.MyPreferences
+        )

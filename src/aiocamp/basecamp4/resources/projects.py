@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/projects.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["ProjectsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ProjectsResource(Resource):
@@ -36,7 +30,8 @@ class ProjectsResource(Resource):
     def list(
         self,
         *,
-        status: Literal["archived", "trashed"] | _rt.UnsetType | None = _rt.UNSET,
+        status: Literal["archived", "trashed"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Project]:
@@ -46,50 +41,29 @@ class ProjectsResource(Resource):
 
         Args:
             status: List archived or trashed projects instead of active ones
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/projects.md#get-all-projects
         """
-        _path = "/projects.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "status", status)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/projects.json",
+            query={"status": status},
+            into=_m.Project,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Project.from_wire, "Project"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Project:
+    async def get(self, id: int) -> _m.Project:
         """GET /projects/{id}.json
 
         Fetch one project with its dock.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/projects.md#get-a-project
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/projects/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Project.from_wire)
+        return await self._get("/projects/{id}.json", path={"id": id}, into=_m.Project)
 
-    async def create(
-        self,
-        *,
-        name: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-    ) -> _m.Project:
+    async def create(self, *, name: str, description: str | UnsetType | None = UNSET) -> _m.Project:
         """POST /projects.json
 
         Start a new project.
@@ -100,28 +74,24 @@ class ProjectsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/projects.md#create-a-project
         """
-        _path = "/projects.json"
-        _record = _rt.build(_m._ProjectsCreateBody, {"name": name, "description": description})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Project.from_wire)
+        return await self._post(
+            "/projects.json", body={"name": name, "description": description}, into=_m.Project
+        )
 
     async def update(
         self,
         id: int,
         *,
         name: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        schedule_attributes: _m.ProjectScheduleAttributes | _rt.UnsetType | None = _rt.UNSET,
-        admissions: str | _rt.UnsetType | None = _rt.UNSET,
+        description: str | UnsetType | None = UNSET,
+        schedule_attributes: _m.ProjectScheduleAttributes | UnsetType | None = UNSET,
+        admissions: str | UnsetType | None = UNSET,
     ) -> _m.Project:
         """PUT /projects/{id}.json
 
         Change a project's name, description, schedule or access policy.
 
         Args:
-            id: Path parameter id.
             name: Project name
             description: Project description
             schedule_attributes: Project start and end dates
@@ -129,36 +99,23 @@ class ProjectsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/projects.md#update-a-project
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/projects/{_p_id}.json"
-        _record = _rt.build(
-            _m._ProjectsUpdateBody,
-            {
+        return await self._put(
+            "/projects/{id}.json",
+            path={"id": id},
+            body={
                 "name": name,
                 "description": description,
                 "schedule_attributes": schedule_attributes,
                 "admissions": admissions,
             },
+            into=_m.Project,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Project.from_wire)
 
-    async def trash(
-        self,
-        id: int,
-    ) -> None:
+    async def trash(self, id: int) -> None:
         """DELETE /projects/{id}.json
 
         Move a project to the trash (deleted for good after 30 days).
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/projects.md#trash-a-project
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/projects/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/projects/{id}.json", path={"id": id})

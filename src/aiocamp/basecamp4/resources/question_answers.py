@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_answers.
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["QuestionAnswersResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class QuestionAnswersResource(Resource):
@@ -37,8 +31,9 @@ class QuestionAnswersResource(Resource):
         self,
         question_id: int,
         *,
-        date: date | _rt.UnsetType | None = _rt.UNSET,
-        creator_id: int | _rt.UnsetType | None = _rt.UNSET,
+        date: date | UnsetType | None = UNSET,
+        creator_id: int | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.QuestionAnswer]:
@@ -47,26 +42,18 @@ class QuestionAnswersResource(Resource):
         List the answers to a question, optionally for one day or one author.
 
         Args:
-            question_id: Path parameter question_id.
             date: Only answers for this day
             creator_id: Only answers by this person
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_answers.md#get-question-answers
         """
-        _p_question_id = _rt.path_param(question_id, "question_id")
-        _path = f"/questions/{_p_question_id}/answers.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "date", date)
-        _rt.add_query(_query, "creator_id", creator_id)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/questions/{question_id}/answers.json",
+            path={"question_id": question_id},
+            query={"date": date, "creator_id": creator_id},
+            into=_m.QuestionAnswer,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.QuestionAnswer.from_wire, "QuestionAnswer"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -75,7 +62,8 @@ class QuestionAnswersResource(Resource):
         self,
         question_id: int,
         *,
-        deceased: bool | _rt.UnsetType | None = _rt.UNSET,
+        deceased: bool | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Person]:
@@ -84,24 +72,17 @@ class QuestionAnswersResource(Resource):
         List the people who have answered a question.
 
         Args:
-            question_id: Path parameter question_id.
             deceased: Also include long-inactive people (left out by default)
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_answers.md#list-answerers
         """
-        _p_question_id = _rt.path_param(question_id, "question_id")
-        _path = f"/questions/{_p_question_id}/answers/by.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "deceased", deceased)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/questions/{question_id}/answers/by.json",
+            path={"question_id": question_id},
+            query={"deceased": deceased},
+            into=_m.Person,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -111,6 +92,7 @@ class QuestionAnswersResource(Resource):
         question_id: int,
         person_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.QuestionAnswer]:
@@ -118,90 +100,62 @@ class QuestionAnswersResource(Resource):
 
         List one person's answers to a question.
 
-        Args:
-            question_id: Path parameter question_id.
-            person_id: Path parameter person_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_answers.md#get-answers-by-person
         """
-        _p_question_id = _rt.path_param(question_id, "question_id")
-        _p_person_id = _rt.path_param(person_id, "person_id")
-        _path = f"/questions/{_p_question_id}/answers/by/{_p_person_id}.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/questions/{question_id}/answers/by/{person_id}.json",
+            path={"question_id": question_id, "person_id": person_id},
+            into=_m.QuestionAnswer,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.QuestionAnswer.from_wire, "QuestionAnswer"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.QuestionAnswer:
+    async def get(self, id: int) -> _m.QuestionAnswer:
         """GET /question_answers/{id}.json
 
         Fetch one answer.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_answers.md#get-a-question-answer
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/question_answers/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.QuestionAnswer.from_wire)
+        return await self._get(
+            "/question_answers/{id}.json", path={"id": id}, into=_m.QuestionAnswer
+        )
 
     async def create(
-        self,
-        question_id: int,
-        *,
-        question_answer: _m.QuestionAnswerParams,
+        self, question_id: int, *, question_answer: _m.QuestionAnswerParams
     ) -> _m.QuestionAnswer:
         """POST /questions/{question_id}/answers.json
 
         Post an answer to a question.
 
         Args:
-            question_id: Path parameter question_id.
             question_answer: Answer text and optional day
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_answers.md#create-a-question-answer
         """
-        _p_question_id = _rt.path_param(question_id, "question_id")
-        _path = f"/questions/{_p_question_id}/answers.json"
-        _record = _rt.build(_m._QuestionAnswersCreateBody, {"question_answer": question_answer})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.QuestionAnswer.from_wire)
+        return await self._post(
+            "/questions/{question_id}/answers.json",
+            path={"question_id": question_id},
+            body={"question_answer": question_answer},
+            into=_m.QuestionAnswer,
+        )
 
     async def update(
-        self,
-        id: int,
-        *,
-        question_answer: _m.QuestionAnswerParams | _rt.UnsetType | None = _rt.UNSET,
+        self, id: int, *, question_answer: _m.QuestionAnswerParams | UnsetType | None = UNSET
     ) -> None:
         """PUT /question_answers/{id}.json
 
         Edit an answer; the reply has no body.
 
         Args:
-            id: Path parameter id.
             question_answer: The new answer text
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_answers.md#update-a-question-answer
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/question_answers/{_p_id}.json"
-        _record = _rt.build(_m._QuestionAnswersUpdateBody, {"question_answer": question_answer})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/question_answers/{id}.json",
+            path={"id": id},
+            body={"question_answer": question_answer},
+        )

@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_reminder
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["QuestionRemindersResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class QuestionRemindersResource(Resource):
@@ -34,29 +25,19 @@ class QuestionRemindersResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.QuestionReminder]:
         """GET /my/question_reminders.json
 
         List the current user's pending check-in reminders.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/question_reminders.md#get-question-reminders
         """
-        _path = "/my/question_reminders.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/my/question_reminders.json",
+            into=_m.QuestionReminder,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.QuestionReminder.from_wire, "QuestionReminder"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["QuestionsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class QuestionsResource(Resource):
@@ -37,6 +29,7 @@ class QuestionsResource(Resource):
         self,
         questionnaire_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Question]:
@@ -44,158 +37,102 @@ class QuestionsResource(Resource):
 
         List the questions in a questionnaire.
 
-        Args:
-            questionnaire_id: Path parameter questionnaire_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#get-questions
         """
-        _p_questionnaire_id = _rt.path_param(questionnaire_id, "questionnaire_id")
-        _path = f"/questionnaires/{_p_questionnaire_id}/questions.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/questionnaires/{questionnaire_id}/questions.json",
+            path={"questionnaire_id": questionnaire_id},
+            into=_m.Question,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Question.from_wire, "Question"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Question:
+    async def get(self, id: int) -> _m.Question:
         """GET /questions/{id}.json
 
         Fetch one check-in question.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#get-a-question
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/questions/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Question.from_wire)
+        return await self._get("/questions/{id}.json", path={"id": id}, into=_m.Question)
 
-    async def create(
-        self,
-        questionnaire_id: int,
-        *,
-        question: _m.QuestionParams,
-    ) -> _m.Question:
+    async def create(self, questionnaire_id: int, *, question: _m.QuestionParams) -> _m.Question:
         """POST /questionnaires/{questionnaire_id}/questions.json
 
         Add a check-in question to a questionnaire.
 
         Args:
-            questionnaire_id: Path parameter questionnaire_id.
             question: Title and schedule of the question
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#create-a-question
         """
-        _p_questionnaire_id = _rt.path_param(questionnaire_id, "questionnaire_id")
-        _path = f"/questionnaires/{_p_questionnaire_id}/questions.json"
-        _record = _rt.build(_m._QuestionsCreateBody, {"question": question})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Question.from_wire)
+        return await self._post(
+            "/questionnaires/{questionnaire_id}/questions.json",
+            path={"questionnaire_id": questionnaire_id},
+            body={"question": question},
+            into=_m.Question,
+        )
 
     async def update(
-        self,
-        id: int,
-        *,
-        question: _m.QuestionParams | _rt.UnsetType | None = _rt.UNSET,
+        self, id: int, *, question: _m.QuestionParams | UnsetType | None = UNSET
     ) -> _m.Question:
         """PUT /questions/{id}.json
 
         Change a check-in question's title or schedule.
 
         Args:
-            id: Path parameter id.
             question: New title and/or schedule
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#update-a-question
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/questions/{_p_id}.json"
-        _record = _rt.build(_m._QuestionsUpdateBody, {"question": question})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Question.from_wire)
+        return await self._put(
+            "/questions/{id}.json", path={"id": id}, body={"question": question}, into=_m.Question
+        )
 
-    async def pause(
-        self,
-        id: int,
-    ) -> _m.QuestionPauseState:
+    async def pause(self, id: int) -> _m.QuestionPauseState:
         """POST /questions/{id}/pause.json
 
         Stop asking a check-in question for now.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#pause-a-question
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/questions/{_p_id}/pause.json"
-        _request = Request("POST", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.QuestionPauseState.from_wire)
+        return await self._post(
+            "/questions/{id}/pause.json", path={"id": id}, into=_m.QuestionPauseState
+        )
 
-    async def resume(
-        self,
-        id: int,
-    ) -> _m.QuestionPauseState:
+    async def resume(self, id: int) -> _m.QuestionPauseState:
         """DELETE /questions/{id}/pause.json
 
         Start asking a paused check-in question again.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#resume-a-question
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/questions/{_p_id}/pause.json"
-        _request = Request("DELETE", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.QuestionPauseState.from_wire)
+        return await self._delete(
+            "/questions/{id}/pause.json", path={"id": id}, into=_m.QuestionPauseState
+        )
 
     async def update_notification_settings(
         self,
         id: int,
         *,
-        responding: bool | _rt.UnsetType | None = _rt.UNSET,
-        subscribed: bool | _rt.UnsetType | None = _rt.UNSET,
+        responding: bool | UnsetType | None = UNSET,
+        subscribed: bool | UnsetType | None = UNSET,
     ) -> _m.QuestionNotificationSettings:
         """PUT /questions/{id}/notification_settings.json
 
         Set whether the current user answers and gets notified for a question.
 
         Args:
-            id: Path parameter id.
             responding: Whether the current user answers this question
             subscribed: Whether the current user is notified about answers
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#update-notification-settings
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/questions/{_p_id}/notification_settings.json"
-        _record = _rt.build(
-            _m._QuestionsUpdateNotificationSettingsBody,
-            {"responding": responding, "subscribed": subscribed},
-        )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, _rt.expect_object, _m.QuestionNotificationSettings.from_wire
+        return await self._put(
+            "/questions/{id}/notification_settings.json",
+            path={"id": id},
+            body={"responding": responding, "subscribed": subscribed},
+            into=_m.QuestionNotificationSettings,
         )

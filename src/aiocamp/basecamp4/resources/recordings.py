@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/recordings.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["RecordingsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class RecordingsResource(Resource):
@@ -49,10 +43,11 @@ class RecordingsResource(Resource):
             "Upload",
             "Vault",
         ],
-        bucket: str | _rt.UnsetType | None = _rt.UNSET,
-        status: Literal["active", "archived", "trashed"] | _rt.UnsetType | None = _rt.UNSET,
-        sort: Literal["created_at", "updated_at"] | _rt.UnsetType | None = _rt.UNSET,
-        direction: Literal["desc", "asc"] | _rt.UnsetType | None = _rt.UNSET,
+        bucket: str | UnsetType | None = UNSET,
+        status: Literal["active", "archived", "trashed"] | UnsetType | None = UNSET,
+        sort: Literal["created_at", "updated_at"] | UnsetType | None = UNSET,
+        direction: Literal["desc", "asc"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Recording]:
@@ -66,79 +61,48 @@ class RecordingsResource(Resource):
             status: Default: active
             sort: Default: created_at
             direction: Default: desc
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/recordings.md#get-recordings
         """
-        _path = "/projects/recordings.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "type", type)
-        _rt.add_query(_query, "bucket", bucket)
-        _rt.add_query(_query, "status", status)
-        _rt.add_query(_query, "sort", sort)
-        _rt.add_query(_query, "direction", direction)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/projects/recordings.json",
+            query={
+                "type": type,
+                "bucket": bucket,
+                "status": status,
+                "sort": sort,
+                "direction": direction,
+            },
+            into=_m.Recording,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Recording.from_wire, "Recording"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def trash(
-        self,
-        id: int,
-    ) -> None:
+    async def trash(self, id: int) -> None:
         """PUT /recordings/{id}/status/trashed.json
 
         Move a recording to the trash.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/recordings.md#trash-a-recording
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/recordings/{_p_id}/status/trashed.json"
-        _request = Request("PUT", _path, ())
-        await self._session.request(_request)
+        await self._put("/recordings/{id}/status/trashed.json", path={"id": id})
 
-    async def archive(
-        self,
-        id: int,
-    ) -> None:
+    async def archive(self, id: int) -> None:
         """PUT /recordings/{id}/status/archived.json
 
         Archive a recording.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/recordings.md#archive-a-recording
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/recordings/{_p_id}/status/archived.json"
-        _request = Request("PUT", _path, ())
-        await self._session.request(_request)
+        await self._put("/recordings/{id}/status/archived.json", path={"id": id})
 
-    async def unarchive(
-        self,
-        id: int,
-    ) -> None:
+    async def unarchive(self, id: int) -> None:
         """PUT /recordings/{id}/status/active.json
 
         Make an archived or trashed recording active again.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/recordings.md#unarchive-a-recording
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/recordings/{_p_id}/status/active.json"
-        _request = Request("PUT", _path, ())
-        await self._session.request(_request)
+        await self._put("/recordings/{id}/status/active.json", path={"id": id})

@@ -8,21 +8,16 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/reports.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import EnvelopePageIterator, Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["ReportsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ReportsResource(Resource):
@@ -34,29 +29,18 @@ class ReportsResource(Resource):
     __slots__ = ()
 
     def list_assignable_people(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Person]:
         """GET /reports/todos/assigned.json
 
         List everyone who can be assigned to-dos.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/reports.md#get-to-do-assignments
         """
-        _path = "/reports/todos/assigned.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/reports/todos/assigned.json",
+            into=_m.Person,
             paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -65,56 +49,42 @@ class ReportsResource(Resource):
         self,
         person_id: int,
         *,
-        group_by: Literal["bucket", "date"] | _rt.UnsetType | None = _rt.UNSET,
+        group_by: Literal["bucket", "date"] | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
-    ) -> PageIterator[_m.Todo]:
+    ) -> EnvelopePageIterator[_m.Todo, _m.PersonAssignments]:
         """GET /reports/todos/assigned/{person_id}.json
 
         List the active, pending to-dos assigned to one person.
 
         Args:
-            person_id: Path parameter person_id.
             group_by: Group by project or by due date (default: bucket)
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/reports.md#get-to-do-assignments-for-a-person
         """
-        _p_person_id = _rt.path_param(person_id, "person_id")
-        _path = f"/reports/todos/assigned/{_p_person_id}.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "group_by", group_by)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list_envelope(
+            "/reports/todos/assigned/{person_id}.json",
+            path={"person_id": person_id},
+            query={"group_by": group_by},
+            into=_m.Todo,
             paging=Paging("none"),
-            extract=lambda data: _rt.json_items(data, "todos"),
-            convert=_rt.model_converter(_m.Todo.from_wire, "Todo"),
+            envelope=_m.PersonAssignments,
+            key="todos",
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get_overdue_todos(
-        self,
-    ) -> _m.OverdueTodos:
+    async def get_overdue_todos(self) -> _m.OverdueTodos:
         """GET /reports/todos/overdue.json
 
         Fetch every overdue to-do, grouped by lateness.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/reports.md#get-overdue-to-dos
         """
-        _path = "/reports/todos/overdue.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.OverdueTodos.from_wire)
+        return await self._get("/reports/todos/overdue.json", into=_m.OverdueTodos)
 
     async def get_upcoming_schedule(
-        self,
-        *,
-        window_starts_on: date,
-        window_ends_on: date,
+        self, *, window_starts_on: date, window_ends_on: date
     ) -> _m.UpcomingSchedule:
         """GET /reports/schedules/upcoming.json
 
@@ -126,10 +96,8 @@ class ReportsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/reports.md#get-upcoming-schedule
         """
-        _path = "/reports/schedules/upcoming.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "window_starts_on", window_starts_on)
-        _rt.add_query(_query, "window_ends_on", window_ends_on)
-        _request = Request("GET", _path, tuple(_query))
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.UpcomingSchedule.from_wire)
+        return await self._get(
+            "/reports/schedules/upcoming.json",
+            query={"window_starts_on": window_starts_on, "window_ends_on": window_ends_on},
+            into=_m.UpcomingSchedule,
+        )

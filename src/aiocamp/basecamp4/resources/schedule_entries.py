@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import builtins
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["ScheduleEntriesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ScheduleEntriesResource(Resource):
@@ -37,7 +33,8 @@ class ScheduleEntriesResource(Resource):
         self,
         schedule_id: int,
         *,
-        status: Literal["archived", "trashed"] | _rt.UnsetType | None = _rt.UNSET,
+        status: Literal["archived", "trashed"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.ScheduleEntry]:
@@ -46,68 +43,47 @@ class ScheduleEntriesResource(Resource):
         List the entries of a schedule.
 
         Args:
-            schedule_id: Path parameter schedule_id.
             status: Return archived or trashed entries instead
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#get-schedule-entries
         """
-        _p_schedule_id = _rt.path_param(schedule_id, "schedule_id")
-        _path = f"/schedules/{_p_schedule_id}/entries.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "status", status)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/schedules/{schedule_id}/entries.json",
+            path={"schedule_id": schedule_id},
+            query={"status": status},
+            into=_m.ScheduleEntry,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.ScheduleEntry.from_wire, "ScheduleEntry"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.ScheduleEntry:
+    async def get(self, id: int) -> _m.ScheduleEntry:
         """GET /schedule_entries/{id}.json
 
         Fetch one schedule entry (recurring entries redirect to their first occurrence).
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#get-a-schedule-entry
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/schedule_entries/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ScheduleEntry.from_wire)
+        return await self._get(
+            "/schedule_entries/{id}.json", path={"id": id}, into=_m.ScheduleEntry
+        )
 
-    async def get_occurrence(
-        self,
-        id: int,
-        date: str,
-    ) -> _m.ScheduleEntry:
+    async def get_occurrence(self, id: int, date: str) -> _m.ScheduleEntry:
         """GET /schedule_entries/{id}/occurrences/{date}.json
 
         Fetch one occurrence of a recurring schedule entry (404 when there is none that day).
 
         Args:
-            id: Path parameter id.
             date: Day of the occurrence as YYYYMMDD, e.g. 20190218
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#get-a-schedule-entry
         """
-        _p_id = _rt.path_param(id, "id")
-        _p_date = _rt.path_param(date, "date")
-        _path = f"/schedule_entries/{_p_id}/occurrences/{_p_date}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ScheduleEntry.from_wire)
+        return await self._get(
+            "/schedule_entries/{id}/occurrences/{date}.json",
+            path={"id": id, "date": date},
+            into=_m.ScheduleEntry,
+        )
 
     async def create(
         self,
@@ -116,17 +92,16 @@ class ScheduleEntriesResource(Resource):
         summary: str,
         starts_at: datetime | date,
         ends_at: datetime | date,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        participant_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        all_day: bool | _rt.UnsetType | None = _rt.UNSET,
-        notify: bool | _rt.UnsetType | None = _rt.UNSET,
+        description: str | UnsetType | None = UNSET,
+        participant_ids: builtins.list[int] | UnsetType | None = UNSET,
+        all_day: bool | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
     ) -> _m.ScheduleEntry:
         """POST /schedules/{schedule_id}/entries.json
 
         Add an entry to a schedule.
 
         Args:
-            schedule_id: Path parameter schedule_id.
             summary: What the event is about
             starts_at: Start; a plain date for an all-day entry
             ends_at: End; a plain date for an all-day entry
@@ -137,11 +112,10 @@ class ScheduleEntriesResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#create-a-schedule-entry
         """
-        _p_schedule_id = _rt.path_param(schedule_id, "schedule_id")
-        _path = f"/schedules/{_p_schedule_id}/entries.json"
-        _record = _rt.build(
-            _m._ScheduleEntriesCreateBody,
-            {
+        return await self._post(
+            "/schedules/{schedule_id}/entries.json",
+            path={"schedule_id": schedule_id},
+            body={
                 "summary": summary,
                 "starts_at": starts_at,
                 "ends_at": ends_at,
@@ -150,30 +124,26 @@ class ScheduleEntriesResource(Resource):
                 "all_day": all_day,
                 "notify": notify,
             },
+            into=_m.ScheduleEntry,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ScheduleEntry.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        summary: str | _rt.UnsetType | None = _rt.UNSET,
-        starts_at: datetime | date | _rt.UnsetType | None = _rt.UNSET,
-        ends_at: datetime | date | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        participant_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        all_day: bool | _rt.UnsetType | None = _rt.UNSET,
-        notify: bool | _rt.UnsetType | None = _rt.UNSET,
+        summary: str | UnsetType | None = UNSET,
+        starts_at: datetime | date | UnsetType | None = UNSET,
+        ends_at: datetime | date | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        participant_ids: builtins.list[int] | UnsetType | None = UNSET,
+        all_day: bool | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
     ) -> _m.ScheduleEntry:
         """PUT /schedule_entries/{id}.json
 
         Change any of a schedule entry's fields.
 
         Args:
-            id: Path parameter id.
             summary: What the event is about
             starts_at: Start; a plain date for an all-day entry
             ends_at: End; a plain date for an all-day entry
@@ -184,11 +154,10 @@ class ScheduleEntriesResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#update-a-schedule-entry
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/schedule_entries/{_p_id}.json"
-        _record = _rt.build(
-            _m._ScheduleEntriesUpdateBody,
-            {
+        return await self._put(
+            "/schedule_entries/{id}.json",
+            path={"id": id},
+            body={
                 "summary": summary,
                 "starts_at": starts_at,
                 "ends_at": ends_at,
@@ -197,8 +166,5 @@ class ScheduleEntriesResource(Resource):
                 "all_day": all_day,
                 "notify": notify,
             },
+            into=_m.ScheduleEntry,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ScheduleEntry.from_wire)

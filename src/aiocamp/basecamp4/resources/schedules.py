@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedules.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["SchedulesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class SchedulesResource(Resource):
@@ -32,45 +23,25 @@ class SchedulesResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Schedule:
+    async def get(self, id: int) -> _m.Schedule:
         """GET /schedules/{id}.json
 
         Fetch a project's schedule.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedules.md#get-schedule
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/schedules/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Schedule.from_wire)
+        return await self._get("/schedules/{id}.json", path={"id": id}, into=_m.Schedule)
 
-    async def update(
-        self,
-        id: int,
-        *,
-        schedule: _m.ScheduleSettings,
-    ) -> _m.Schedule:
+    async def update(self, id: int, *, schedule: _m.ScheduleSettings) -> _m.Schedule:
         """PUT /schedules/{id}.json
 
         Change whether a schedule shows due dates of assignable items.
 
         Args:
-            id: Path parameter id.
             schedule: Wraps the one required setting, include_due_assignments
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedules.md#update-a-schedule
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/schedules/{_p_id}.json"
-        _record = _rt.build(_m._SchedulesUpdateBody, {"schedule": schedule})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Schedule.from_wire)
+        return await self._put(
+            "/schedules/{id}.json", path={"id": id}, body={"schedule": schedule}, into=_m.Schedule
+        )

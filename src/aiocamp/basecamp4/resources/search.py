@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["SearchResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class SearchResource(Resource):
@@ -33,31 +25,26 @@ class SearchResource(Resource):
 
     __slots__ = ()
 
-    async def get_metadata(
-        self,
-    ) -> _m.SearchMetadata:
+    async def get_metadata(self) -> _m.SearchMetadata:
         """GET /searches/metadata.json
 
         Fetch the valid type and file_type filter values for search.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md#get-search-metadata
         """
-        _path = "/searches/metadata.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.SearchMetadata.from_wire)
+        return await self._get("/searches/metadata.json", into=_m.SearchMetadata)
 
     def search(
         self,
         *,
         q: str,
-        type: str | _rt.UnsetType | None = _rt.UNSET,
-        bucket_id: int | _rt.UnsetType | None = _rt.UNSET,
-        creator_id: int | _rt.UnsetType | None = _rt.UNSET,
-        file_type: str | _rt.UnsetType | None = _rt.UNSET,
-        exclude_chat: int | _rt.UnsetType | None = _rt.UNSET,
-        page: int | _rt.UnsetType | None = _rt.UNSET,
-        per_page: int | _rt.UnsetType | None = _rt.UNSET,
+        type: str | UnsetType | None = UNSET,
+        bucket_id: int | UnsetType | None = UNSET,
+        creator_id: int | UnsetType | None = UNSET,
+        file_type: str | UnsetType | None = UNSET,
+        exclude_chat: int | UnsetType | None = UNSET,
+        page: int | UnsetType | None = UNSET,
+        per_page: int | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.SearchResult]:
@@ -74,28 +61,23 @@ class SearchResource(Resource):
             exclude_chat: 1 to leave chat results out
             page: Page number (default: 1)
             per_page: Results per page (default: 50)
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md#search-recordings
         """
-        _path = "/search.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "q", q)
-        _rt.add_query(_query, "type", type)
-        _rt.add_query(_query, "bucket_id", bucket_id)
-        _rt.add_query(_query, "creator_id", creator_id)
-        _rt.add_query(_query, "file_type", file_type)
-        _rt.add_query(_query, "exclude_chat", exclude_chat)
-        _rt.add_query(_query, "page", page)
-        _rt.add_query(_query, "per_page", per_page)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/search.json",
+            query={
+                "q": q,
+                "type": type,
+                "bucket_id": bucket_id,
+                "creator_id": creator_id,
+                "file_type": file_type,
+                "exclude_chat": exclude_chat,
+                "page": page,
+                "per_page": per_page,
+            },
+            into=_m.SearchResult,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.SearchResult.from_wire, "SearchResult"),
             max_pages=max_pages,
             max_items=max_items,
         )

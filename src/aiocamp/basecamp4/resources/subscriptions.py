@@ -8,20 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/subscriptions.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["SubscriptionsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class SubscriptionsResource(Resource):
@@ -32,87 +24,63 @@ class SubscriptionsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        recording_id: int,
-    ) -> _m.Subscription:
+    async def get(self, recording_id: int) -> _m.Subscription:
         """GET /recordings/{recording_id}/subscription.json
 
         Fetch the subscribers of a recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/subscriptions.md#get-subscription
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/subscription.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Subscription.from_wire)
+        return await self._get(
+            "/recordings/{recording_id}/subscription.json",
+            path={"recording_id": recording_id},
+            into=_m.Subscription,
+        )
 
-    async def subscribe(
-        self,
-        recording_id: int,
-    ) -> _m.Subscription:
+    async def subscribe(self, recording_id: int) -> _m.Subscription:
         """POST /recordings/{recording_id}/subscription.json
 
         Subscribe the current user to a recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/subscriptions.md#subscribe-current-user
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/subscription.json"
-        _request = Request("POST", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Subscription.from_wire)
+        return await self._post(
+            "/recordings/{recording_id}/subscription.json",
+            path={"recording_id": recording_id},
+            into=_m.Subscription,
+        )
 
-    async def unsubscribe(
-        self,
-        recording_id: int,
-    ) -> None:
+    async def unsubscribe(self, recording_id: int) -> None:
         """DELETE /recordings/{recording_id}/subscription.json
 
         Unsubscribe the current user from a recording (succeeds even when not subscribed).
 
-        Args:
-            recording_id: Path parameter recording_id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/subscriptions.md#unsubscribe-current-user
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/subscription.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/recordings/{recording_id}/subscription.json", path={"recording_id": recording_id}
+        )
 
     async def update(
         self,
         recording_id: int,
         *,
-        subscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        unsubscriptions: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
+        subscriptions: list[int] | UnsetType | None = UNSET,
+        unsubscriptions: list[int] | UnsetType | None = UNSET,
     ) -> _m.Subscription:
         """PUT /recordings/{recording_id}/subscription.json
 
         Add and remove subscribers of a recording; send at least one of the two lists.
 
         Args:
-            recording_id: Path parameter recording_id.
             subscriptions: People to subscribe
             unsubscriptions: People to unsubscribe
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/subscriptions.md#update-subscription
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/subscription.json"
-        _record = _rt.build(
-            _m._SubscriptionsUpdateBody,
-            {"subscriptions": subscriptions, "unsubscriptions": unsubscriptions},
+        return await self._put(
+            "/recordings/{recording_id}/subscription.json",
+            path={"recording_id": recording_id},
+            body={"subscriptions": subscriptions, "unsubscriptions": unsubscriptions},
+            into=_m.Subscription,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Subscription.from_wire)

@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["TemplatesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TemplatesResource(Resource):
@@ -36,7 +30,8 @@ class TemplatesResource(Resource):
     def list(
         self,
         *,
-        status: Literal["archived", "trashed"] | _rt.UnsetType | None = _rt.UNSET,
+        status: Literal["archived", "trashed"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Template]:
@@ -46,153 +41,98 @@ class TemplatesResource(Resource):
 
         Args:
             status: Return archived or trashed templates instead
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md#get-templates
         """
-        _path = "/templates.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "status", status)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/templates.json",
+            query={"status": status},
+            into=_m.Template,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Template.from_wire, "Template"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Template:
+    async def get(self, id: int) -> _m.Template:
         """GET /templates/{id}.json
 
         Fetch one template.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md#get-a-template
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/templates/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Template.from_wire)
+        return await self._get("/templates/{id}.json", path={"id": id}, into=_m.Template)
 
     async def create(
-        self,
-        *,
-        name: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
+        self, *, name: str, description: str | UnsetType | None = UNSET
     ) -> _m.Template:
         """POST /templates.json
 
         Create a template (507 when a free account is at its project limit).
 
-        Args:
-            name: Body field name.
-            description: Body field description.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md#create-a-template
         """
-        _path = "/templates.json"
-        _record = _rt.build(_m._TemplatesCreateBody, {"name": name, "description": description})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Template.from_wire)
+        return await self._post(
+            "/templates.json", body={"name": name, "description": description}, into=_m.Template
+        )
 
     async def update(
         self,
         id: int,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
     ) -> _m.Template:
         """PUT /templates/{id}.json
 
         Change a template's name and description.
 
-        Args:
-            id: Path parameter id.
-            name: Body field name.
-            description: Body field description.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md#update-a-template
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/templates/{_p_id}.json"
-        _record = _rt.build(_m._TemplatesUpdateBody, {"name": name, "description": description})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Template.from_wire)
+        return await self._put(
+            "/templates/{id}.json",
+            path={"id": id},
+            body={"name": name, "description": description},
+            into=_m.Template,
+        )
 
-    async def trash(
-        self,
-        id: int,
-    ) -> None:
+    async def trash(self, id: int) -> None:
         """DELETE /templates/{id}.json
 
         Move a template to the trash (deleted for good after 30 days).
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md#trash-a-template
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/templates/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/templates/{id}.json", path={"id": id})
 
     async def create_project_construction(
-        self,
-        template_id: int,
-        *,
-        project: _m.ProjectConstructionProject,
+        self, template_id: int, *, project: _m.ProjectConstructionProject
     ) -> _m.ProjectConstruction:
         """POST /templates/{template_id}/project_constructions.json
 
         Start building a new project from a template.
 
         Args:
-            template_id: Path parameter template_id.
             project: The new project's name (required) and description
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md#create-a-project-construction
         """
-        _p_template_id = _rt.path_param(template_id, "template_id")
-        _path = f"/templates/{_p_template_id}/project_constructions.json"
-        _record = _rt.build(_m._TemplatesCreateProjectConstructionBody, {"project": project})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ProjectConstruction.from_wire)
+        return await self._post(
+            "/templates/{template_id}/project_constructions.json",
+            path={"template_id": template_id},
+            body={"project": project},
+            into=_m.ProjectConstruction,
+        )
 
-    async def get_project_construction(
-        self,
-        template_id: int,
-        id: int,
-    ) -> _m.ProjectConstruction:
+    async def get_project_construction(self, template_id: int, id: int) -> _m.ProjectConstruction:
         """GET /templates/{template_id}/project_constructions/{id}.json
 
         Poll a project construction (at most once a second) until it completes.
 
-        Args:
-            template_id: Path parameter template_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/templates.md#get-a-project-construction
         """
-        _p_template_id = _rt.path_param(template_id, "template_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/templates/{_p_template_id}/project_constructions/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.ProjectConstruction.from_wire)
+        return await self._get(
+            "/templates/{template_id}/project_constructions/{id}.json",
+            path={"template_id": template_id, "id": id},
+            into=_m.ProjectConstruction,
+        )

@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timeline.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import EnvelopePageIterator, Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["TimelineResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TimelineResource(Resource):
@@ -34,29 +25,19 @@ class TimelineResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, page: int | None = None, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.TimelineEvent]:
         """GET /reports/progress.json
 
         List recent activity across every project the user can access.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timeline.md#get-timeline
         """
-        _path = "/reports/progress.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/reports/progress.json",
+            into=_m.TimelineEvent,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.TimelineEvent.from_wire, "TimelineEvent"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -65,6 +46,7 @@ class TimelineResource(Resource):
         self,
         project_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimelineEvent]:
@@ -72,22 +54,14 @@ class TimelineResource(Resource):
 
         List recent activity in one project.
 
-        Args:
-            project_id: Path parameter project_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timeline.md#get-project-timeline
         """
-        _p_project_id = _rt.path_param(project_id, "project_id")
-        _path = f"/projects/{_p_project_id}/timeline.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/projects/{project_id}/timeline.json",
+            path={"project_id": project_id},
+            into=_m.TimelineEvent,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.TimelineEvent.from_wire, "TimelineEvent"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -96,29 +70,24 @@ class TimelineResource(Resource):
         self,
         person_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
-    ) -> PageIterator[_m.TimelineEvent]:
+    ) -> EnvelopePageIterator[_m.TimelineEvent, _m.PersonTimeline]:
         """GET /reports/users/progress/{person_id}.json
 
         List recent activity by one person.
 
-        Args:
-            person_id: Path parameter person_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timeline.md#get-persons-timeline
         """
-        _p_person_id = _rt.path_param(person_id, "person_id")
-        _path = f"/reports/users/progress/{_p_person_id}.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list_envelope(
+            "/reports/users/progress/{person_id}.json",
+            path={"person_id": person_id},
+            into=_m.TimelineEvent,
             paging=Paging("link"),
-            extract=lambda data: _rt.json_items(data, "events"),
-            convert=_rt.model_converter(_m.TimelineEvent.from_wire, "TimelineEvent"),
+            envelope=_m.PersonTimeline,
+            key="events",
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )

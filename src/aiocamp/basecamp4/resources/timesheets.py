@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["TimesheetsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TimesheetsResource(Resource):
@@ -36,10 +30,10 @@ class TimesheetsResource(Resource):
     def report(
         self,
         *,
-        start_date: date | _rt.UnsetType | None = _rt.UNSET,
-        end_date: date | _rt.UnsetType | None = _rt.UNSET,
-        person_id: int | _rt.UnsetType | None = _rt.UNSET,
-        bucket_id: int | _rt.UnsetType | None = _rt.UNSET,
+        start_date: date | UnsetType | None = UNSET,
+        end_date: date | UnsetType | None = UNSET,
+        person_id: int | UnsetType | None = UNSET,
+        bucket_id: int | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimesheetEntry]:
@@ -52,24 +46,19 @@ class TimesheetsResource(Resource):
             end_date: Requires start_date
             person_id: Only this person (default: everyone)
             bucket_id: Only this project (default: all)
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#get-timesheet-report
         """
-        _path = "/reports/timesheet.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "start_date", start_date)
-        _rt.add_query(_query, "end_date", end_date)
-        _rt.add_query(_query, "person_id", person_id)
-        _rt.add_query(_query, "bucket_id", bucket_id)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/reports/timesheet.json",
+            query={
+                "start_date": start_date,
+                "end_date": end_date,
+                "person_id": person_id,
+                "bucket_id": bucket_id,
+            },
+            into=_m.TimesheetEntry,
             paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.TimesheetEntry.from_wire, "TimesheetEntry"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -78,6 +67,7 @@ class TimesheetsResource(Resource):
         self,
         project_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimesheetEntry]:
@@ -85,22 +75,14 @@ class TimesheetsResource(Resource):
 
         List every timesheet entry in a project, at project level or on its recordings.
 
-        Args:
-            project_id: Path parameter project_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#get-timesheet-for-a-project
         """
-        _p_project_id = _rt.path_param(project_id, "project_id")
-        _path = f"/projects/{_p_project_id}/timesheet.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/projects/{project_id}/timesheet.json",
+            path={"project_id": project_id},
+            into=_m.TimesheetEntry,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.TimesheetEntry.from_wire, "TimesheetEntry"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -109,6 +91,7 @@ class TimesheetsResource(Resource):
         self,
         recording_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimesheetEntry]:
@@ -116,44 +99,28 @@ class TimesheetsResource(Resource):
 
         List the timesheet entries logged against one recording.
 
-        Args:
-            recording_id: Path parameter recording_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#get-timesheet-for-a-recording
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/timesheet.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/recordings/{recording_id}/timesheet.json",
+            path={"recording_id": recording_id},
+            into=_m.TimesheetEntry,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.TimesheetEntry.from_wire, "TimesheetEntry"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.TimesheetEntry:
+    async def get(self, id: int) -> _m.TimesheetEntry:
         """GET /timesheet_entries/{id}.json
 
         Fetch one timesheet entry.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#get-a-timesheet-entry
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/timesheet_entries/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.TimesheetEntry.from_wire)
+        return await self._get(
+            "/timesheet_entries/{id}.json", path={"id": id}, into=_m.TimesheetEntry
+        )
 
     async def create(
         self,
@@ -161,15 +128,14 @@ class TimesheetsResource(Resource):
         *,
         date: date,
         hours: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        person_id: int | _rt.UnsetType | None = _rt.UNSET,
+        description: str | UnsetType | None = UNSET,
+        person_id: int | UnsetType | None = UNSET,
     ) -> _m.TimesheetEntry:
         """POST /recordings/{recording_id}/timesheet/entries.json
 
         Log time against a recording, or a project via its timesheet recording id.
 
         Args:
-            recording_id: Path parameter recording_id.
             date: Day the time was spent
             hours: Decimal ("1.5") or hours:minutes ("1:30")
             description: Note about the work
@@ -177,32 +143,27 @@ class TimesheetsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#create-a-timesheet-entry
         """
-        _p_recording_id = _rt.path_param(recording_id, "recording_id")
-        _path = f"/recordings/{_p_recording_id}/timesheet/entries.json"
-        _record = _rt.build(
-            _m._TimesheetsCreateBody,
-            {"date": date, "hours": hours, "description": description, "person_id": person_id},
+        return await self._post(
+            "/recordings/{recording_id}/timesheet/entries.json",
+            path={"recording_id": recording_id},
+            body={"date": date, "hours": hours, "description": description, "person_id": person_id},
+            into=_m.TimesheetEntry,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.TimesheetEntry.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        date: date | _rt.UnsetType | None = _rt.UNSET,
-        hours: str | _rt.UnsetType | None = _rt.UNSET,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        person_id: int | _rt.UnsetType | None = _rt.UNSET,
+        date: date | UnsetType | None = UNSET,
+        hours: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        person_id: int | UnsetType | None = UNSET,
     ) -> _m.TimesheetEntry:
         """PUT /timesheet_entries/{id}.json
 
         Change a timesheet entry; send only the fields to change.
 
         Args:
-            id: Path parameter id.
             date: Day the time was spent
             hours: Decimal ("1.5") or hours:minutes ("1:30")
             description: Note about the work
@@ -210,31 +171,18 @@ class TimesheetsResource(Resource):
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#update-a-timesheet-entry
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/timesheet_entries/{_p_id}.json"
-        _record = _rt.build(
-            _m._TimesheetsUpdateBody,
-            {"date": date, "hours": hours, "description": description, "person_id": person_id},
+        return await self._put(
+            "/timesheet_entries/{id}.json",
+            path={"id": id},
+            body={"date": date, "hours": hours, "description": description, "person_id": person_id},
+            into=_m.TimesheetEntry,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.TimesheetEntry.from_wire)
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /timesheet_entries/{id}.json
 
         Delete a timesheet entry permanently.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#delete-a-timesheet-entry
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/timesheet_entries/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/timesheet_entries/{id}.json", path={"id": id})

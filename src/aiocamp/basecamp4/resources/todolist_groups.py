@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolist_groups.m
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["TodolistGroupsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TodolistGroupsResource(Resource):
@@ -37,7 +31,8 @@ class TodolistGroupsResource(Resource):
         self,
         todolist_id: int,
         *,
-        status: Literal["archived", "trashed"] | _rt.UnsetType | None = _rt.UNSET,
+        status: Literal["archived", "trashed"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Todolist]:
@@ -46,46 +41,29 @@ class TodolistGroupsResource(Resource):
         List the groups of a to-do list.
 
         Args:
-            todolist_id: Path parameter todolist_id.
             status: Return only archived or trashed groups
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolist_groups.md#list-to-do-list-groups
         """
-        _p_todolist_id = _rt.path_param(todolist_id, "todolist_id")
-        _path = f"/todolists/{_p_todolist_id}/groups.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "status", status)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todolists/{todolist_id}/groups.json",
+            path={"todolist_id": todolist_id},
+            query={"status": status},
+            into=_m.Todolist,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Todolist.from_wire, "Todolist"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Todolist:
+    async def get(self, id: int) -> _m.Todolist:
         """GET /todolists/{id}.json
 
         Fetch one group (read through the to-do list route).
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolist_groups.md#get-a-to-do-list-group
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todolists/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todolist.from_wire)
+        return await self._get("/todolists/{id}.json", path={"id": id}, into=_m.Todolist)
 
     async def create(
         self,
@@ -105,47 +83,32 @@ class TodolistGroupsResource(Resource):
             "pink",
             "brown",
         ]
-        | _rt.UnsetType
-        | None = _rt.UNSET,
+        | UnsetType
+        | None = UNSET,
     ) -> _m.Todolist:
         """POST /todolists/{todolist_id}/groups.json
 
         Add a group to a to-do list.
 
-        Args:
-            todolist_id: Path parameter todolist_id.
-            name: Body field name.
-            color: Body field color.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolist_groups.md#create-a-to-do-list-group
         """
-        _p_todolist_id = _rt.path_param(todolist_id, "todolist_id")
-        _path = f"/todolists/{_p_todolist_id}/groups.json"
-        _record = _rt.build(_m._TodolistGroupsCreateBody, {"name": name, "color": color})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todolist.from_wire)
+        return await self._post(
+            "/todolists/{todolist_id}/groups.json",
+            path={"todolist_id": todolist_id},
+            body={"name": name, "color": color},
+            into=_m.Todolist,
+        )
 
-    async def reposition(
-        self,
-        id: int,
-        *,
-        position: int,
-    ) -> None:
+    async def reposition(self, id: int, *, position: int) -> None:
         """PUT /todolists/groups/{id}/position.json
 
         Move a group to another position in its list.
 
         Args:
-            id: Path parameter id.
             position: New 1-based position
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolist_groups.md#reposition-a-to-do-list-group
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todolists/groups/{_p_id}/position.json"
-        _record = _rt.build(_m._TodolistGroupsRepositionBody, {"position": position})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/todolists/groups/{id}/position.json", path={"id": id}, body={"position": position}
+        )

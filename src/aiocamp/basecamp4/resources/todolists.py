@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["TodolistsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TodolistsResource(Resource):
@@ -37,7 +31,8 @@ class TodolistsResource(Resource):
         self,
         todoset_id: int,
         *,
-        status: Literal["archived", "trashed"] | _rt.UnsetType | None = _rt.UNSET,
+        status: Literal["archived", "trashed"] | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Todolist]:
@@ -46,95 +41,65 @@ class TodolistsResource(Resource):
         List the to-do lists of a to-do set.
 
         Args:
-            todoset_id: Path parameter todoset_id.
             status: Return archived or trashed lists instead
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md#get-to-do-lists
         """
-        _p_todoset_id = _rt.path_param(todoset_id, "todoset_id")
-        _path = f"/todosets/{_p_todoset_id}/todolists.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "status", status)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todosets/{todoset_id}/todolists.json",
+            path={"todoset_id": todoset_id},
+            query={"status": status},
+            into=_m.Todolist,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Todolist.from_wire, "Todolist"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Todolist:
+    async def get(self, id: int) -> _m.Todolist:
         """GET /todolists/{id}.json
 
         Fetch one to-do list.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md#get-a-to-do-list
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todolists/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todolist.from_wire)
+        return await self._get("/todolists/{id}.json", path={"id": id}, into=_m.Todolist)
 
     async def create(
-        self,
-        todoset_id: int,
-        *,
-        name: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
+        self, todoset_id: int, *, name: str, description: str | UnsetType | None = UNSET
     ) -> _m.Todolist:
         """POST /todosets/{todoset_id}/todolists.json
 
         Add a to-do list to a to-do set.
 
         Args:
-            todoset_id: Path parameter todoset_id.
-            name: Body field name.
             description: Rich-text (HTML) notes
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md#create-a-to-do-list
         """
-        _p_todoset_id = _rt.path_param(todoset_id, "todoset_id")
-        _path = f"/todosets/{_p_todoset_id}/todolists.json"
-        _record = _rt.build(_m._TodolistsCreateBody, {"name": name, "description": description})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todolist.from_wire)
+        return await self._post(
+            "/todosets/{todoset_id}/todolists.json",
+            path={"todoset_id": todoset_id},
+            body={"name": name, "description": description},
+            into=_m.Todolist,
+        )
 
     async def update(
-        self,
-        id: int,
-        *,
-        name: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
+        self, id: int, *, name: str, description: str | UnsetType | None = UNSET
     ) -> _m.Todolist:
         """PUT /todolists/{id}.json
 
         Rename a to-do list or change its notes; send every field, omitted ones are cleared.
 
         Args:
-            id: Path parameter id.
             name: Can never be blank
             description: Rich-text (HTML) notes
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md#update-a-to-do-list
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todolists/{_p_id}.json"
-        _record = _rt.build(_m._TodolistsUpdateBody, {"name": name, "description": description})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todolist.from_wire)
+        return await self._put(
+            "/todolists/{id}.json",
+            path={"id": id},
+            body={"name": name, "description": description},
+            into=_m.Todolist,
+        )

@@ -9,20 +9,16 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["TodosResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TodosResource(Resource):
@@ -37,8 +33,9 @@ class TodosResource(Resource):
         self,
         todolist_id: int,
         *,
-        status: Literal["archived", "trashed"] | _rt.UnsetType | None = _rt.UNSET,
-        completed: bool | _rt.UnsetType | None = _rt.UNSET,
+        status: Literal["archived", "trashed"] | UnsetType | None = UNSET,
+        completed: bool | UnsetType | None = UNSET,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Todo]:
@@ -47,82 +44,61 @@ class TodosResource(Resource):
         List the to-dos of a to-do list (active and pending unless filtered).
 
         Args:
-            todolist_id: Path parameter todolist_id.
             status: Return archived or trashed to-dos instead, completed or not
             completed: true: only completed to-dos; combinable with status
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#get-to-dos
         """
-        _p_todolist_id = _rt.path_param(todolist_id, "todolist_id")
-        _path = f"/todolists/{_p_todolist_id}/todos.json"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "status", status)
-        _rt.add_query(_query, "completed", completed)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/todolists/{todolist_id}/todos.json",
+            path={"todolist_id": todolist_id},
+            query={"status": status, "completed": completed},
+            into=_m.Todo,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Todo.from_wire, "Todo"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Todo:
+    async def get(self, id: int) -> _m.Todo:
         """GET /todos/{id}.json
 
         Fetch one to-do.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#get-a-to-do
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todos/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todo.from_wire)
+        return await self._get("/todos/{id}.json", path={"id": id}, into=_m.Todo)
 
     async def create(
         self,
         todolist_id: int,
         *,
         content: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        completion_subscriber_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        notify: bool | _rt.UnsetType | None = _rt.UNSET,
-        due_on: date | _rt.UnsetType | None = _rt.UNSET,
-        starts_on: date | _rt.UnsetType | None = _rt.UNSET,
+        description: str | UnsetType | None = UNSET,
+        assignee_ids: builtins.list[int] | UnsetType | None = UNSET,
+        completion_subscriber_ids: builtins.list[int] | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        starts_on: date | UnsetType | None = UNSET,
     ) -> _m.Todo:
         """POST /todolists/{todolist_id}/todos.json
 
         Add a to-do to a to-do list.
 
         Args:
-            todolist_id: Path parameter todolist_id.
             content: What the to-do is for
             description: Rich-text (HTML) notes
             assignee_ids: People to assign
             completion_subscriber_ids: People notified when it is completed
             notify: Notify the assignees that they were assigned
-            due_on: Body field due_on.
             starts_on: First day of the to-do's date range (ends on due_on)
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#create-a-to-do
         """
-        _p_todolist_id = _rt.path_param(todolist_id, "todolist_id")
-        _path = f"/todolists/{_p_todolist_id}/todos.json"
-        _record = _rt.build(
-            _m._TodosCreateBody,
-            {
+        return await self._post(
+            "/todolists/{todolist_id}/todos.json",
+            path={"todolist_id": todolist_id},
+            body={
                 "content": content,
                 "description": description,
                 "assignee_ids": assignee_ids,
@@ -131,45 +107,39 @@ class TodosResource(Resource):
                 "due_on": due_on,
                 "starts_on": starts_on,
             },
+            into=_m.Todo,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todo.from_wire)
 
     async def update(
         self,
         id: int,
         *,
         content: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        assignee_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        completion_subscriber_ids: builtins.list[int] | _rt.UnsetType | None = _rt.UNSET,
-        notify: bool | _rt.UnsetType | None = _rt.UNSET,
-        due_on: date | _rt.UnsetType | None = _rt.UNSET,
-        starts_on: date | _rt.UnsetType | None = _rt.UNSET,
+        description: str | UnsetType | None = UNSET,
+        assignee_ids: builtins.list[int] | UnsetType | None = UNSET,
+        completion_subscriber_ids: builtins.list[int] | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        starts_on: date | UnsetType | None = UNSET,
     ) -> _m.Todo:
         """PUT /todos/{id}.json
 
         Replace a to-do's fields; omitted optional fields are cleared, so send them all.
 
         Args:
-            id: Path parameter id.
             content: What the to-do is for; can never be blank
             description: Rich-text (HTML) notes
             assignee_ids: People to assign; empty or missing clears the assignees
             completion_subscriber_ids: People notified when it is completed
             notify: Notify the assignees that they were assigned
-            due_on: Body field due_on.
             starts_on: First day of the to-do's date range (ends on due_on)
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#update-a-to-do
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todos/{_p_id}.json"
-        _record = _rt.build(
-            _m._TodosUpdateBody,
-            {
+        return await self._put(
+            "/todos/{id}.json",
+            path={"id": id},
+            body={
                 "content": content,
                 "description": description,
                 "assignee_ids": assignee_ids,
@@ -178,69 +148,42 @@ class TodosResource(Resource):
                 "due_on": due_on,
                 "starts_on": starts_on,
             },
+            into=_m.Todo,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todo.from_wire)
 
-    async def complete(
-        self,
-        id: int,
-    ) -> None:
+    async def complete(self, id: int) -> None:
         """POST /todos/{id}/completion.json
 
         Mark a to-do as done.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#complete-a-to-do
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todos/{_p_id}/completion.json"
-        _request = Request("POST", _path, ())
-        await self._session.request(_request)
+        await self._post("/todos/{id}/completion.json", path={"id": id})
 
-    async def uncomplete(
-        self,
-        id: int,
-    ) -> None:
+    async def uncomplete(self, id: int) -> None:
         """DELETE /todos/{id}/completion.json
 
         Mark a done to-do as pending again.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#uncomplete-a-to-do
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todos/{_p_id}/completion.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/todos/{id}/completion.json", path={"id": id})
 
     async def reposition(
-        self,
-        id: int,
-        *,
-        position: int,
-        parent_id: int | _rt.UnsetType | None = _rt.UNSET,
+        self, id: int, *, position: int, parent_id: int | UnsetType | None = UNSET
     ) -> None:
         """PUT /todos/{id}/position.json
 
         Move a to-do to another position, optionally into another to-do list.
 
         Args:
-            id: Path parameter id.
             position: New 1-based position
             parent_id: To-do list to move the to-do into
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#reposition-a-to-do
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todos/{_p_id}/position.json"
-        _record = _rt.build(_m._TodosRepositionBody, {"position": position, "parent_id": parent_id})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/todos/{id}/position.json",
+            path={"id": id},
+            body={"position": position, "parent_id": parent_id},
+        )

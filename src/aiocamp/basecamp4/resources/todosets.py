@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todosets.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["TodosetsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TodosetsResource(Resource):
@@ -32,21 +23,11 @@ class TodosetsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Todoset:
+    async def get(self, id: int) -> _m.Todoset:
         """GET /todosets/{id}.json
 
         Fetch a project's to-do set.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todosets.md#get-to-do-set
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/todosets/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Todoset.from_wire)
+        return await self._get("/todosets/{id}.json", path={"id": id}, into=_m.Todoset)

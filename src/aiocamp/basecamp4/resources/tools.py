@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["ToolsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class ToolsResource(Resource):
@@ -32,159 +23,92 @@ class ToolsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Tool:
+    async def get(self, id: int) -> _m.Tool:
         """GET /dock/tools/{id}.json
 
         Fetch one dock tool.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#get-a-tool
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/dock/tools/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Tool.from_wire)
+        return await self._get("/dock/tools/{id}.json", path={"id": id}, into=_m.Tool)
 
-    async def create(
-        self,
-        bucket_id: int,
-        *,
-        source_recording_id: int,
-        title: str,
-    ) -> _m.Tool:
+    async def create(self, bucket_id: int, *, source_recording_id: int, title: str) -> _m.Tool:
         """POST /buckets/{bucket_id}/dock/tools.json
 
         Add a tool to a project's dock by cloning an existing tool.
 
         Args:
-            bucket_id: Path parameter bucket_id.
             source_recording_id: Tool to clone; decides the new tool's kind
             title: Name of the new tool
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#create-a-tool
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _path = f"/buckets/{_p_bucket_id}/dock/tools.json"
-        _record = _rt.build(
-            _m._ToolsCreateBody, {"source_recording_id": source_recording_id, "title": title}
+        return await self._post(
+            "/buckets/{bucket_id}/dock/tools.json",
+            path={"bucket_id": bucket_id},
+            body={"source_recording_id": source_recording_id, "title": title},
+            into=_m.Tool,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Tool.from_wire)
 
-    async def update(
-        self,
-        id: int,
-        *,
-        title: str,
-    ) -> _m.Tool:
+    async def update(self, id: int, *, title: str) -> _m.Tool:
         """PUT /dock/tools/{id}.json
 
         Rename a dock tool.
 
         Args:
-            id: Path parameter id.
             title: New name
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#update-a-tool
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/dock/tools/{_p_id}.json"
-        _record = _rt.build(_m._ToolsUpdateBody, {"title": title})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Tool.from_wire)
+        return await self._put(
+            "/dock/tools/{id}.json", path={"id": id}, body={"title": title}, into=_m.Tool
+        )
 
-    async def enable(
-        self,
-        bucket_id: int,
-        id: int,
-    ) -> None:
+    async def enable(self, bucket_id: int, id: int) -> None:
         """POST /buckets/{bucket_id}/recordings/{id}/position.json
 
         Put a tool back in the dock, at the end.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#enable-a-tool
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/recordings/{_p_id}/position.json"
-        _request = Request("POST", _path, ())
-        await self._session.request(_request)
+        await self._post(
+            "/buckets/{bucket_id}/recordings/{id}/position.json",
+            path={"bucket_id": bucket_id, "id": id},
+        )
 
-    async def reposition(
-        self,
-        bucket_id: int,
-        id: int,
-        *,
-        position: int,
-    ) -> None:
+    async def reposition(self, bucket_id: int, id: int, *, position: int) -> None:
         """PUT /buckets/{bucket_id}/recordings/{id}/position.json
 
         Move a tool to another place in the dock.
 
         Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
             position: New 1-based position
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#reposition-a-tool
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/recordings/{_p_id}/position.json"
-        _record = _rt.build(_m._ToolsRepositionBody, {"position": position})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/buckets/{bucket_id}/recordings/{id}/position.json",
+            path={"bucket_id": bucket_id, "id": id},
+            body={"position": position},
+        )
 
-    async def disable(
-        self,
-        bucket_id: int,
-        id: int,
-    ) -> None:
+    async def disable(self, bucket_id: int, id: int) -> None:
         """DELETE /buckets/{bucket_id}/recordings/{id}/position.json
 
         Hide a tool from the dock without deleting it.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#disable-a-tool
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/buckets/{_p_bucket_id}/recordings/{_p_id}/position.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/buckets/{bucket_id}/recordings/{id}/position.json",
+            path={"bucket_id": bucket_id, "id": id},
+        )
 
-    async def trash(
-        self,
-        id: int,
-    ) -> None:
+    async def trash(self, id: int) -> None:
         """DELETE /dock/tools/{id}.json
 
         Remove a tool and everything in it.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#trash-a-tool
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/dock/tools/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/dock/tools/{id}.json", path={"id": id})

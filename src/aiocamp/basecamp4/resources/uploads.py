@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["UploadsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class UploadsResource(Resource):
@@ -37,6 +29,7 @@ class UploadsResource(Resource):
         self,
         vault_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Upload]:
@@ -44,49 +37,32 @@ class UploadsResource(Resource):
 
         List the active uploads in a vault.
 
-        Args:
-            vault_id: Path parameter vault_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md#get-uploads
         """
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/vaults/{_p_vault_id}/uploads.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/vaults/{vault_id}/uploads.json",
+            path={"vault_id": vault_id},
+            into=_m.Upload,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Upload.from_wire, "Upload"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Upload:
+    async def get(self, id: int) -> _m.Upload:
         """GET /uploads/{id}.json
 
         Fetch one upload.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md#get-an-upload
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/uploads/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Upload.from_wire)
+        return await self._get("/uploads/{id}.json", path={"id": id}, into=_m.Upload)
 
     def list_versions(
         self,
         upload_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.UploadVersion]:
@@ -94,22 +70,14 @@ class UploadsResource(Resource):
 
         List an upload's version events, newest first.
 
-        Args:
-            upload_id: Path parameter upload_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md#get-upload-versions
         """
-        _p_upload_id = _rt.path_param(upload_id, "upload_id")
-        _path = f"/uploads/{_p_upload_id}/versions.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
-            paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.UploadVersion.from_wire, "UploadVersion"),
+        return self._list(
+            "/uploads/{upload_id}/versions.json",
+            path={"upload_id": upload_id},
+            into=_m.UploadVersion,
+            paging=Paging("link"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -119,60 +87,51 @@ class UploadsResource(Resource):
         vault_id: int,
         *,
         attachable_sgid: str,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        base_name: str | _rt.UnsetType | None = _rt.UNSET,
+        description: str | UnsetType | None = UNSET,
+        base_name: str | UnsetType | None = UNSET,
     ) -> _m.Upload:
         """POST /vaults/{vault_id}/uploads.json
 
         Turn an uploaded attachment into an upload in a vault.
 
         Args:
-            vault_id: Path parameter vault_id.
             attachable_sgid: From the attachments endpoint
             description: Rich-text (HTML) notes
             base_name: New file name without the extension, e.g. "pizza"
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md#create-an-upload
         """
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/vaults/{_p_vault_id}/uploads.json"
-        _record = _rt.build(
-            _m._UploadsCreateBody,
-            {
+        return await self._post(
+            "/vaults/{vault_id}/uploads.json",
+            path={"vault_id": vault_id},
+            body={
                 "attachable_sgid": attachable_sgid,
                 "description": description,
                 "base_name": base_name,
             },
+            into=_m.Upload,
         )
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Upload.from_wire)
 
     async def update(
         self,
         id: int,
         *,
-        description: str | _rt.UnsetType | None = _rt.UNSET,
-        base_name: str | _rt.UnsetType | None = _rt.UNSET,
+        description: str | UnsetType | None = UNSET,
+        base_name: str | UnsetType | None = UNSET,
     ) -> _m.Upload:
         """PUT /uploads/{id}.json
 
         Change an upload's notes or file name.
 
         Args:
-            id: Path parameter id.
             description: Rich-text (HTML) notes
             base_name: New file name without the extension
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md#update-an-upload
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/uploads/{_p_id}.json"
-        _record = _rt.build(
-            _m._UploadsUpdateBody, {"description": description, "base_name": base_name}
+        return await self._put(
+            "/uploads/{id}.json",
+            path={"id": id},
+            body={"description": description, "base_name": base_name},
+            into=_m.Upload,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Upload.from_wire)

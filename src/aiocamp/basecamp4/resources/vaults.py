@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/vaults.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["VaultsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class VaultsResource(Resource):
@@ -37,6 +29,7 @@ class VaultsResource(Resource):
         self,
         vault_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Vault]:
@@ -44,89 +37,54 @@ class VaultsResource(Resource):
 
         List the folders directly inside a vault.
 
-        Args:
-            vault_id: Path parameter vault_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/vaults.md#get-vaults
         """
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/vaults/{_p_vault_id}/vaults.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/vaults/{vault_id}/vaults.json",
+            path={"vault_id": vault_id},
+            into=_m.Vault,
             paging=Paging("link"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Vault.from_wire, "Vault"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Vault:
+    async def get(self, id: int) -> _m.Vault:
         """GET /vaults/{id}.json
 
         Fetch one vault.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/vaults.md#get-a-vault
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/vaults/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Vault.from_wire)
+        return await self._get("/vaults/{id}.json", path={"id": id}, into=_m.Vault)
 
-    async def create(
-        self,
-        vault_id: int,
-        *,
-        title: str,
-    ) -> _m.Vault:
+    async def create(self, vault_id: int, *, title: str) -> _m.Vault:
         """POST /vaults/{vault_id}/vaults.json
 
         Create a folder inside a vault.
 
         Args:
-            vault_id: Path parameter vault_id.
             title: Folder name
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/vaults.md#create-a-vault
         """
-        _p_vault_id = _rt.path_param(vault_id, "vault_id")
-        _path = f"/vaults/{_p_vault_id}/vaults.json"
-        _record = _rt.build(_m._VaultsCreateBody, {"title": title})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Vault.from_wire)
+        return await self._post(
+            "/vaults/{vault_id}/vaults.json",
+            path={"vault_id": vault_id},
+            body={"title": title},
+            into=_m.Vault,
+        )
 
-    async def update(
-        self,
-        id: int,
-        *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-    ) -> _m.Vault:
+    async def update(self, id: int, *, title: str | UnsetType | None = UNSET) -> _m.Vault:
         """PUT /vaults/{id}.json
 
         Rename a vault.
 
         Args:
-            id: Path parameter id.
             title: New folder name
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/vaults.md#update-a-vault
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/vaults/{_p_id}.json"
-        _record = _rt.build(_m._VaultsUpdateBody, {"title": title})
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Vault.from_wire)
+        return await self._put(
+            "/vaults/{id}.json", path={"id": id}, body={"title": title}, into=_m.Vault
+        )

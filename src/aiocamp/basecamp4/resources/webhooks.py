@@ -9,20 +9,14 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/webhooks.md
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["WebhooksResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class WebhooksResource(Resource):
@@ -37,6 +31,7 @@ class WebhooksResource(Resource):
         self,
         bucket_id: int,
         *,
+        page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Webhook]:
@@ -44,115 +39,82 @@ class WebhooksResource(Resource):
 
         List all webhooks of a project.
 
-        Args:
-            bucket_id: Path parameter bucket_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/webhooks.md#get-webhooks
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _path = f"/buckets/{_p_bucket_id}/webhooks.json"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
-            paging=Paging("none"),
-            extract=_rt.json_items,
-            convert=_rt.model_converter(_m.Webhook.from_wire, "Webhook"),
+        return self._list(
+            "/buckets/{bucket_id}/webhooks.json",
+            path={"bucket_id": bucket_id},
+            into=_m.Webhook,
+            paging=Paging("link"),
+            page=page,
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Webhook:
+    async def get(self, id: int) -> _m.Webhook:
         """GET /webhooks/{id}.json
 
         Fetch one webhook with its recent deliveries.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/webhooks.md#get-a-webhook
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/webhooks/{_p_id}.json"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Webhook.from_wire)
+        return await self._get("/webhooks/{id}.json", path={"id": id}, into=_m.Webhook)
 
     async def create(
         self,
         bucket_id: int,
         *,
         payload_url: str,
-        types: builtins.list[str] | _rt.UnsetType | None = _rt.UNSET,
+        types: builtins.list[str] | UnsetType | None = UNSET,
     ) -> _m.Webhook:
         """POST /buckets/{bucket_id}/webhooks.json
 
         Add a webhook to a project (507 when the account is at its webhook limit).
 
         Args:
-            bucket_id: Path parameter bucket_id.
             payload_url: HTTPS URL to call
             types: Recording types to fire for, e.g. Todo, Todolist (default: all)
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/webhooks.md#create-a-webhook
         """
-        _p_bucket_id = _rt.path_param(bucket_id, "bucket_id")
-        _path = f"/buckets/{_p_bucket_id}/webhooks.json"
-        _record = _rt.build(_m._WebhooksCreateBody, {"payload_url": payload_url, "types": types})
-        _body = _record.to_wire()
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Webhook.from_wire)
+        return await self._post(
+            "/buckets/{bucket_id}/webhooks.json",
+            path={"bucket_id": bucket_id},
+            body={"payload_url": payload_url, "types": types},
+            into=_m.Webhook,
+        )
 
     async def update(
         self,
         id: int,
         *,
         payload_url: str,
-        types: builtins.list[str] | _rt.UnsetType | None = _rt.UNSET,
-        active: bool | _rt.UnsetType | None = _rt.UNSET,
+        types: builtins.list[str] | UnsetType | None = UNSET,
+        active: bool | UnsetType | None = UNSET,
     ) -> _m.Webhook:
         """PUT /webhooks/{id}.json
 
         Change a webhook's URL, types or active flag.
 
         Args:
-            id: Path parameter id.
             payload_url: HTTPS URL to call
             types: Recording types to fire for
             active: Whether the webhook should match events
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/webhooks.md#update-a-webhook
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/webhooks/{_p_id}.json"
-        _record = _rt.build(
-            _m._WebhooksUpdateBody, {"payload_url": payload_url, "types": types, "active": active}
+        return await self._put(
+            "/webhooks/{id}.json",
+            path={"id": id},
+            body={"payload_url": payload_url, "types": types, "active": active},
+            into=_m.Webhook,
         )
-        _body = _record.to_wire()
-        _request = Request("PUT", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(_response, _rt.expect_object, _m.Webhook.from_wire)
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /webhooks/{id}.json
 
         Delete a webhook.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/webhooks.md#destroy-a-webhook
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/webhooks/{_p_id}.json"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/webhooks/{id}.json", path={"id": id})

@@ -8,20 +8,11 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/account.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
-from aiocamp.core.session import Request
+from aiocamp.core._resource import Resource
 
 from .. import models as _m
 
 __all__ = ["AccountResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class AccountResource(Resource):
@@ -32,18 +23,11 @@ class AccountResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-    ) -> _m.Account:
+    async def get(self) -> _m.Account:
         """GET /account.xml
 
         Fetch the current user's account.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/account.md#get-account
         """
-        _path = "/account.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "account"), _m.Account.from_wire
-        )
+        return await self._get("/account.xml", into=_m.Account)

@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/cases.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CasesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CasesResource(Resource):
@@ -33,79 +27,45 @@ class CasesResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Kase:
+    async def get(self, id: int) -> _m.Kase:
         """GET /kases/{id}.xml
 
         Fetch one case.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/cases.md#get-case
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/kases/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "kase"), _m.Kase.from_wire
-        )
+        return await self._get("/kases/{id}.xml", path={"id": id}, into=_m.Kase)
 
     def list_open(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Kase]:
         """GET /kases/open.xml
 
         List the visible cases that are still open.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/cases.md#get-cases
         """
-        _path = "/kases/open.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/kases/open.xml",
+            into=_m.Kase,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Kase.from_wire, "Kase"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_closed(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Kase]:
         """GET /kases/closed.xml
 
         List the visible cases that have been closed.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/cases.md#get-cases
         """
-        _path = "/kases/closed.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/kases/closed.xml",
+            into=_m.Kase,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Kase.from_wire, "Kase"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -113,18 +73,17 @@ class CasesResource(Resource):
     async def create(
         self,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        closed_at: datetime | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        closed_at: datetime | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> _m.Kase:
         """POST /kases.xml
 
         Open a new case authored by the current user.
 
         Args:
-            name: Body field name.
             closed_at: Set to close the case; empty while it is open.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the case when visible_to is Owner.
@@ -132,41 +91,34 @@ class CasesResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/cases.md#create-case
         """
-        _path = "/kases.xml"
-        _record = _rt.build(
-            _m.Kase,
-            {
+        return await self._post(
+            "/kases.xml",
+            body={
                 "name": name,
-                "closed_at": closed_at,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "closed-at": closed_at,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
-        )
-        _body = {"kase": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "kase"), _m.Kase.from_wire
+            xml_root="kase",
+            into=_m.Kase,
         )
 
     async def update(
         self,
         id: int,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        closed_at: datetime | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        closed_at: datetime | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> None:
         """PUT /kases/{id}.xml
 
         Rename a case or close it by setting closed_at.
 
         Args:
-            id: Path parameter id.
-            name: Body field name.
             closed_at: Set to close the case; empty while it is open.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the case when visible_to is Owner.
@@ -174,36 +126,24 @@ class CasesResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/cases.md#update-case
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/kases/{_p_id}.xml"
-        _record = _rt.build(
-            _m.Kase,
-            {
+        await self._put(
+            "/kases/{id}.xml",
+            path={"id": id},
+            body={
                 "name": name,
-                "closed_at": closed_at,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "closed-at": closed_at,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
+            xml_root="kase",
         )
-        _body = {"kase": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /kases/{id}.xml
 
         Remove a case.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/cases.md#destroy-case
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/kases/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/kases/{id}.xml", path={"id": id})

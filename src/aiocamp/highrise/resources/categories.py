@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.m
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CategoriesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CategoriesResource(Resource):
@@ -34,239 +26,157 @@ class CategoriesResource(Resource):
     __slots__ = ()
 
     def list_task_categories(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.TaskCategory]:
         """GET /task_categories.xml
 
         List every task category.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#get-categories
         """
-        _path = "/task_categories.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/task_categories.xml",
+            into=_m.TaskCategory,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.TaskCategory.from_wire, "TaskCategory"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get_task_category(
-        self,
-        id: int,
-    ) -> _m.TaskCategory:
+    async def get_task_category(self, id: int) -> _m.TaskCategory:
         """GET /task_categories/{id}.xml
 
         Fetch one task category.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#get-category
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/task_categories/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "task-category"), _m.TaskCategory.from_wire
-        )
+        return await self._get("/task_categories/{id}.xml", path={"id": id}, into=_m.TaskCategory)
 
     async def create_task_category(
-        self,
-        *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        color: str | _rt.UnsetType | None = _rt.UNSET,
+        self, *, name: str | UnsetType | None = UNSET, color: str | UnsetType | None = UNSET
     ) -> _m.TaskCategory | None:
         """POST /task_categories.xml
 
         Add a task category, optionally with a colour.
 
         Args:
-            name: Body field name.
             color: Hex web colour such as ffcc33; defaults to 000000.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#create-category
         """
-        _path = "/task_categories.xml"
-        _record = _rt.build(_m.TaskCategory, {"name": name, "color": color})
-        _body = {"task-category": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        if _response.data is None:
-            return None
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "task-category"), _m.TaskCategory.from_wire
+        return await self._post(
+            "/task_categories.xml",
+            body={"name": name, "color": color},
+            xml_root="task-category",
+            into=_m.TaskCategory,
+            optional=True,
         )
 
     async def update_task_category(
         self,
         id: int,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        color: str | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        color: str | UnsetType | None = UNSET,
     ) -> None:
         """PUT /task_categories/{id}.xml
 
         Rename a task category.
 
         Args:
-            id: Path parameter id.
-            name: Body field name.
             color: Hex web colour such as ffcc33; defaults to 000000.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#update-category
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/task_categories/{_p_id}.xml"
-        _record = _rt.build(_m.TaskCategory, {"name": name, "color": color})
-        _body = {"task-category": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/task_categories/{id}.xml",
+            path={"id": id},
+            body={"name": name, "color": color},
+            xml_root="task-category",
+        )
 
-    async def delete_task_category(
-        self,
-        id: int,
-    ) -> None:
+    async def delete_task_category(self, id: int) -> None:
         """DELETE /task_categories/{id}.xml
 
         Remove a task category.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#destroy-category
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/task_categories/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/task_categories/{id}.xml", path={"id": id})
 
     def list_deal_categories(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.DealCategory]:
         """GET /deal_categories.xml
 
         List every deal category.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#get-categories
         """
-        _path = "/deal_categories.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/deal_categories.xml",
+            into=_m.DealCategory,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.DealCategory.from_wire, "DealCategory"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get_deal_category(
-        self,
-        id: int,
-    ) -> _m.DealCategory:
+    async def get_deal_category(self, id: int) -> _m.DealCategory:
         """GET /deal_categories/{id}.xml
 
         Fetch one deal category.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#get-category
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/deal_categories/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "deal-category"), _m.DealCategory.from_wire
-        )
+        return await self._get("/deal_categories/{id}.xml", path={"id": id}, into=_m.DealCategory)
 
     async def create_deal_category(
-        self,
-        *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        color: str | _rt.UnsetType | None = _rt.UNSET,
+        self, *, name: str | UnsetType | None = UNSET, color: str | UnsetType | None = UNSET
     ) -> _m.DealCategory | None:
         """POST /deal_categories.xml
 
         Add a deal category, optionally with a colour.
 
         Args:
-            name: Body field name.
             color: Hex web colour such as ffcc33; defaults to 000000.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#create-category
         """
-        _path = "/deal_categories.xml"
-        _record = _rt.build(_m.DealCategory, {"name": name, "color": color})
-        _body = {"deal-category": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        if _response.data is None:
-            return None
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "deal-category"), _m.DealCategory.from_wire
+        return await self._post(
+            "/deal_categories.xml",
+            body={"name": name, "color": color},
+            xml_root="deal-category",
+            into=_m.DealCategory,
+            optional=True,
         )
 
     async def update_deal_category(
         self,
         id: int,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        color: str | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        color: str | UnsetType | None = UNSET,
     ) -> None:
         """PUT /deal_categories/{id}.xml
 
         Rename a deal category.
 
         Args:
-            id: Path parameter id.
-            name: Body field name.
             color: Hex web colour such as ffcc33; defaults to 000000.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#update-category
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/deal_categories/{_p_id}.xml"
-        _record = _rt.build(_m.DealCategory, {"name": name, "color": color})
-        _body = {"deal-category": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/deal_categories/{id}.xml",
+            path={"id": id},
+            body={"name": name, "color": color},
+            xml_root="deal-category",
+        )
 
-    async def delete_deal_category(
-        self,
-        id: int,
-    ) -> None:
+    async def delete_deal_category(self, id: int) -> None:
         """DELETE /deal_categories/{id}.xml
 
         Remove a deal category.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/categories.md#destroy-category
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/deal_categories/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/deal_categories/{id}.xml", path={"id": id})

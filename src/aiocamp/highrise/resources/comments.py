@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/comments.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CommentsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CommentsResource(Resource):
@@ -33,94 +25,53 @@ class CommentsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Comment:
+    async def get(self, id: int) -> _m.Comment:
         """GET /comments/{id}.xml
 
         Fetch one comment.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/comments.md#get-comment
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/comments/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "comment"), _m.Comment.from_wire
-        )
+        return await self._get("/comments/{id}.xml", path={"id": id}, into=_m.Comment)
 
     def list_for_note(
-        self,
-        note_id: int,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, note_id: int, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Comment]:
         """GET /notes/{note_id}/comments.xml
 
         List the visible comments on one note.
 
-        Args:
-            note_id: Path parameter note_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/comments.md#get-comments
         """
-        _p_note_id = _rt.path_param(note_id, "note_id")
-        _path = f"/notes/{_p_note_id}/comments.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/notes/{note_id}/comments.xml",
+            path={"note_id": note_id},
+            into=_m.Comment,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Comment.from_wire, "Comment"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_for_email(
-        self,
-        email_id: int,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, email_id: int, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Comment]:
         """GET /emails/{email_id}/comments.xml
 
         List the visible comments on one email.
 
-        Args:
-            email_id: Path parameter email_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/comments.md#get-comments
         """
-        _p_email_id = _rt.path_param(email_id, "email_id")
-        _path = f"/emails/{_p_email_id}/comments.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/emails/{email_id}/comments.xml",
+            path={"email_id": email_id},
+            into=_m.Comment,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Comment.from_wire, "Comment"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     async def create(
-        self,
-        *,
-        parent_id: int | _rt.UnsetType | None = _rt.UNSET,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
+        self, *, parent_id: int | UnsetType | None = UNSET, body: str | UnsetType | None = UNSET
     ) -> _m.Comment:
         """POST /comments.xml
 
@@ -128,58 +79,44 @@ class CommentsResource(Resource):
 
         Args:
             parent_id: The note or email this comment belongs to.
-            body: Body field body.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/comments.md#create-comment
         """
-        _path = "/comments.xml"
-        _record = _rt.build(_m.Comment, {"parent_id": parent_id, "body": body})
-        _body = {"comment": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "comment"), _m.Comment.from_wire
+        return await self._post(
+            "/comments.xml",
+            body={"parent-id": parent_id, "body": body},
+            xml_root="comment",
+            into=_m.Comment,
         )
 
     async def update(
         self,
         id: int,
         *,
-        parent_id: int | _rt.UnsetType | None = _rt.UNSET,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
+        parent_id: int | UnsetType | None = UNSET,
+        body: str | UnsetType | None = UNSET,
     ) -> None:
         """PUT /comments/{id}.xml
 
         Change the text of a comment.
 
         Args:
-            id: Path parameter id.
             parent_id: The note or email this comment belongs to.
-            body: Body field body.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/comments.md#update-comment
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/comments/{_p_id}.xml"
-        _record = _rt.build(_m.Comment, {"parent_id": parent_id, "body": body})
-        _body = {"comment": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/comments/{id}.xml",
+            path={"id": id},
+            body={"parent-id": parent_id, "body": body},
+            xml_root="comment",
+        )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /comments/{id}.xml
 
         Remove a comment.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/comments.md#destroy-comment
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/comments/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/comments/{id}.xml", path={"id": id})

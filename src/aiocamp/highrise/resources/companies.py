@@ -9,20 +9,15 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/companies.md
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime, xml_list
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CompaniesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CompaniesResource(Resource):
@@ -33,32 +28,20 @@ class CompaniesResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Company:
+    async def get(self, id: int) -> _m.Company:
         """GET /companies/{id}.xml
 
         Fetch one company.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/companies.md#get-company
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/companies/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "company"), _m.Company.from_wire
-        )
+        return await self._get("/companies/{id}.xml", path={"id": id}, into=_m.Company)
 
     def list(
         self,
         *,
-        tag_id: int | _rt.UnsetType | None = _rt.UNSET,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        tag_id: int | UnsetType | None = UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Company]:
@@ -69,22 +52,14 @@ class CompaniesResource(Resource):
         Args:
             tag_id: Only companies carrying this tag.
             since: Only companies created or updated after this moment, oldest first.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/companies.md#get-companies
         """
-        _path = "/companies.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "tag_id", tag_id)
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/companies.xml",
+            query={"tag_id": tag_id, "since": strftime(since, "%Y%m%d%H%M%S")},
+            into=_m.Company,
             paging=Paging("offset", "n", 500),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Company.from_wire, "Company"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -92,8 +67,8 @@ class CompaniesResource(Resource):
     def search(
         self,
         *,
-        term: str | _rt.UnsetType | None = _rt.UNSET,
-        criteria: builtins.dict[str, str] | _rt.UnsetType | None = _rt.UNSET,
+        term: str | UnsetType | None = UNSET,
+        criteria: builtins.dict[str, str] | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Company]:
@@ -104,22 +79,14 @@ class CompaniesResource(Resource):
         Args:
             term: Text matched against company names.
             criteria: Field name to value, sent as criteria[field]=value; combine several to narrow.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/companies.md#search-companies
         """
-        _path = "/companies/search.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "term", term)
-        _rt.add_query(_query, "criteria", criteria)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/companies/search.xml",
+            query={"term": term, "criteria": criteria},
+            into=_m.Company,
             paging=Paging("offset", "n", 25),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Company.from_wire, "Company"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -127,118 +94,90 @@ class CompaniesResource(Resource):
     async def create(
         self,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        background: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
-        contact_data: _m.ContactData | _rt.UnsetType | None = _rt.UNSET,
-        subject_datas: builtins.list[_m.SubjectData] | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        background: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
+        contact_data: _m.ContactData | UnsetType | None = UNSET,
+        subject_datas: builtins.list[_m.SubjectData] | UnsetType | None = UNSET,
     ) -> _m.Company:
         """POST /companies.xml
 
         Add a company authored by the current user.
 
         Args:
-            name: Body field name.
-            background: Body field background.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the company when visible_to is Owner.
             group_id: Group that may see the company when visible_to is NamedGroup.
-            contact_data: Body field contact-data.
             subject_datas: Custom field values; send an id prefixed with a minus sign to remove one.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/companies.md#create-company
         """
-        _path = "/companies.xml"
-        _record = _rt.build(
-            _m.Company,
-            {
+        return await self._post(
+            "/companies.xml",
+            body={
                 "name": name,
                 "background": background,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
-                "contact_data": contact_data,
-                "subject_datas": subject_datas,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
+                "contact-data": contact_data,
+                "subject_datas": xml_list(subject_datas, "subject_data"),
             },
-        )
-        _body = {"company": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "company"), _m.Company.from_wire
+            xml_root="company",
+            into=_m.Company,
         )
 
     async def update(
         self,
         id: int,
         *,
-        reload: bool | _rt.UnsetType | None = _rt.UNSET,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        background: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
-        contact_data: _m.ContactData | _rt.UnsetType | None = _rt.UNSET,
-        subject_datas: builtins.list[_m.SubjectData] | _rt.UnsetType | None = _rt.UNSET,
+        reload: bool | UnsetType | None = UNSET,
+        name: str | UnsetType | None = UNSET,
+        background: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
+        contact_data: _m.ContactData | UnsetType | None = UNSET,
+        subject_datas: builtins.list[_m.SubjectData] | UnsetType | None = UNSET,
     ) -> _m.Company | None:
         """PUT /companies/{id}.xml
 
         Change a company's details, contact data and custom field values.
 
         Args:
-            id: Path parameter id.
             reload: Ask for the updated company in the reply.
-            name: Body field name.
-            background: Body field background.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the company when visible_to is Owner.
             group_id: Group that may see the company when visible_to is NamedGroup.
-            contact_data: Body field contact-data.
             subject_datas: Custom field values; send an id prefixed with a minus sign to remove one.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/companies.md#update-company
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/companies/{_p_id}.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "reload", reload)
-        _record = _rt.build(
-            _m.Company,
-            {
+        return await self._put(
+            "/companies/{id}.xml",
+            path={"id": id},
+            query={"reload": reload},
+            body={
                 "name": name,
                 "background": background,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
-                "contact_data": contact_data,
-                "subject_datas": subject_datas,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
+                "contact-data": contact_data,
+                "subject_datas": xml_list(subject_datas, "subject_data"),
             },
-        )
-        _body = {"company": _record.to_wire()}
-        _request = Request("PUT", _path, tuple(_query), body=_body)
-        _response = await self._session.request(_request)
-        if _response.data is None:
-            return None
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "company"), _m.Company.from_wire
+            xml_root="company",
+            into=_m.Company,
+            optional=True,
         )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /companies/{id}.xml
 
         Remove a company.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/companies.md#destroy-company
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/companies/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/companies/{id}.xml", path={"id": id})

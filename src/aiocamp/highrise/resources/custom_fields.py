@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/custom_field
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["CustomFieldsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class CustomFieldsResource(Resource):
@@ -46,89 +40,65 @@ class CustomFieldsResource(Resource):
 
         Args:
             type: Which custom fields to return.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/custom_fields.md#get-party-custom-fields
         """
-        _path = "/subject_fields.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "type", type)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/subject_fields.xml",
+            query={"type": type},
+            into=_m.SubjectField,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.SubjectField.from_wire, "SubjectField"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     async def create(
-        self,
-        *,
-        label: str | _rt.UnsetType | None = _rt.UNSET,
-        kind: str | _rt.UnsetType | None = _rt.UNSET,
+        self, *, label: str | UnsetType | None = UNSET, kind: str | UnsetType | None = UNSET
     ) -> _m.SubjectField:
         """POST /subject_fields.xml
 
         Define a new party custom field (deal fields cannot be created through the API).
 
         Args:
-            label: Body field label.
             kind: party or deal.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/custom_fields.md#create-party-custom-field
         """
-        _path = "/subject_fields.xml"
-        _record = _rt.build(_m.SubjectField, {"label": label, "kind": kind})
-        _body = {"subject-field": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "subject-field"), _m.SubjectField.from_wire
+        return await self._post(
+            "/subject_fields.xml",
+            body={"label": label, "type": kind},
+            xml_root="subject-field",
+            into=_m.SubjectField,
         )
 
     async def update(
         self,
         id: int,
         *,
-        label: str | _rt.UnsetType | None = _rt.UNSET,
-        kind: str | _rt.UnsetType | None = _rt.UNSET,
+        label: str | UnsetType | None = UNSET,
+        kind: str | UnsetType | None = UNSET,
     ) -> None:
         """PUT /subject_fields/{id}.xml
 
         Rename a party or deal custom field.
 
         Args:
-            id: Path parameter id.
-            label: Body field label.
             kind: party or deal.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/custom_fields.md#update-party-custom-field
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/subject_fields/{_p_id}.xml"
-        _record = _rt.build(_m.SubjectField, {"label": label, "kind": kind})
-        _body = {"subject-field": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/subject_fields/{id}.xml",
+            path={"id": id},
+            body={"label": label, "type": kind},
+            xml_root="subject-field",
+        )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /subject_fields/{id}.xml
 
         Remove a party or deal custom field from the account.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/custom_fields.md#destroy-party-custom-field
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/subject_fields/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/subject_fields/{id}.xml", path={"id": id})

@@ -8,21 +8,16 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["DealsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class DealsResource(Resource):
@@ -33,32 +28,20 @@ class DealsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Deal:
+    async def get(self, id: int) -> _m.Deal:
         """GET /deals/{id}.xml
 
         Fetch one deal.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md#get-deal
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/deals/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "deal"), _m.Deal.from_wire
-        )
+        return await self._get("/deals/{id}.xml", path={"id": id}, into=_m.Deal)
 
     def list(
         self,
         *,
-        status: Literal["pending", "won", "lost"] | _rt.UnsetType | None = _rt.UNSET,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        status: Literal["pending", "won", "lost"] | UnsetType | None = UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Deal]:
@@ -69,68 +52,51 @@ class DealsResource(Resource):
         Args:
             status: Only deals in this state.
             since: Only deals updated after this moment, oldest first.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md#get-deals
         """
-        _path = "/deals.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "status", status)
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/deals.xml",
+            query={"status": status, "since": strftime(since, "%Y%m%d%H%M%S")},
+            into=_m.Deal,
             paging=Paging("offset", "n", 500),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Deal.from_wire, "Deal"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get_template(
-        self,
-    ) -> _m.Deal:
+    async def get_template(self) -> _m.Deal:
         """GET /deals/new.xml
 
         Fetch an empty deal showing which fields a new deal takes.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md#get-new-deal
         """
-        _path = "/deals/new.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "deal"), _m.Deal.from_wire
-        )
+        return await self._get("/deals/new.xml", into=_m.Deal)
 
     async def create(
         self,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        background: str | _rt.UnsetType | None = _rt.UNSET,
-        category_id: int | _rt.UnsetType | None = _rt.UNSET,
-        currency: str | _rt.UnsetType | None = _rt.UNSET,
-        price: int | _rt.UnsetType | None = _rt.UNSET,
-        price_type: str | _rt.UnsetType | None = _rt.UNSET,
-        duration: int | _rt.UnsetType | None = _rt.UNSET,
-        party_id: int | _rt.UnsetType | None = _rt.UNSET,
-        responsible_party_id: int | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        background: str | UnsetType | None = UNSET,
+        category_id: int | UnsetType | None = UNSET,
+        currency: str | UnsetType | None = UNSET,
+        price: int | UnsetType | None = UNSET,
+        price_type: str | UnsetType | None = UNSET,
+        duration: int | UnsetType | None = UNSET,
+        party_id: int | UnsetType | None = UNSET,
+        responsible_party_id: int | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> _m.Deal | None:
         """POST /deals.xml
 
         Add a deal authored by the current user.
 
         Args:
-            name: Body field name.
             background: Free text about the deal.
             category_id: Id of the deal category.
             currency: Three-letter ISO 4217 code.
-            price: Body field price.
             price_type: fixed, hour, month or year.
             duration: How many price_type units the deal is expected to last.
             party_id: The person or company the deal is with.
@@ -141,61 +107,52 @@ class DealsResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md#create-deal
         """
-        _path = "/deals.xml"
-        _record = _rt.build(
-            _m.Deal,
-            {
+        return await self._post(
+            "/deals.xml",
+            body={
                 "name": name,
                 "background": background,
-                "category_id": category_id,
+                "category-id": category_id,
                 "currency": currency,
                 "price": price,
-                "price_type": price_type,
+                "price-type": price_type,
                 "duration": duration,
-                "party_id": party_id,
-                "responsible_party_id": responsible_party_id,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "party-id": party_id,
+                "responsible-party-id": responsible_party_id,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
-        )
-        _body = {"deal": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        if _response.data is None:
-            return None
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "deal"), _m.Deal.from_wire
+            xml_root="deal",
+            into=_m.Deal,
+            optional=True,
         )
 
     async def update(
         self,
         id: int,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        background: str | _rt.UnsetType | None = _rt.UNSET,
-        category_id: int | _rt.UnsetType | None = _rt.UNSET,
-        currency: str | _rt.UnsetType | None = _rt.UNSET,
-        price: int | _rt.UnsetType | None = _rt.UNSET,
-        price_type: str | _rt.UnsetType | None = _rt.UNSET,
-        duration: int | _rt.UnsetType | None = _rt.UNSET,
-        party_id: int | _rt.UnsetType | None = _rt.UNSET,
-        responsible_party_id: int | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        background: str | UnsetType | None = UNSET,
+        category_id: int | UnsetType | None = UNSET,
+        currency: str | UnsetType | None = UNSET,
+        price: int | UnsetType | None = UNSET,
+        price_type: str | UnsetType | None = UNSET,
+        duration: int | UnsetType | None = UNSET,
+        party_id: int | UnsetType | None = UNSET,
+        responsible_party_id: int | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> None:
         """PUT /deals/{id}.xml
 
         Change a deal's details (its status and parties are ignored here).
 
         Args:
-            id: Path parameter id.
-            name: Body field name.
             background: Free text about the deal.
             category_id: Id of the deal category.
             currency: Three-letter ISO 4217 code.
-            price: Body field price.
             price_type: fixed, hour, month or year.
             duration: How many price_type units the deal is expected to last.
             party_id: The person or company the deal is with.
@@ -206,66 +163,45 @@ class DealsResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md#update-deal
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/deals/{_p_id}.xml"
-        _record = _rt.build(
-            _m.Deal,
-            {
+        await self._put(
+            "/deals/{id}.xml",
+            path={"id": id},
+            body={
                 "name": name,
                 "background": background,
-                "category_id": category_id,
+                "category-id": category_id,
                 "currency": currency,
                 "price": price,
-                "price_type": price_type,
+                "price-type": price_type,
                 "duration": duration,
-                "party_id": party_id,
-                "responsible_party_id": responsible_party_id,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "party-id": party_id,
+                "responsible-party-id": responsible_party_id,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
+            xml_root="deal",
         )
-        _body = {"deal": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /deals/{id}.xml
 
         Remove a deal together with its notes, emails and files.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md#destroy-deal
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/deals/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/deals/{id}.xml", path={"id": id})
 
-    async def update_status(
-        self,
-        id: int,
-        *,
-        name: str,
-    ) -> None:
+    async def update_status(self, id: int, *, name: str) -> None:
         """PUT /deals/{id}/status.xml
 
         Mark a deal pending, won or lost.
 
         Args:
-            id: Path parameter id.
             name: pending, won or lost.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deals.md#update-deal-status
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/deals/{_p_id}/status.xml"
-        _record = _rt.build(_m._DealsUpdateStatusBody, {"name": name})
-        _body = {"status": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put(
+            "/deals/{id}/status.xml", path={"id": id}, body={"name": name}, xml_root="status"
+        )

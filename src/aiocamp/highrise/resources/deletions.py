@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deletions.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["DeletionsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class DeletionsResource(Resource):
@@ -36,7 +30,7 @@ class DeletionsResource(Resource):
     def list(
         self,
         *,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Deletion]:
@@ -46,21 +40,14 @@ class DeletionsResource(Resource):
 
         Args:
             since: Only removals after this moment.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/deletions.md#deletions
         """
-        _path = "/deletions.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/deletions.xml",
+            query={"since": strftime(since, "%Y%m%d%H%M%S")},
+            into=_m.Deletion,
             paging=Paging("offset", "n", 500),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Deletion.from_wire, "Deletion"),
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -8,21 +8,16 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/emails.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["EmailsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class EmailsResource(Resource):
@@ -33,33 +28,21 @@ class EmailsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Email:
+    async def get(self, id: int) -> _m.Email:
         """GET /emails/{id}.xml
 
         Fetch one email with its attachments.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/emails.md#get-email
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/emails/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "email"), _m.Email.from_wire
-        )
+        return await self._get("/emails/{id}.xml", path={"id": id}, into=_m.Email)
 
     def list_for_subject(
         self,
         subject_type: Literal["people", "companies", "kases", "deals"],
         subject_id: int,
         *,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Email]:
@@ -68,26 +51,16 @@ class EmailsResource(Resource):
         List the visible emails about one person, company, case or deal.
 
         Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
             since: Only emails updated after this moment, oldest first.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/emails.md#get-emails
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/emails.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/{subject_type}/{subject_id}/emails.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id},
+            query={"since": strftime(since, "%Y%m%d%H%M%S")},
+            into=_m.Email,
             paging=Paging("offset", "n", 25),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Email.from_wire, "Email"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -95,13 +68,13 @@ class EmailsResource(Resource):
     async def create(
         self,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        subject_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_type: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        body: str | UnsetType | None = UNSET,
+        subject_id: int | UnsetType | None = UNSET,
+        subject_type: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> _m.Email:
         """POST /emails.xml
 
@@ -109,7 +82,6 @@ class EmailsResource(Resource):
 
         Args:
             title: Subject line of the email.
-            body: Body field body.
             subject_id: Id of the party, deal or case the email is about.
             subject_type: Party, Deal or Kase.
             visible_to: Everyone (default), Owner or NamedGroup.
@@ -118,24 +90,19 @@ class EmailsResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/emails.md#create-email
         """
-        _path = "/emails.xml"
-        _record = _rt.build(
-            _m.Email,
-            {
+        return await self._post(
+            "/emails.xml",
+            body={
                 "title": title,
                 "body": body,
-                "subject_id": subject_id,
-                "subject_type": subject_type,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "subject-id": subject_id,
+                "subject-type": subject_type,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
-        )
-        _body = {"email": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "email"), _m.Email.from_wire
+            xml_root="email",
+            into=_m.Email,
         )
 
     async def create_for_subject(
@@ -143,67 +110,56 @@ class EmailsResource(Resource):
         subject_type: Literal["people", "companies", "kases", "deals"],
         subject_id: int,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        body: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> _m.Email:
         """POST /{subject_type}/{subject_id}/emails.xml
 
         Record an email as the current user on the subject named in the URL.
 
         Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
             title: Subject line of the email.
-            body: Body field body.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the email when visible_to is Owner.
             group_id: Group that may see the email when visible_to is NamedGroup.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/emails.md#create-email
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/emails.xml"
-        _record = _rt.build(
-            _m.Email,
-            {
+        return await self._post(
+            "/{subject_type}/{subject_id}/emails.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id},
+            body={
                 "title": title,
                 "body": body,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
-        )
-        _body = {"email": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "email"), _m.Email.from_wire
+            xml_root="email",
+            into=_m.Email,
         )
 
     async def update(
         self,
         id: int,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        subject_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_type: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        body: str | UnsetType | None = UNSET,
+        subject_id: int | UnsetType | None = UNSET,
+        subject_type: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> None:
         """PUT /emails/{id}.xml
 
         Change an email's text or move it to another subject.
 
         Args:
-            id: Path parameter id.
             title: Subject line of the email.
-            body: Body field body.
             subject_id: Id of the party, deal or case the email is about.
             subject_type: Party, Deal or Kase.
             visible_to: Everyone (default), Owner or NamedGroup.
@@ -212,38 +168,26 @@ class EmailsResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/emails.md#update-email
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/emails/{_p_id}.xml"
-        _record = _rt.build(
-            _m.Email,
-            {
+        await self._put(
+            "/emails/{id}.xml",
+            path={"id": id},
+            body={
                 "title": title,
                 "body": body,
-                "subject_id": subject_id,
-                "subject_type": subject_type,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "subject-id": subject_id,
+                "subject-type": subject_type,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
+            xml_root="email",
         )
-        _body = {"email": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /emails/{id}.xml
 
         Remove an email.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/emails.md#destroy-email
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/emails/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/emails/{id}.xml", path={"id": id})

@@ -8,21 +8,13 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/groups.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["GroupsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class GroupsResource(Resource):
@@ -33,115 +25,55 @@ class GroupsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Group:
+    async def get(self, id: int) -> _m.Group:
         """GET /groups/{id}.xml
 
         Fetch one group with its users.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/groups.md#get-group
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/groups/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "group"), _m.Group.from_wire
-        )
+        return await self._get("/groups/{id}.xml", path={"id": id}, into=_m.Group)
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Group]:
         """GET /groups.xml
 
         List every group.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/groups.md#get-groups
         """
-        _path = "/groups.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/groups.xml",
+            into=_m.Group,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Group.from_wire, "Group"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def create(
-        self,
-        *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-    ) -> _m.Group:
+    async def create(self, *, name: str | UnsetType | None = UNSET) -> _m.Group:
         """POST /groups.xml
 
         Add an empty group.
 
-        Args:
-            name: Body field name.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/groups.md#create-group
         """
-        _path = "/groups.xml"
-        _record = _rt.build(_m.Group, {"name": name})
-        _body = {"group": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "group"), _m.Group.from_wire
-        )
+        return await self._post("/groups.xml", body={"name": name}, xml_root="group", into=_m.Group)
 
-    async def update(
-        self,
-        id: int,
-        *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-    ) -> None:
+    async def update(self, id: int, *, name: str | UnsetType | None = UNSET) -> None:
         """PUT /groups/{id}.xml
 
         Rename a group.
 
-        Args:
-            id: Path parameter id.
-            name: Body field name.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/groups.md#update-group
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/groups/{_p_id}.xml"
-        _record = _rt.build(_m.Group, {"name": name})
-        _body = {"group": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
+        await self._put("/groups/{id}.xml", path={"id": id}, body={"name": name}, xml_root="group")
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /groups/{id}.xml
 
         Remove a group.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/groups.md#destroy-group
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/groups/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/groups/{id}.xml", path={"id": id})

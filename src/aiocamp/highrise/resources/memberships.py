@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/memberships.
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["MembershipsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class MembershipsResource(Resource):
@@ -33,94 +24,51 @@ class MembershipsResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Membership:
+    async def get(self, id: int) -> _m.Membership:
         """GET /memberships/{id}.xml
 
         Fetch one membership.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/memberships.md#get-membership
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/memberships/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "membership"), _m.Membership.from_wire
-        )
+        return await self._get("/memberships/{id}.xml", path={"id": id}, into=_m.Membership)
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Membership]:
         """GET /memberships.xml
 
         List every membership.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/memberships.md#get-memberships
         """
-        _path = "/memberships.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/memberships.xml",
+            into=_m.Membership,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Membership.from_wire, "Membership"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def create(
-        self,
-        *,
-        user_id: int,
-        group_id: int,
-    ) -> _m.Membership:
+    async def create(self, *, user_id: int, group_id: int) -> _m.Membership:
         """POST /memberships.xml
 
         Put a user into a group.
 
-        Args:
-            user_id: Body field user_id.
-            group_id: Body field group_id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/memberships.md#create-membership
         """
-        _path = "/memberships.xml"
-        _record = _rt.build(_m._MembershipsCreateBody, {"user_id": user_id, "group_id": group_id})
-        _body = {"membership": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "membership"), _m.Membership.from_wire
+        return await self._post(
+            "/memberships.xml",
+            body={"user_id": user_id, "group_id": group_id},
+            xml_root="membership",
+            into=_m.Membership,
         )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /memberships/{id}.xml
 
         Take a user out of a group.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/memberships.md#destroy-membership
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/memberships/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/memberships/{id}.xml", path={"id": id})

@@ -8,21 +8,16 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/notes.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["NotesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class NotesResource(Resource):
@@ -33,33 +28,21 @@ class NotesResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Note:
+    async def get(self, id: int) -> _m.Note:
         """GET /notes/{id}.xml
 
         Fetch one note with its attachments.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/notes.md#get-note
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/notes/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "note"), _m.Note.from_wire
-        )
+        return await self._get("/notes/{id}.xml", path={"id": id}, into=_m.Note)
 
     def list_for_subject(
         self,
         subject_type: Literal["people", "companies", "kases", "deals"],
         subject_id: int,
         *,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Note]:
@@ -68,26 +51,16 @@ class NotesResource(Resource):
         List the visible notes about one person, company, case or deal.
 
         Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
             since: Only notes updated after this moment, oldest first.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/notes.md#get-notes
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/notes.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/{subject_type}/{subject_id}/notes.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id},
+            query={"since": strftime(since, "%Y%m%d%H%M%S")},
+            into=_m.Note,
             paging=Paging("offset", "n", 25),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Note.from_wire, "Note"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -95,19 +68,18 @@ class NotesResource(Resource):
     async def create(
         self,
         *,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        subject_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_type: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        body: str | UnsetType | None = UNSET,
+        subject_id: int | UnsetType | None = UNSET,
+        subject_type: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> _m.Note:
         """POST /notes.xml
 
         Record a note as the current user, naming its subject in the body.
 
         Args:
-            body: Body field body.
             subject_id: Id of the party, deal or case the note is about.
             subject_type: Party, Deal or Kase.
             visible_to: Everyone (default), Owner or NamedGroup.
@@ -116,23 +88,18 @@ class NotesResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/notes.md#create-note
         """
-        _path = "/notes.xml"
-        _record = _rt.build(
-            _m.Note,
-            {
+        return await self._post(
+            "/notes.xml",
+            body={
                 "body": body,
-                "subject_id": subject_id,
-                "subject_type": subject_type,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "subject-id": subject_id,
+                "subject-type": subject_type,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
-        )
-        _body = {"note": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "note"), _m.Note.from_wire
+            xml_root="note",
+            into=_m.Note,
         )
 
     async def create_for_subject(
@@ -140,57 +107,51 @@ class NotesResource(Resource):
         subject_type: Literal["people", "companies", "kases", "deals"],
         subject_id: int,
         *,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        body: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> _m.Note:
         """POST /{subject_type}/{subject_id}/notes.xml
 
         Record a note as the current user on the subject named in the URL.
 
         Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
-            body: Body field body.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the note when visible_to is Owner.
             group_id: Group that may see the note when visible_to is NamedGroup.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/notes.md#create-note
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/notes.xml"
-        _record = _rt.build(
-            _m.Note,
-            {"body": body, "visible_to": visible_to, "owner_id": owner_id, "group_id": group_id},
-        )
-        _body = {"note": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "note"), _m.Note.from_wire
+        return await self._post(
+            "/{subject_type}/{subject_id}/notes.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id},
+            body={
+                "body": body,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
+            },
+            xml_root="note",
+            into=_m.Note,
         )
 
     async def update(
         self,
         id: int,
         *,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        subject_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_type: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
+        body: str | UnsetType | None = UNSET,
+        subject_id: int | UnsetType | None = UNSET,
+        subject_type: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
     ) -> None:
         """PUT /notes/{id}.xml
 
         Change a note's text or move it to another subject.
 
         Args:
-            id: Path parameter id.
-            body: Body field body.
             subject_id: Id of the party, deal or case the note is about.
             subject_type: Party, Deal or Kase.
             visible_to: Everyone (default), Owner or NamedGroup.
@@ -199,37 +160,25 @@ class NotesResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/notes.md#update-note
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/notes/{_p_id}.xml"
-        _record = _rt.build(
-            _m.Note,
-            {
+        await self._put(
+            "/notes/{id}.xml",
+            path={"id": id},
+            body={
                 "body": body,
-                "subject_id": subject_id,
-                "subject_type": subject_type,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
+                "subject-id": subject_id,
+                "subject-type": subject_type,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
             },
+            xml_root="note",
         )
-        _body = {"note": _record.to_wire()}
-        _request = Request("PUT", _path, (), body=_body)
-        await self._session.request(_request)
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /notes/{id}.xml
 
         Remove a note.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/notes.md#destroy-note
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/notes/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/notes/{id}.xml", path={"id": id})

@@ -8,21 +8,16 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/parties.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["PartiesResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class PartiesResource(Resource):
@@ -36,11 +31,11 @@ class PartiesResource(Resource):
     def search(
         self,
         *,
-        name: str | _rt.UnsetType | None = _rt.UNSET,
-        state: str | _rt.UnsetType | None = _rt.UNSET,
-        zip: str | _rt.UnsetType | None = _rt.UNSET,
-        custom_field: str | _rt.UnsetType | None = _rt.UNSET,
-        strict: Literal[1] | _rt.UnsetType | None = _rt.UNSET,
+        name: str | UnsetType | None = UNSET,
+        state: str | UnsetType | None = UNSET,
+        zip: str | UnsetType | None = UNSET,
+        custom_field: str | UnsetType | None = UNSET,
+        strict: Literal[1] | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Party]:
@@ -54,25 +49,20 @@ class PartiesResource(Resource):
             zip: Postal code to match.
             custom_field: Value of a custom field, as shown in the doc's example.
             strict: 1 to match whole names only.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/parties.md#search-parties
         """
-        _path = "/parties/search.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "name", name)
-        _rt.add_query(_query, "state", state)
-        _rt.add_query(_query, "zip", zip)
-        _rt.add_query(_query, "custom_field", custom_field)
-        _rt.add_query(_query, "strict", strict)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/parties/search.xml",
+            query={
+                "name": name,
+                "state": state,
+                "zip": zip,
+                "custom_field": custom_field,
+                "strict": strict,
+            },
+            into=_m.Party,
             paging=Paging("offset", "n", 25),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Party.from_wire, "Party"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -88,23 +78,13 @@ class PartiesResource(Resource):
 
         List the last 50 people and companies the current user looked at.
 
-        Args:
-            scope: Query parameter scope.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/parties.md#get-recently-viewed-parties
         """
-        _path = "/parties/parties.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "scope", scope)
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/parties/parties.xml",
+            query={"scope": scope},
+            into=_m.Party,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Party.from_wire, "Party"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -112,7 +92,7 @@ class PartiesResource(Resource):
     def list_deletions(
         self,
         *,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Deletion]:
@@ -122,21 +102,14 @@ class PartiesResource(Resource):
 
         Args:
             since: Only removals after this moment.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/parties.md#get-deleted-parties
         """
-        _path = "/parties/deletions.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/parties/deletions.xml",
+            query={"since": strftime(since, "%Y%m%d%H%M%S")},
+            into=_m.Deletion,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Deletion.from_wire, "Deletion"),
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -9,20 +9,15 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime, xml_list
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["PeopleResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class PeopleResource(Resource):
@@ -36,9 +31,9 @@ class PeopleResource(Resource):
     def list(
         self,
         *,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        tag_id: int | _rt.UnsetType | None = _rt.UNSET,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        title: str | UnsetType | None = UNSET,
+        tag_id: int | UnsetType | None = UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Person]:
@@ -50,54 +45,32 @@ class PeopleResource(Resource):
             title: Only people with this exact title.
             tag_id: Only people carrying this tag.
             since: Only people created or updated after this moment, oldest first.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md#get-people
         """
-        _path = "/people.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "title", title)
-        _rt.add_query(_query, "tag_id", tag_id)
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/people.xml",
+            query={"title": title, "tag_id": tag_id, "since": strftime(since, "%Y%m%d%H%M%S")},
+            into=_m.Person,
             paging=Paging("offset", "n", 500),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_for_company(
-        self,
-        company_id: int,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, company_id: int, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Person]:
         """GET /companies/{company_id}/people.xml
 
         List the people who belong to one company.
 
-        Args:
-            company_id: Path parameter company_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md#get-people
         """
-        _p_company_id = _rt.path_param(company_id, "company_id")
-        _path = f"/companies/{_p_company_id}/people.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/companies/{company_id}/people.xml",
+            path={"company_id": company_id},
+            into=_m.Person,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -105,8 +78,8 @@ class PeopleResource(Resource):
     def search(
         self,
         *,
-        term: str | _rt.UnsetType | None = _rt.UNSET,
-        criteria: builtins.dict[str, str] | _rt.UnsetType | None = _rt.UNSET,
+        term: str | UnsetType | None = UNSET,
+        criteria: builtins.dict[str, str] | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Person]:
@@ -117,192 +90,139 @@ class PeopleResource(Resource):
         Args:
             term: Text matched against names.
             criteria: Field name to value, sent as criteria[field]=value; combine several to narrow.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md#search-people
         """
-        _path = "/people/search.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "term", term)
-        _rt.add_query(_query, "criteria", criteria)
-        _request = Request("GET", _path, tuple(_query), limit_classes=("default", "email_search"))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/people/search.xml",
+            query={"term": term, "criteria": criteria},
+            limit_classes=("default", "email_search"),
+            into=_m.Person,
             paging=Paging("offset", "n", 25),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Person.from_wire, "Person"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Person:
+    async def get(self, id: int) -> _m.Person:
         """GET /people/{id}.xml
 
         Fetch one person.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md#get-person
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/people/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "person"), _m.Person.from_wire
-        )
+        return await self._get("/people/{id}.xml", path={"id": id}, into=_m.Person)
 
     async def create(
         self,
         *,
-        first_name: str | _rt.UnsetType | None = _rt.UNSET,
-        last_name: str | _rt.UnsetType | None = _rt.UNSET,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        background: str | _rt.UnsetType | None = _rt.UNSET,
-        linkedin_url: str | _rt.UnsetType | None = _rt.UNSET,
-        company_id: int | _rt.UnsetType | None = _rt.UNSET,
-        company_name: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
-        contact_data: _m.ContactData | _rt.UnsetType | None = _rt.UNSET,
-        subject_datas: builtins.list[_m.SubjectData] | _rt.UnsetType | None = _rt.UNSET,
+        first_name: str | UnsetType | None = UNSET,
+        last_name: str | UnsetType | None = UNSET,
+        title: str | UnsetType | None = UNSET,
+        background: str | UnsetType | None = UNSET,
+        linkedin_url: str | UnsetType | None = UNSET,
+        company_id: int | UnsetType | None = UNSET,
+        company_name: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
+        contact_data: _m.ContactData | UnsetType | None = UNSET,
+        subject_datas: builtins.list[_m.SubjectData] | UnsetType | None = UNSET,
     ) -> _m.Person:
         """POST /people.xml
 
         Add a person authored by the current user.
 
         Args:
-            first_name: Body field first-name.
-            last_name: Body field last-name.
-            title: Body field title.
-            background: Body field background.
-            linkedin_url: Body field linkedin-url.
             company_id: Existing company this person works for.
             company_name: Company looked up by name on create, and added when it does not exist yet.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the person when visible_to is Owner.
             group_id: Group that may see the person when visible_to is NamedGroup.
-            contact_data: Body field contact-data.
             subject_datas: Custom field values; send an id prefixed with a minus sign to remove one.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md#create-person
         """
-        _path = "/people.xml"
-        _record = _rt.build(
-            _m.Person,
-            {
-                "first_name": first_name,
-                "last_name": last_name,
+        return await self._post(
+            "/people.xml",
+            body={
+                "first-name": first_name,
+                "last-name": last_name,
                 "title": title,
                 "background": background,
-                "linkedin_url": linkedin_url,
-                "company_id": company_id,
-                "company_name": company_name,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
-                "contact_data": contact_data,
-                "subject_datas": subject_datas,
+                "linkedin-url": linkedin_url,
+                "company-id": company_id,
+                "company-name": company_name,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
+                "contact-data": contact_data,
+                "subject_datas": xml_list(subject_datas, "subject_data"),
             },
-        )
-        _body = {"person": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "person"), _m.Person.from_wire
+            xml_root="person",
+            into=_m.Person,
         )
 
     async def update(
         self,
         id: int,
         *,
-        reload: bool | _rt.UnsetType | None = _rt.UNSET,
-        first_name: str | _rt.UnsetType | None = _rt.UNSET,
-        last_name: str | _rt.UnsetType | None = _rt.UNSET,
-        title: str | _rt.UnsetType | None = _rt.UNSET,
-        background: str | _rt.UnsetType | None = _rt.UNSET,
-        linkedin_url: str | _rt.UnsetType | None = _rt.UNSET,
-        company_id: int | _rt.UnsetType | None = _rt.UNSET,
-        company_name: str | _rt.UnsetType | None = _rt.UNSET,
-        visible_to: str | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        group_id: int | _rt.UnsetType | None = _rt.UNSET,
-        contact_data: _m.ContactData | _rt.UnsetType | None = _rt.UNSET,
-        subject_datas: builtins.list[_m.SubjectData] | _rt.UnsetType | None = _rt.UNSET,
+        reload: bool | UnsetType | None = UNSET,
+        first_name: str | UnsetType | None = UNSET,
+        last_name: str | UnsetType | None = UNSET,
+        title: str | UnsetType | None = UNSET,
+        background: str | UnsetType | None = UNSET,
+        linkedin_url: str | UnsetType | None = UNSET,
+        company_id: int | UnsetType | None = UNSET,
+        company_name: str | UnsetType | None = UNSET,
+        visible_to: str | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        group_id: int | UnsetType | None = UNSET,
+        contact_data: _m.ContactData | UnsetType | None = UNSET,
+        subject_datas: builtins.list[_m.SubjectData] | UnsetType | None = UNSET,
     ) -> _m.Person | None:
         """PUT /people/{id}.xml
 
         Change a person's details, contact data and custom field values.
 
         Args:
-            id: Path parameter id.
             reload: Ask for the updated person in the reply.
-            first_name: Body field first-name.
-            last_name: Body field last-name.
-            title: Body field title.
-            background: Body field background.
-            linkedin_url: Body field linkedin-url.
             company_id: Existing company this person works for.
             company_name: Company looked up by name on create, and added when it does not exist yet.
             visible_to: Everyone (default), Owner or NamedGroup.
             owner_id: User who may see the person when visible_to is Owner.
             group_id: Group that may see the person when visible_to is NamedGroup.
-            contact_data: Body field contact-data.
             subject_datas: Custom field values; send an id prefixed with a minus sign to remove one.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md#update-person
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/people/{_p_id}.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "reload", reload)
-        _record = _rt.build(
-            _m.Person,
-            {
-                "first_name": first_name,
-                "last_name": last_name,
+        return await self._put(
+            "/people/{id}.xml",
+            path={"id": id},
+            query={"reload": reload},
+            body={
+                "first-name": first_name,
+                "last-name": last_name,
                 "title": title,
                 "background": background,
-                "linkedin_url": linkedin_url,
-                "company_id": company_id,
-                "company_name": company_name,
-                "visible_to": visible_to,
-                "owner_id": owner_id,
-                "group_id": group_id,
-                "contact_data": contact_data,
-                "subject_datas": subject_datas,
+                "linkedin-url": linkedin_url,
+                "company-id": company_id,
+                "company-name": company_name,
+                "visible-to": visible_to,
+                "owner-id": owner_id,
+                "group-id": group_id,
+                "contact-data": contact_data,
+                "subject_datas": xml_list(subject_datas, "subject_data"),
             },
-        )
-        _body = {"person": _record.to_wire()}
-        _request = Request("PUT", _path, tuple(_query), body=_body)
-        _response = await self._session.request(_request)
-        if _response.data is None:
-            return None
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "person"), _m.Person.from_wire
+            xml_root="person",
+            into=_m.Person,
+            optional=True,
         )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /people/{id}.xml
 
         Remove a person.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/people.md#destroy-person
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/people/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/people/{id}.xml", path={"id": id})

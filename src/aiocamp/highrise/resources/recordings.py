@@ -8,21 +8,15 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/recordings.m
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource, strftime
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["RecordingsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class RecordingsResource(Resource):
@@ -36,7 +30,7 @@ class RecordingsResource(Resource):
     def list(
         self,
         *,
-        since: datetime | _rt.UnsetType | None = _rt.UNSET,
+        since: datetime | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.Recording]:
@@ -46,21 +40,15 @@ class RecordingsResource(Resource):
 
         Args:
             since: Only recordings updated after this moment.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/recordings.md#recordings
         """
-        _path = "/recordings.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "since", since, "%Y%m%d%H%M%S")
-        _request = Request("GET", _path, tuple(_query), limit_classes=("default", "recordings"))
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/recordings.xml",
+            query={"since": strftime(since, "%Y%m%d%H%M%S")},
+            limit_classes=("default", "recordings"),
+            into=_m.Recording,
             paging=Paging("offset", "n", 25),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Recording.from_wire, "Recording"),
             max_pages=max_pages,
             max_items=max_items,
         )

@@ -8,21 +8,14 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tags.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["TagsResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TagsResource(Resource):
@@ -34,29 +27,18 @@ class TagsResource(Resource):
     __slots__ = ()
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Tag]:
         """GET /tags.xml
 
         List every tag in the account.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tags.md#get-tags
         """
-        _path = "/tags.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/tags.xml",
+            into=_m.Tag,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Tag.from_wire, "Tag"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -73,55 +55,31 @@ class TagsResource(Resource):
 
         List the tags on one person, company, case or deal.
 
-        Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tags.md#get-tags
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/tags.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/{subject_type}/{subject_id}/tags.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id},
+            into=_m.Tag,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Tag.from_wire, "Tag"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_parties(
-        self,
-        id: int,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, id: int, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Party]:
         """GET /tags/{id}.xml
 
         List the people and companies carrying a tag (cases and deals are left out).
 
-        Args:
-            id: Path parameter id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tags.md#get-tagged-parties
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/tags/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/tags/{id}.xml",
+            path={"id": id},
+            into=_m.Party,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Party.from_wire, "Party"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -137,22 +95,15 @@ class TagsResource(Resource):
 
         Attach a tag, given by its name, to one person, company, case or deal.
 
-        Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
-            name: Body field name.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tags.md#create-tag
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/tags.xml"
-        _record = _rt.build(_m._TagsAddBody, {"name": name})
-        _body = {"name": _record.to_wire().get("name")}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "tag"), _m.Tag.from_wire
+        return await self._post(
+            "/{subject_type}/{subject_id}/tags.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id},
+            body={"name": name},
+            xml_root="name",
+            xml_scalar=True,
+            into=_m.Tag,
         )
 
     async def remove(
@@ -165,16 +116,9 @@ class TagsResource(Resource):
 
         Detach a tag from one person, company, case or deal.
 
-        Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tags.md#destroy-tag
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/tags/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete(
+            "/{subject_type}/{subject_id}/tags/{id}.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id, "id": id},
+        )

@@ -8,21 +8,16 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
 __all__ = ["TasksResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class TasksResource(Resource):
@@ -33,26 +28,14 @@ class TasksResource(Resource):
 
     __slots__ = ()
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.Task:
+    async def get(self, id: int) -> _m.Task:
         """GET /tasks/{id}.xml
 
         Fetch one task.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#get-task
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/tasks/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "task"), _m.Task.from_wire
-        )
+        return await self._get("/tasks/{id}.xml", path={"id": id}, into=_m.Task)
 
     def list_for_subject(
         self,
@@ -66,164 +49,98 @@ class TasksResource(Resource):
 
         List the current user's upcoming tasks about one person, company, case or deal.
 
-        Args:
-            subject_type: Path parameter subject_type.
-            subject_id: Path parameter subject_id.
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#get-tasks
         """
-        _p_subject_type = _rt.path_param(subject_type, "subject_type")
-        _p_subject_id = _rt.path_param(subject_id, "subject_id")
-        _path = f"/{_p_subject_type}/{_p_subject_id}/tasks.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/{subject_type}/{subject_id}/tasks.xml",
+            path={"subject_type": subject_type, "subject_id": subject_id},
+            into=_m.Task,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Task.from_wire, "Task"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_upcoming(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Task]:
         """GET /tasks/upcoming.xml
 
         List the current user's unfinished tasks, overdue ones included.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#get-tasks
         """
-        _path = "/tasks/upcoming.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/tasks/upcoming.xml",
+            into=_m.Task,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Task.from_wire, "Task"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_assigned(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Task]:
         """GET /tasks/assigned.xml
 
         List unfinished tasks the current user created for other users.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#get-tasks
         """
-        _path = "/tasks/assigned.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/tasks/assigned.xml",
+            into=_m.Task,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Task.from_wire, "Task"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_completed(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Task]:
         """GET /tasks/completed.xml
 
         List finished tasks.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#get-tasks
         """
-        _path = "/tasks/completed.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/tasks/completed.xml",
+            into=_m.Task,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Task.from_wire, "Task"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_today(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Task]:
         """GET /tasks/today.xml
 
         List the current user's unfinished tasks due during the rest of today.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#get-tasks
         """
-        _path = "/tasks/today.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/tasks/today.xml",
+            into=_m.Task,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Task.from_wire, "Task"),
             max_pages=max_pages,
             max_items=max_items,
         )
 
     def list_all(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.Task]:
         """GET /tasks/all.xml
 
         List every task the current user can see.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#get-tasks
         """
-        _path = "/tasks/all.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/tasks/all.xml",
+            into=_m.Task,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.Task.from_wire, "Task"),
             max_pages=max_pages,
             max_items=max_items,
         )
@@ -231,19 +148,19 @@ class TasksResource(Resource):
     async def create(
         self,
         *,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        recording_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_type: str | _rt.UnsetType | None = _rt.UNSET,
-        category_id: int | _rt.UnsetType | None = _rt.UNSET,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        frame: str | _rt.UnsetType | None = _rt.UNSET,
-        due_at: datetime | _rt.UnsetType | None = _rt.UNSET,
-        alert_at: datetime | _rt.UnsetType | None = _rt.UNSET,
-        public: bool | _rt.UnsetType | None = _rt.UNSET,
-        notify: bool | _rt.UnsetType | None = _rt.UNSET,
-        recurring_period: int | _rt.UnsetType | None = _rt.UNSET,
-        anchor_type: int | _rt.UnsetType | None = _rt.UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        recording_id: int | UnsetType | None = UNSET,
+        subject_id: int | UnsetType | None = UNSET,
+        subject_type: str | UnsetType | None = UNSET,
+        category_id: int | UnsetType | None = UNSET,
+        body: str | UnsetType | None = UNSET,
+        frame: str | UnsetType | None = UNSET,
+        due_at: datetime | UnsetType | None = UNSET,
+        alert_at: datetime | UnsetType | None = UNSET,
+        public: bool | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        recurring_period: int | UnsetType | None = UNSET,
+        anchor_type: int | UnsetType | None = UNSET,
     ) -> _m.Task:
         """POST /tasks.xml
 
@@ -252,13 +169,10 @@ class TasksResource(Resource):
         Args:
             owner_id: User the task is assigned to.
             recording_id: Note or email the task is bound to; its subject then applies.
-            subject_id: Body field subject-id.
             subject_type: Party, Company, Kase or Deal.
             category_id: Id of the task category.
-            body: Body field body.
             frame: today, tomorrow, this_week, next_week, later, overdue, or specific with due_at.
             due_at: Exact due moment when frame is specific.
-            alert_at: Body field alert-at.
             public: Whether other users can see the task.
             notify: Send false to skip the assignment email (default true).
             recurring_period: Repeat interval: 0 day, 1 week, 2 two weeks, 3 month, 4 three months, 5 six months, 7 year; nil when not recurring.
@@ -266,88 +180,67 @@ class TasksResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#create-task-for-time-frame
         """
-        _path = "/tasks.xml"
-        _record = _rt.build(
-            _m.Task,
-            {
-                "owner_id": owner_id,
-                "recording_id": recording_id,
-                "subject_id": subject_id,
-                "subject_type": subject_type,
-                "category_id": category_id,
+        return await self._post(
+            "/tasks.xml",
+            body={
+                "owner-id": owner_id,
+                "recording-id": recording_id,
+                "subject-id": subject_id,
+                "subject-type": subject_type,
+                "category-id": category_id,
                 "body": body,
                 "frame": frame,
-                "due_at": due_at,
-                "alert_at": alert_at,
+                "due-at": due_at,
+                "alert-at": alert_at,
                 "public": public,
                 "notify": notify,
-                "recurring_period": recurring_period,
-                "anchor_type": anchor_type,
+                "recurring-period": recurring_period,
+                "anchor-type": anchor_type,
             },
-        )
-        _body = {"task": _record.to_wire()}
-        _request = Request("POST", _path, (), body=_body)
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "task"), _m.Task.from_wire
+            xml_root="task",
+            into=_m.Task,
         )
 
-    async def complete(
-        self,
-        id: int,
-    ) -> _m.Task:
+    async def complete(self, id: int) -> _m.Task:
         """POST /tasks/{id}/complete.xml
 
         Mark an unfinished task done and log it.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#complete-task
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/tasks/{_p_id}/complete.xml"
-        _request = Request("POST", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "task"), _m.Task.from_wire
-        )
+        return await self._post("/tasks/{id}/complete.xml", path={"id": id}, into=_m.Task)
 
     async def update(
         self,
         id: int,
         *,
-        reload: bool | _rt.UnsetType | None = _rt.UNSET,
-        owner_id: int | _rt.UnsetType | None = _rt.UNSET,
-        recording_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_id: int | _rt.UnsetType | None = _rt.UNSET,
-        subject_type: str | _rt.UnsetType | None = _rt.UNSET,
-        category_id: int | _rt.UnsetType | None = _rt.UNSET,
-        body: str | _rt.UnsetType | None = _rt.UNSET,
-        frame: str | _rt.UnsetType | None = _rt.UNSET,
-        due_at: datetime | _rt.UnsetType | None = _rt.UNSET,
-        alert_at: datetime | _rt.UnsetType | None = _rt.UNSET,
-        public: bool | _rt.UnsetType | None = _rt.UNSET,
-        notify: bool | _rt.UnsetType | None = _rt.UNSET,
-        recurring_period: int | _rt.UnsetType | None = _rt.UNSET,
-        anchor_type: int | _rt.UnsetType | None = _rt.UNSET,
+        reload: bool | UnsetType | None = UNSET,
+        owner_id: int | UnsetType | None = UNSET,
+        recording_id: int | UnsetType | None = UNSET,
+        subject_id: int | UnsetType | None = UNSET,
+        subject_type: str | UnsetType | None = UNSET,
+        category_id: int | UnsetType | None = UNSET,
+        body: str | UnsetType | None = UNSET,
+        frame: str | UnsetType | None = UNSET,
+        due_at: datetime | UnsetType | None = UNSET,
+        alert_at: datetime | UnsetType | None = UNSET,
+        public: bool | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        recurring_period: int | UnsetType | None = UNSET,
+        anchor_type: int | UnsetType | None = UNSET,
     ) -> _m.Task | None:
         """PUT /tasks/{id}.xml
 
         Change a task's text, timing, category or assignee.
 
         Args:
-            id: Path parameter id.
             reload: Ask for the updated task in the reply.
             owner_id: User the task is assigned to.
             recording_id: Note or email the task is bound to; its subject then applies.
-            subject_id: Body field subject-id.
             subject_type: Party, Company, Kase or Deal.
             category_id: Id of the task category.
-            body: Body field body.
             frame: today, tomorrow, this_week, next_week, later, overdue, or specific with due_at.
             due_at: Exact due moment when frame is specific.
-            alert_at: Body field alert-at.
             public: Whether other users can see the task.
             notify: Send false to skip the assignment email (default true).
             recurring_period: Repeat interval: 0 day, 1 week, 2 two weeks, 3 month, 4 three months, 5 six months, 7 year; nil when not recurring.
@@ -355,51 +248,35 @@ class TasksResource(Resource):
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#update-task
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/tasks/{_p_id}.xml"
-        _query: builtins.list[tuple[str, str]] = []
-        _rt.add_query(_query, "reload", reload)
-        _record = _rt.build(
-            _m.Task,
-            {
-                "owner_id": owner_id,
-                "recording_id": recording_id,
-                "subject_id": subject_id,
-                "subject_type": subject_type,
-                "category_id": category_id,
+        return await self._put(
+            "/tasks/{id}.xml",
+            path={"id": id},
+            query={"reload": reload},
+            body={
+                "owner-id": owner_id,
+                "recording-id": recording_id,
+                "subject-id": subject_id,
+                "subject-type": subject_type,
+                "category-id": category_id,
                 "body": body,
                 "frame": frame,
-                "due_at": due_at,
-                "alert_at": alert_at,
+                "due-at": due_at,
+                "alert-at": alert_at,
                 "public": public,
                 "notify": notify,
-                "recurring_period": recurring_period,
-                "anchor_type": anchor_type,
+                "recurring-period": recurring_period,
+                "anchor-type": anchor_type,
             },
-        )
-        _body = {"task": _record.to_wire()}
-        _request = Request("PUT", _path, tuple(_query), body=_body)
-        _response = await self._session.request(_request)
-        if _response.data is None:
-            return None
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "task"), _m.Task.from_wire
+            xml_root="task",
+            into=_m.Task,
+            optional=True,
         )
 
-    async def delete(
-        self,
-        id: int,
-    ) -> None:
+    async def delete(self, id: int) -> None:
         """DELETE /tasks/{id}.xml
 
         Remove a task.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/tasks.md#destroy-task
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/tasks/{_p_id}.xml"
-        _request = Request("DELETE", _path, ())
-        await self._session.request(_request)
+        await self._delete("/tasks/{id}.xml", path={"id": id})

@@ -8,21 +8,12 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/users.md
 
 from __future__ import annotations
 
-import builtins
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
-
-from aiocamp.core import runtime as _rt
-from aiocamp.core.client import Resource
+from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.session import Request
 
 from .. import models as _m
 
 __all__ = ["UsersResource"]
-
-_ = (builtins, date, datetime, Decimal, Any, Literal)
 
 
 class UsersResource(Resource):
@@ -33,67 +24,37 @@ class UsersResource(Resource):
 
     __slots__ = ()
 
-    async def me(
-        self,
-    ) -> _m.User:
+    async def me(self) -> _m.User:
         """GET /me.xml
 
         Fetch the current user, including the API token; also works with username and password.
 
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/users.md#get-myself
         """
-        _path = "/me.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "user"), _m.User.from_wire
-        )
+        return await self._get("/me.xml", into=_m.User)
 
-    async def get(
-        self,
-        id: int,
-    ) -> _m.User:
+    async def get(self, id: int) -> _m.User:
         """GET /users/{id}.xml
 
         Fetch one user.
 
-        Args:
-            id: Path parameter id.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/users.md#get-user
         """
-        _p_id = _rt.path_param(id, "id")
-        _path = f"/users/{_p_id}.xml"
-        _request = Request("GET", _path, ())
-        _response = await self._session.request(_request)
-        return _rt.decode_result(
-            _response, lambda data: _rt.xml_root(data, "user"), _m.User.from_wire
-        )
+        return await self._get("/users/{id}.xml", path={"id": id}, into=_m.User)
 
     def list(
-        self,
-        *,
-        max_pages: int | None = None,
-        max_items: int | None = None,
+        self, *, max_pages: int | None = None, max_items: int | None = None
     ) -> PageIterator[_m.User]:
         """GET /users.xml
 
         List every user.
 
-        Args:
-            max_pages: Stop after this many pages.
-            max_items: Stop after this many records.
-
         Docs: https://github.com/basecamp/highrise-api/blob/master/sections/users.md#get-users
         """
-        _path = "/users.xml"
-        _request = Request("GET", _path, ())
-        return PageIterator(
-            self._session,
-            _request,
+        return self._list(
+            "/users.xml",
+            into=_m.User,
             paging=Paging("none"),
-            extract=_rt.xml_items,
-            convert=_rt.model_converter(_m.User.from_wire, "User"),
             max_pages=max_pages,
             max_items=max_items,
         )

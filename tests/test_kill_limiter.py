@@ -1,0 +1,208 @@
+"""Rate-limiter behaviour seen from a server: bursts, pauses, several classes, margin.
+
+Limits here are chosen so that the behaviour under test and its broken variants are tens of
+milliseconds apart (see each docstring); servers record when each request arrives.
+A burst of ``B`` tokens is 2.5% of the limit (at least 1), refilled over 102% of the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiohttp import web
+
+from aiocamp import errors
+from aiocamp.core import Limit, Limiter, Request
+from aiocamp.core.limiter import SHARED_MEMORY_BACKEND
+
+from .helpers import fast_retry, make_session
+
+
+def timed_app(times: list[float], throttle: float | None = None) -> web.Application:
+    """Records arrival times; with ``throttle``, the first request gets 429 Retry-After."""
+    throttled: list[float] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        now = time.monotonic()
+        if throttle is not None and not throttled:
+            throttled.append(now)
+            return web.Response(status=429, headers={"Retry-After": str(throttle)})
+        times.append(now)
+        return web.json_response({})
+
+    app = web.Application()
+    app["throttled"] = throttled
+    app.router.add_get("/{tail:.*}", handler)
+    return app
+
+
+def get(i: int, classes: tuple[str, ...] | None = None) -> Request:
+    return Request("GET", f"/r/{i}.json", limit_classes=classes)
+
+
+async def test_a_pause_holds_requests_that_draw_from_several_classes(serve) -> None:
+    """Kills: pauses ignored on the multi-class path. Each class has a burst of 25, so a
+    bucket that only counts tokens would let the next requests go ~0.5 s into the pause."""
+    times: list[float] = []
+    app = timed_app(times, throttle=0.8)
+    server = await serve(app)
+    limits = {"default": Limit(1000, 20), "other": Limit(1000, 20)}
+    both = ("default", "other")
+    async with make_session(str(server.make_url("")), limits=limits, cache=None) as s:
+        first = asyncio.create_task(s.request(get(0, both)))
+        await asyncio.sleep(0.1)  # the 429 has come back and paused both buckets
+        await asyncio.gather(first, *(s.request(get(i, both)) for i in range(1, 4)))
+    assert len(times) == 4
+    assert min(times) >= app["throttled"][0] + 0.75
+
+
+async def test_waiting_for_one_class_spends_no_token_of_another(serve) -> None:
+    """Kills: tokens spent on the multi-class path while the caller must still wait.
+    ``slow`` refills every 1.02 s, ``fast`` every 0.204 s: a call drawing from both that
+    waits for ``fast`` must take ~0.2 s, not also pay a ``slow`` token spent early."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    limits = {"default": Limit(10_000, 1), "slow": Limit(2, 1.0), "fast": Limit(2, 0.2)}
+    async with make_session(str(server.make_url("")), limits=limits, cache=None) as s:
+        await s.request(get(0, ("fast",)))  # fast is now empty for 0.204 s
+        started = time.monotonic()
+        await s.request(get(1, ("slow", "fast")))
+        elapsed = time.monotonic() - started
+    assert 0.15 <= elapsed < 0.6
+
+
+async def test_after_a_429_pause_requests_resume_one_by_one_not_as_a_burst(serve) -> None:
+    """Kills: a full burst right after a 429 pause. Limit(200, 20): burst 5, one token
+    every 0.105 s; after the pause the six requests must be spread, not sent at once."""
+    times: list[float] = []
+    app = timed_app(times, throttle=0.3)
+    server = await serve(app)
+    async with make_session(
+        str(server.make_url("")), limits={"default": Limit(200, 20)}, cache=None
+    ) as s:
+        first = asyncio.create_task(s.request(get(0)))
+        await asyncio.sleep(0.1)
+        await asyncio.gather(first, *(s.request(get(i)) for i in range(1, 6)))
+    assert len(times) == 6
+    assert max(times) - min(times) >= 0.3
+
+
+async def test_after_an_idle_spell_only_the_burst_goes_at_once(serve) -> None:
+    """Kills: catch-up of a whole interval (an idle bucket would then grant burst + 1).
+    Limit(10, 0.5): burst 1, a token every 0.0567 s, catch-up 2.5 ms."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    async with make_session(
+        str(server.make_url("")), limits={"default": Limit(10, 0.5)}, cache=None
+    ) as s:
+        await s.request(get(0))
+        await asyncio.sleep(0.6)  # longer than the window: the bucket is idle and full
+        await asyncio.gather(s.request(get(1)), s.request(get(2)))
+    assert len(times) == 3
+    assert times[2] - times[1] >= 0.035
+
+
+async def test_a_fresh_bucket_grants_exactly_its_burst_at_once(serve) -> None:
+    """Kills: one extra token (burst + 1, or a tolerance of a whole burst).
+    Limit(80, 8): burst 2, then one token every 0.105 s."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    async with make_session(
+        str(server.make_url("")), limits={"default": Limit(80, 8)}, cache=None
+    ) as s:
+        await asyncio.gather(*(s.request(get(i)) for i in range(3)))
+    assert len(times) == 3
+    assert times[1] - times[0] < 0.05
+    assert times[2] - times[0] >= 0.07
+
+
+async def test_a_long_run_stays_a_margin_below_the_limit(serve) -> None:
+    """Kills: a window margin of zero (or a smaller one). Limit(50, 2): burst 1, then one
+    token every 2.04 / 49 s, so 49 more requests take >= 2.04 s; with no margin they take
+    2.0 s. Lateness only makes runs longer, so the bound cannot fail by load."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    async with make_session(
+        str(server.make_url("")), limits={"default": Limit(50, 2)}, cache=None
+    ) as s:
+        await s.request(get(-1, ()))  # no limit class: opens the connection, spends nothing
+        queue = list(range(50))
+
+        async def worker() -> None:
+            while queue:
+                await s.request(get(queue.pop()))
+
+        await asyncio.gather(*(worker() for _ in range(4)))
+    runs = times[1:]
+    assert len(runs) == 50
+    span = runs[-1] - runs[0]
+    assert span >= 49 * 2.0 / 49 * 1.01
+
+
+def test_a_limit_needs_a_positive_window() -> None:
+    with pytest.raises(errors.ConfigError, match="per_seconds > 0"):
+        Limit(5, 0)
+    with pytest.raises(errors.ConfigError, match="requests >= 1"):
+        Limit(0, 5)
+    assert Limit(1, 0.001).per_seconds == 0.001
+
+
+async def test_after_an_idle_spell_the_whole_burst_is_there_again(serve) -> None:
+    """Kills: an idle bucket restarting *ahead* of now (catch-up added instead of taken
+    off). Limit(80, 8): burst 2, a token every 0.105 s, catch-up 0.04 s."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    async with make_session(
+        str(server.make_url("")), limits={"default": Limit(80, 8)}, cache=None
+    ) as s:
+        await s.request(get(0))
+        await asyncio.sleep(0.3)  # idle for ~3 intervals: the burst has refilled
+        await asyncio.gather(*(s.request(get(i)) for i in range(1, 4)))
+    later = sorted(times[1:])
+    assert later[1] - later[0] < 0.03  # two at once: the burst
+    assert later[2] - later[0] >= 0.05  # the third waits for a token
+
+
+async def test_a_call_of_several_classes_gets_their_bursts_at_once(serve) -> None:
+    """Kills: the tolerance added instead of subtracted on the multi-class path (a fresh
+    pair of buckets would then make the very first call wait)."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    limits = {"default": Limit(80, 8), "other": Limit(80, 8)}
+    both = ("default", "other")
+    async with make_session(str(server.make_url("")), limits=limits, cache=None) as s:
+        started = time.monotonic()
+        await asyncio.gather(s.request(get(1, both)), s.request(get(2, both)))
+        elapsed = time.monotonic() - started
+    assert len(times) == 2
+    assert elapsed < 0.05
+
+
+async def test_a_limiter_wait_beyond_the_call_budget_fails_at_once(serve) -> None:
+    """Kills: the deadline check of the limiter's wait comparing the wrong way (the call
+    would sleep its whole budget, or past it, instead of failing at once)."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    async with make_session(
+        str(server.make_url("")),
+        limits={"default": Limit(1, 30)},
+        cache=None,
+        retry=fast_retry(total_budget=2.0),
+    ) as s:
+        await s.request(get(0))
+        started = time.monotonic()
+        with pytest.raises((errors.RequestTimeout, errors.RateLimited)):
+            await s.request(get(1))
+        assert time.monotonic() - started < 0.5
+    assert len(times) == 1
+
+
+async def test_a_limiter_built_without_a_backend_uses_the_shared_one() -> None:
+    account = f"acct-{time.monotonic_ns()}"
+    a = Limiter("p", account, {"default": Limit(1, 30)})
+    b = Limiter("p", account, {"default": Limit(1, 30)}, SHARED_MEMORY_BACKEND)
+    assert await a.acquire(["default"]) == 0.0
+    with pytest.raises(TimeoutError):  # the same bucket: its one token is spent
+        await b.acquire(["default"], deadline=time.monotonic() + 1)
