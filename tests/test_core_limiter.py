@@ -227,4 +227,5 @@ async def test_after_a_pause_the_bucket_restarts_with_one_token_not_a_burst() ->
         await limiter.acquire(["default"])
         stamps.append(time.monotonic())
     assert stamps[0] - started >= 0.09
-    assert stamps[-1] - stamps[0] >= 3.5 * params.interval
+    # 4 intervals, less the catch-up a late waiter may claim; a burst would be ~0 s.
+    assert stamps[-1] - stamps[0] >= 2.5 * params.interval

@@ -92,9 +92,11 @@ local entry, lru, total, counter = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, prefix, max = ARGV[1], ARGV[2], tonumber(ARGV[7])
 local old = redis.call('HGET', entry, 'size')
 if old then redis.call('DECRBY', total, old) end
+-- every byte the entry holds counts: body, validators, headers and its key
+local size = #ARGV[6] + #ARGV[3] + #ARGV[4] + #ARGV[5] + #entry
 redis.call('HSET', entry, 'etag', ARGV[3], 'lm', ARGV[4], 'headers', ARGV[5], 'body', ARGV[6],
-           'size', #ARGV[6])
-redis.call('INCRBY', total, #ARGV[6])
+           'size', size)
+redis.call('INCRBY', total, size)
 redis.call('ZADD', lru, redis.call('INCR', counter), id)
 while tonumber(redis.call('GET', total) or 0) > max do
   local oldest = redis.call('ZRANGE', lru, 0, 0)[1]
@@ -125,7 +127,8 @@ return 1
 
 
 class RedisEtagCache:
-    """ETag cache in Redis, bounded by total body bytes with LRU eviction (atomic scripts).
+    """ETag cache in Redis, bounded by the total bytes of its entries (bodies, validators,
+    headers, keys) with LRU eviction (atomic scripts).
 
     The decoded body is not stored: a hit decodes the stored bytes again.
     """
