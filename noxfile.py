@@ -87,3 +87,21 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_core.py", *session.posargs)
     session.run("python", "benchmarks/bench_decode.py")
     session.run("python", "benchmarks/bench_sandbox.py")
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """The fuzz tests at nightly size: random (not the CI seed), many examples each.
+
+    `nox -s fuzz` runs 2000 examples per test; `nox -s fuzz -- 10000` runs more.
+    """
+    _install(session, "test")
+    examples = session.posargs[0] if session.posargs else "2000"
+    session.run(
+        "pytest",
+        "tests/test_fuzz_http.py",
+        "tests/test_fuzz_models.py",
+        "tests/test_fuzz_codecs.py",
+        "tests/test_codecs_xml_one_pass.py",
+        env={"AIOCAMP_FUZZ_EXAMPLES": examples},
+    )

@@ -158,6 +158,8 @@ class Endpoint:
     envelope: str | None = None
     #: The reply names the new record in ``Location``: the method fetches it (two requests).
     follow_location: bool = False
+    #: A replace-style PUT: also a read-change-write method (see :class:`Patch`).
+    patch: Patch | None = None
 
     @property
     def is_list(self) -> bool:
@@ -171,6 +173,15 @@ class Endpoint:
     def pages_by_number(self) -> bool:
         """List methods take a starting ``page=`` (APIs numbering their pages)."""
         return self.paging is not None and self.paging.style in ("page", "link")
+
+
+@attrs.frozen
+class Patch:
+    """A read-change-write method generated beside a replace-style PUT."""
+
+    name: str
+    #: (PUT parameter wire name, where the record holds its value) where they differ.
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from .ir import (
     Model,
     PagingSpec,
     Param,
+    Patch,
     Product,
     RateLimitSpec,
     Resource,
@@ -424,6 +425,20 @@ def _endpoint(
         spec.method not in ("POST", "PUT") or result is None or not result.is_model
     ):
         at.at("follow_location").fail("follow_location: needs a POST or PUT with a model result")
+    patch = None
+    if spec.patch is not None:
+        if (
+            spec.method != "PUT"
+            or body is None
+            or body.kind != "fields"
+            or not (result is not None and result.is_model)
+        ):
+            at.at("patch").fail("patch: needs a PUT with a fields: body and a model result")
+        wires = {p.wire for p in body.params} if body is not None else set()
+        for wire in spec.patch.sources:
+            if wire not in wires:
+                at.at("patch", "sources", wire).fail("expected a body parameter's wire name")
+        patch = Patch(spec.patch.name, tuple(spec.patch.sources.items()))
     limits = {r.name for r in product.rate_limits}
     for i, c in enumerate(spec.limit_classes or ()):
         if c not in limits:
@@ -462,6 +477,7 @@ def _endpoint(
         examples=examples,
         envelope=spec.envelope,
         follow_location=spec.follow_location,
+        patch=patch,
     )
 
 

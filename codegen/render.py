@@ -13,17 +13,6 @@ import jinja2
 from .ir import SCALAR_TYPES, Endpoint, Product, Resource, TypeRef
 
 TEMPLATES = Path(__file__).parent / "templates"
-PRODUCT_PACKAGES = ("basecamp4", "basecamp_classic", "highrise", "backpack", "harvest")
-
-_SCALAR_CLASS = {
-    "int": ("int", "to_int"),
-    "str": ("str", "to_str"),
-    "bool": ("bool", "to_bool"),
-    "float": ("float", "to_float"),
-    "decimal": ("Decimal", "to_decimal"),
-    "datetime": ("datetime", "to_datetime"),
-    "date": ("date", "to_date"),
-}
 
 
 def docline(text: str) -> str:
@@ -34,9 +23,7 @@ def docline(text: str) -> str:
 def _py_type(t: TypeRef, model_prefix: str = "", builtins: bool = False) -> str:
     container = "builtins." if builtins else ""
     if t.kind == "scalar":
-        from .ir import PY_SCALAR
-
-        return PY_SCALAR[t.name]
+        return SCALAR_TYPES[t.name].py
     if t.kind == "model":
         return model_prefix + t.name
     if t.kind == "dict":

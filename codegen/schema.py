@@ -37,6 +37,7 @@ __all__ = [
     "FieldSpec",
     "ModelSpec",
     "PagingSpec",
+    "PatchSpec",
     "ParamSpec",
     "ProductSpec",
     "RateLimitSpec",
@@ -239,6 +240,17 @@ class ExamplesSpec:
 
 
 @attrs.frozen
+class PatchSpec:
+    """``patch:`` of a replace-style PUT: also generate a read-change-write method."""
+
+    #: Name of the generated method.
+    name: Ident = Ident("patch")
+    #: PUT parameter (wire name) -> where the record holds its current value, when the
+    #: names differ; ``a[].b`` takes ``b`` of every item of list ``a``.
+    sources: dict[Text, Text] = attrs.Factory(dict)
+
+
+@attrs.frozen
 class EndpointSpec:
     """One entry under ``endpoints:``."""
 
@@ -259,6 +271,7 @@ class EndpointSpec:
     status: Status | None = None
     examples: ExamplesSpec | None = None
     follow_location: bool = False
+    patch: PatchSpec | None = None
 
 
 @attrs.frozen

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from aiohttp import web
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from aiocamp import errors
 from aiocamp.core import Request, XmlArray
@@ -125,3 +127,25 @@ async def test_undecodable_bodies_raise_decode_error_with_context(serve, fmt, bo
     assert err.url.endswith("/people.x")
     assert err.body == body[: len(err.body)]
     assert "secret-token-123" not in str(err)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\ufffe\uffff")))
+@example("line one\r\nline two\r")
+@example("tab\tand  spaces\n")
+def test_xml_text_round_trips_exactly_or_is_refused_on_encode(text: str) -> None:
+    data = {"a": {"b": text, "@t": text}}
+    try:
+        body = XML.encode(data)
+    except errors.EncodeError:
+        assert any(ord(c) < 32 and c not in "\t\n\r" for c in text)
+        return
+    again = XML.decode(body)["a"]
+    assert again["@t"] == text
+    assert again.get("b") == (text.strip() or None)
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\x01", "\ufffe", "\x00"])
+def test_text_xml_cannot_carry_is_an_encode_error(text: str) -> None:
+    with pytest.raises(errors.EncodeError, match="not allowed in XML"):
+        XML.encode({"a": {"b": text}})

@@ -98,6 +98,12 @@ def wire_scalar(value: Any, fmt: str) -> Any:
     return value
 
 
+#: Where the loopback server says a Location-only create put the new record.
+CREATED_PATH = "/created/4242.xml"
+#: The older page a continued-at list root points to.
+CONTINUED_PATH = "/older/comments.xml"
+
+
 def reply_for(e: Endpoint, product: str, items: int = 1) -> tuple[int, bytes, str]:
     """A reply of the endpoint's result type; a list result holds ``items`` records."""
     fmt = spec(product).format
@@ -149,8 +155,11 @@ def generated_methods(product: str) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_the_generated_client_has_exactly_the_spec_endpoints(product) -> None:
-    """Every spec endpoint is a method of the generated client, and nothing else is."""
-    assert generated_methods(product) == {(r, e.name) for r, e in endpoints(product)}
+    """Every spec endpoint is a method of the generated client (plus the patch() of a
+    replace-style PUT), and nothing else is."""
+    expected = {(r, e.name) for r, e in endpoints(product)}
+    expected |= {(r, e.patch.name) for r, e in endpoints(product) if e.patch}
+    assert generated_methods(product) == expected
 
 
 class RecordingBackend(MemoryLimiterBackend):
@@ -206,10 +215,23 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
             }
         )
         headers = {}
-        if len(received) == 1:
+        if e.follow_location and len(received) == 1:
+            # A Location-only create: 201, no body, the new record named in Location.
+            headers["Location"] = str(request.url.with_path(CREATED_PATH).with_query(None))
+            return web.Response(status=201, headers=headers)
+        if e.follow_location:
+            status, reply, ctype = reply_for(e, product)
+        elif len(received) == 1:
             status, reply, ctype = reply_for(e, product, first_page)
             next_url = request.url.with_query({"page": "2"})
             headers["Link"] = f'<{next_url}>; rel="next"'
+            if paging is not None and paging.style == "continued_at":
+                # Classic comments: the root names the next (older) page in continued-at.
+                reply = reply.replace(
+                    b'<items type="array">',
+                    f'<items count="{2 * first_page}" continued-at="{CONTINUED_PATH}">'.encode(),
+                    1,
+                )
         else:
             status, reply, ctype = reply_for(e, product, 0 if paging.style != "link" else 1)
         headers["Content-Type"] = ctype
@@ -250,10 +272,17 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
     for pp in e.path_params:
         path = path.replace("{" + pp.name + "}", quote(str(args[pp.name]), safe=""))
     assert got["path"] == path
-    assert got["query"] == expected_query(e, args)
+    first_query = expected_query(e, args)
+    if paging is not None and paging.style == "page":
+        first_query = [*first_query, (paging.param, "1")]  # page numbers start at 1
+    assert got["query"] == first_query
 
     # Paging: what the second request asks for, or that there is none.
-    if paging is None:
+    if e.follow_location:
+        # Issue 12: the create is followed by one GET of the Location it named.
+        assert [(r["method"], r["path"]) for r in received[1:]] == [("GET", CREATED_PATH)]
+        assert result is not None
+    elif paging is None:
         assert len(received) == 1
     elif paging.style == "none":
         # Issue 6.15: a list the docs call unpaged still follows a Link next it is sent.
@@ -265,20 +294,22 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
         assert len(items) == paging.page_size
         assert len(received) == 2
         start = paging.page_size if paging.style == "offset" else 2
-        first_query = expected_query(e, args)
-        if paging.style == "page":
-            first_query = [*first_query, (paging.param, "1")]
-            assert got["query"] == first_query
         assert received[1]["query"] == [
             *(kv for kv in first_query if kv[0] != paging.param),
             (paging.param, str(start)),
         ]
+    elif paging.style == "continued_at":
+        assert len(items) == paging.page_size
+        assert [(r["path"], r["query"]) for r in received[1:]] == [(CONTINUED_PATH, [])]
     else:
         raise AssertionError(f"no check for paging style {paging.style!r} yet: add one here")
 
     # Rate limits: every request drew from the endpoint's classes (or the defaults).
-    classes = tuple(sorted(e.limit_classes or p.default_limit_classes))
-    assert backend.drawn == [classes] * len(received)
+    def classes_of(method: str) -> tuple[str, ...]:
+        by_method = p.limit_classes_by_method.get(method, p.default_limit_classes)
+        return tuple(sorted(e.limit_classes or by_method))
+
+    assert backend.drawn == [classes_of(r["method"]) for r in received]
 
     if e.body is None:
         if e.method in ("POST", "PUT"):
@@ -294,6 +325,13 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
         assert b"\x89PNG-bytes" in got["body"]
     else:
         decoded = CODECS[p.format].decode(got["body"])
+        if p.format == "xml" and e.body.xml_list:
+            # The one list parameter is the root element itself (type="array").
+            root = got["body"].split(b"?>", 1)[-1].lstrip()  # after the XML declaration
+            assert root.startswith(f'<{e.body.xml_root} type="array"'.encode())
+            assert list(decoded) == [e.body.xml_root]
+            assert len(decoded[e.body.xml_root]) == len(args[body_params[0].name])
+            return
         if p.format == "xml":
             assert list(decoded) == [e.body.xml_root]
             record = decoded[e.body.xml_root]

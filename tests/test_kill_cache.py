@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from aiocamp.core import PageIterator, Paging, Request
+from aiocamp.core import CacheEntry, MemoryEtagCache, PageIterator, Paging, Request
 from aiocamp.core.runtime import json_items
 
 from .helpers import make_session
@@ -69,3 +69,38 @@ async def test_a_304_returns_the_cached_data_not_an_empty_body(serve) -> None:
     assert cached.data == fresh.data == [{"id": 30}, {"id": 31}]
     assert cached.headers["ETag"] == '"p3"'
     assert "Link" not in cached.headers  # the last page had none; nothing invented
+
+
+def entry(size: int) -> CacheEntry:
+    return CacheEntry('"e"', None, {}, b"x" * size)
+
+
+async def charge(size: int) -> int:
+    """The bytes the memory cache counts for one entry of a ``size``-byte body."""
+    probe = MemoryEtagCache()
+    await probe.set("a", entry(size))
+    return probe.size_bytes
+
+
+async def test_the_memory_cache_bounds_are_inclusive() -> None:
+    """An entry of exactly the per-entry limit is kept; a cache exactly full evicts nothing."""
+    one = await charge(50)
+    cache = MemoryEtagCache(max_bytes=2 * one, max_entry_bytes=one)
+    await cache.set("a", entry(50))
+    await cache.set("b", entry(50))
+    assert await cache.get("a") is not None
+    assert await cache.get("b") is not None
+    assert cache.size_bytes == 2 * one
+    await cache.set("c", entry(50))  # one more: the least recently used goes
+    assert await cache.get("a") is None
+    assert cache.size_bytes == 2 * one
+
+
+async def test_a_body_grown_too_big_to_cache_drops_the_stale_entry() -> None:
+    """The old, smaller body must not be served after the resource outgrew the cache."""
+    cache = MemoryEtagCache(max_entry_bytes=await charge(10) + 10)
+    await cache.set("a", entry(10))
+    assert await cache.get("a") is not None
+    await cache.set("a", entry(60))
+    assert await cache.get("a") is None
+    assert cache.size_bytes == 0

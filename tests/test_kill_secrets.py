@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import pickle
 import re
 
 import pytest
@@ -16,6 +17,7 @@ from aiohttp import web
 from aiocamp import errors
 from aiocamp.core import BasicPasswordAuth, BasicTokenAuth, BearerAuth, Request
 from aiocamp.core.auth import AuthStrategy
+from aiocamp.core.redaction import RedactedHeaders, Secret
 
 from .helpers import fast_retry, make_session
 
@@ -126,3 +128,26 @@ async def test_an_old_bearer_token_stays_secret_after_a_refresh(serve) -> None:
             await s.request(Request("GET", "/me.json"))
     assert "old-secret-1" not in info.value.body.decode()
     assert "last token was ***" in info.value.body.decode()
+
+
+def test_a_secret_is_a_non_empty_string_compared_by_value_and_never_pickled() -> None:
+    for bad in ("", None, 123):
+        with pytest.raises(ValueError, match="non-empty string"):
+            Secret(bad)  # type: ignore[arg-type]
+    assert Secret("a") == Secret("a")
+    assert Secret("a") != Secret("b")
+    assert Secret("a") != "a"
+    assert len({Secret("a"), Secret("a"), Secret("b")}) == 2
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(Secret("a"))
+
+
+def test_redacted_headers_hide_credentials_only() -> None:
+    headers = RedactedHeaders(
+        {"Authorization": "Bearer t0k", "Cookie": "s=1", "User-Agent": "app (a@b.test)"}
+    )
+    text = repr(headers)
+    assert "t0k" not in text
+    assert "s=1" not in text
+    assert "'User-Agent': 'app (a@b.test)'" in text
+    assert text.count("***") == 2

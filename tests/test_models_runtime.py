@@ -19,6 +19,8 @@ from typing import Any
 import attrs
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import aiocamp
 from aiocamp import errors
@@ -36,11 +38,19 @@ from aiocamp.basecamp4.models import (
 from aiocamp.core import _models
 from aiocamp.core._models import WireDatetime, WireModel, codec_of, secret, wire
 from aiocamp.core.codecs import CODECS
+from aiocamp.highrise import Highrise
 from aiocamp.highrise import models as hr_models
 
 from .helpers import FIXTURES
 
 UA = "aiocamp-tests (dev@example.com)"
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 TODO = json.loads((FIXTURES / "basecamp4/todos/get.response.json").read_bytes())
 
 
@@ -110,6 +120,18 @@ def test_tracebacks_through_a_built_decoder_show_its_source() -> None:
     assert ".drift(v, strict)" in text
     filename = codec_of(Gadget).decode.__code__.co_filename
     assert linecache.getline(filename, 1).startswith("def decode(data, strict):")
+
+
+def test_a_subclass_of_a_model_decodes_and_encodes_like_it() -> None:
+    class MyTodo(Todo):
+        def shout(self) -> str:
+            return (self.title or "").upper()
+
+    mine = MyTodo.from_wire(TODO)
+    assert mine.shout() == TODO["title"].upper()
+    assert isinstance(mine.creator, Person)
+    assert mine.to_wire() == TODO
+    assert MyTodo(title="x").to_wire() == {"title": "x"}
 
 
 def test_anything_but_an_object_is_a_decode_error() -> None:
@@ -256,6 +278,32 @@ async def test_an_odd_field_over_http_costs_neither_the_call_nor_the_record(serv
     assert aiocamp.decode_stats() == {"Todo.id": 1}
 
 
+async def test_a_strict_client_fails_the_call_naming_the_field_and_url(serve) -> None:
+    server = await serve(reply_with(b'{"id": "not-a-number", "title": "Ship"}'))
+    url = str(server.make_url(""))
+    async with Basecamp4(base_url=url, access_token="t", user_agent=UA, strict=True) as bc:
+        with pytest.raises(errors.DecodeError) as info:
+            await bc.todos.get(2)
+    assert "Todo.id" in str(info.value)
+    assert info.value.url.endswith("/todos/2.json")
+
+
+async def test_a_strict_client_decodes_nested_records_inside_the_call(serve) -> None:
+    todo = json.loads(json.dumps(TODO))
+    todo["creator"]["created_at"] = "yesterday"
+    server = await serve(reply_with(json.dumps([TODO, todo]).encode()))
+    url = str(server.make_url(""))
+    async with Basecamp4(base_url=url, access_token="t", user_agent=UA, strict=True) as bc:
+        with pytest.raises(errors.DecodeError, match=r"Person\.created_at"):
+            [t async for t in bc.todos.list(1, max_pages=1)]
+    async with Basecamp4(base_url=url, access_token="t", user_agent=UA) as bc:
+        todos = [t async for t in bc.todos.list(1, max_pages=1)]
+    assert len(todos) == 2
+    assert todos[1].creator is not None
+    assert todos[1].creator.extra == {"created_at": "yesterday"}
+    assert aiocamp.decode_stats() == {"Person.created_at": 1}
+
+
 # -- person ids (6.12), all-day entries (6.13) ----------------------------------------------
 
 
@@ -295,6 +343,14 @@ async def test_an_all_day_schedule_entry_over_http_stays_a_date(serve) -> None:
 
 
 # -- values kept as sent (6.14, 6.17, 6.8) --------------------------------------------------
+
+
+def test_only_plain_dates_decode_as_dates_so_the_text_round_trips() -> None:
+    todo = Todo.from_wire({"due_on": "2022-11-15", "starts_on": "20221115"})
+    assert todo.due_on == date(2022, 11, 15)
+    assert todo.starts_on is None
+    assert todo.extra == {"starts_on": "20221115"}
+    assert todo.to_wire() == {"due_on": "2022-11-15", "starts_on": "20221115"}
 
 
 @pytest.mark.parametrize(
@@ -351,6 +407,34 @@ def test_xml_records_decode_lazily_and_round_trip() -> None:
     assert hr_models.Person.from_wire(person.to_wire()) == person
 
 
+async def test_xml_drift_over_http_keeps_the_record_and_writes_the_text_back(serve) -> None:
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<person><id type="integer">7</id><first-name>Ann</first-name><author-id>nobody</author-id>
+<contact-data><email-addresses><email-address><id type="integer">1</id>
+<address>ann@example.com</address></email-address></email-addresses></contact-data></person>"""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/xml")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = await serve(app)
+    url = str(server.make_url(""))
+    async with Highrise(base_url=url, token="t", user_agent=UA) as hr:
+        person = await hr.people.get(7)
+    assert person.id == 7
+    assert person.author_id is None
+    assert person.extra == {"author-id": "nobody"}
+    assert person.contact_data is not None
+    assert (person.contact_data.email_addresses or [])[0].address == "ann@example.com"
+    again = CODECS["xml"].decode(CODECS["xml"].encode({"person": person.to_wire()}))
+    assert again["person"]["author-id"] == "nobody"
+    assert aiocamp.decode_stats() == {"Person.author_id": 1}
+    async with Highrise(base_url=url, token="t", user_agent=UA, strict=True) as hr:
+        with pytest.raises(errors.DecodeError, match=r"Person\.author_id"):
+            await hr.people.get(7)
+
+
 def test_xml_untyped_text_is_converted_and_bad_text_is_drift() -> None:
     person = hr_models.Person.from_wire({"id": "12", "first-name": "Ann", "author-id": "x"})
     assert person.id == 12
@@ -379,3 +463,34 @@ def test_importing_a_product_builds_no_model_and_loads_no_metadata_nor_cattrs() 
     assert first == "0 False False"
     assert second == "1"
     assert isinstance(aiocamp.__version__, str)
+
+
+def read_everything(todo: Todo) -> None:
+    for person in [todo.creator, *(todo.assignees or []), *(todo.completion_subscribers or [])]:
+        if person is not None:
+            _ = (person.company, person.out_of_office, person.extra)
+    for nested in (todo.bucket, todo.parent, todo.completion):
+        if nested is not None:
+            _ = nested.extra
+    _ = todo.extra
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(
+        [(key,) for key in sorted(TODO)] + [("creator", key) for key in sorted(TODO["creator"])]
+    ),
+    json_values,
+)
+def test_any_value_anywhere_decodes_and_round_trips_exactly(path, value) -> None:
+    """Drift never raises outside strict mode, and encoding gives back the very record."""
+    record = json.loads(json.dumps(TODO))
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    todo = Todo.from_wire(record)
+    assert todo.to_wire() == record
+    read_everything(todo)
+    assert todo.to_wire() == record
+    assert Todo.from_wire(todo.to_wire()) == todo

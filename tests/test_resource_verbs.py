@@ -354,7 +354,7 @@ async def test_reply_fields_next_to_a_list_are_kept_on_the_iterator(
 
 # -- the generated layer's shape ------------------------------------------------------------
 
-VERBS = {"_get", "_post", "_put", "_delete", "_list", "_list_envelope"}
+VERBS = {"_get", "_post", "_put", "_delete", "_list", "_list_envelope", "_patch"}
 
 
 def _resource_files() -> list[Path]:

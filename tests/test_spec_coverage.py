@@ -21,6 +21,7 @@ LINES = (
     re.compile(r"^\s*(?:[*-]\s+)?" + VERB + r"\s+`([^`]+)`(.*)$"),  # GET `/path` (Harvest)
     re.compile(r"^\s*(?:[*-]\s+)?" + VERB + r"\s+(/\S*)(.*)$"),  # GET /path
 )
+OPENAPI = "/openapi.json#"
 PLACEHOLDER = re.compile(r"#\{[^}]*\}|\{[^}]*\}|\$[A-Z_]+|:[a-z_]+")
 
 #: Spec endpoints the docs mention only in prose (each checked by hand against the doc).
@@ -54,8 +55,8 @@ def doc_endpoints(product: str) -> set[tuple[str, str]]:
 
 def pattern(doc_path: str) -> re.Pattern[str]:
     """A regex matching the spec's form of a documented path."""
-    path = doc_path.split("?", 1)[0]
-    path = re.sub(r"\(.*\)$", "", path)
+    # An optional suffix in parentheses may hold the query: `/x.xml(?n=...)` (Classic).
+    path = re.sub(r"\(.*\)$", "", doc_path).split("?", 1)[0]
     path = path.replace("https://launchpad.37signals.com", "")
     parts = []
     for piece in re.split(
@@ -102,9 +103,11 @@ def test_every_documented_endpoint_is_in_the_specs(product) -> None:
 def test_every_spec_endpoint_is_documented(product) -> None:
     product_docs(product)
     documented = doc_endpoints(product)
+    # Operations the docs lack cite basecamp4-openapi instead (test_openapi_coverage.py).
+    from_openapi = {(e.method, e.path) for _, e in endpoints(product) if OPENAPI in e.doc_url}
     extra = []
     for method, path in sorted(spec_paths(product)):
-        if (product, method, path) in PROSE_ONLY:
+        if (product, method, path) in PROSE_ONLY or (method, path) in from_openapi:
             continue
         if not any(m == method and matches(d, path) for m, d in documented):
             extra.append(f"{method} {path}")

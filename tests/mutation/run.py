@@ -51,11 +51,15 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "cache": (
         "src/aiocamp/core/cache.py",
-        ["tests/test_core_cache.py", "tests/test_kill_cache.py"],
+        ["tests/test_core_cache.py", "tests/test_kill_cache.py", "tests/test_core_redis.py"],
     ),
     "pagination": (
         "src/aiocamp/core/pagination.py",
-        ["tests/test_core_pagination.py", "tests/test_kill_origins.py"],
+        [
+            "tests/test_core_pagination.py",
+            "tests/test_kill_pagination.py",
+            "tests/test_kill_origins.py",
+        ],
     ),
     "session": (
         "src/aiocamp/core/session.py",
@@ -67,9 +71,16 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_kill_secrets.py",
             "tests/test_kill_origins.py",
             "tests/test_kill_cache.py",
+            "tests/test_kill_auth.py",
+            "tests/test_kill_pagination.py",
+            "tests/test_kill_errors.py",
+            "tests/test_kill_session.py",
         ],
     ),
-    "errors": ("src/aiocamp/core/errors.py", ["tests/test_core_session.py"]),
+    "errors": (
+        "src/aiocamp/core/errors.py",
+        ["tests/test_core_session.py", "tests/test_kill_errors.py"],
+    ),
     "codecs": (
         "src/aiocamp/core/codecs.py",
         ["tests/test_core_codecs.py", "tests/test_generated_fixtures.py"],

@@ -24,22 +24,31 @@ from aiocamp.core.settings import DEFAULT, ClientSettings, http_session_argument
 from .resources.account import AccountResource
 from .resources.attachments import AttachmentsResource
 from .resources.authorization import AuthorizationResource
+from .resources.bookmarks import BookmarksResource
 from .resources.boosts import BoostsResource
+from .resources.bubble_ups import BubbleUpsResource
+from .resources.calendars import CalendarsResource
 from .resources.campfires import CampfiresResource
 from .resources.card_table_cards import CardTableCardsResource
 from .resources.card_table_columns import CardTableColumnsResource
 from .resources.card_table_steps import CardTableStepsResource
+from .resources.card_table_wormholes import CardTableWormholesResource
 from .resources.card_tables import CardTablesResource
 from .resources.chatbots import ChatbotsResource
 from .resources.client_approvals import ClientApprovalsResource
 from .resources.client_correspondences import ClientCorrespondencesResource
 from .resources.client_replies import ClientRepliesResource
 from .resources.client_visibility import ClientVisibilityResource
+from .resources.cloud_files import CloudFilesResource
 from .resources.comments import CommentsResource
 from .resources.documents import DocumentsResource
+from .resources.drafts import DraftsResource
 from .resources.events import EventsResource
+from .resources.everything import EverythingResource
+from .resources.folders import FoldersResource
 from .resources.forwards import ForwardsResource
 from .resources.gauges import GaugesResource
+from .resources.google_documents import GoogleDocumentsResource
 from .resources.hill_charts import HillChartsResource
 from .resources.inbox_replies import InboxRepliesResource
 from .resources.inboxes import InboxesResource
@@ -48,9 +57,11 @@ from .resources.message_boards import MessageBoardsResource
 from .resources.message_types import MessageTypesResource
 from .resources.messages import MessagesResource
 from .resources.my_assignments import MyAssignmentsResource
+from .resources.my_notes import MyNotesResource
 from .resources.my_notifications import MyNotificationsResource
 from .resources.out_of_office import OutOfOfficeResource
 from .resources.people import PeopleResource
+from .resources.priorities import PrioritiesResource
 from .resources.projects import ProjectsResource
 from .resources.question_answers import QuestionAnswersResource
 from .resources.question_reminders import QuestionRemindersResource
@@ -172,8 +183,14 @@ class Basecamp4(BaseClient):
         """Uploaded files that rich text and uploads can then reference by sgid."""
         self.authorization = AuthorizationResource(self.session)
         """Launchpad's view of an OAuth 2 token, its identity and the accounts it can reach."""
+        self.bookmarks = BookmarksResource(self.session)
+        """Bookmarks: recordings the current user saved for later."""
         self.boosts = BoostsResource(self.session)
         """Short reactions attached to recordings and to boostable events."""
+        self.bubble_ups = BubbleUpsResource(self.session)
+        """Bubble-ups: recordings the current user asked to see again later."""
+        self.calendars = CalendarsResource(self.session)
+        """Calendars: the colour-coded containers of schedule entries."""
         self.campfires = CampfiresResource(self.session)
         """Campfire chat rooms, their lines and the files posted in them."""
         self.card_table_cards = CardTableCardsResource(self.session)
@@ -182,6 +199,8 @@ class Basecamp4(BaseClient):
         """Columns of a card table, their order, color, watchers and on-hold sections."""
         self.card_table_steps = CardTableStepsResource(self.session)
         """Checklist steps inside a card table card."""
+        self.card_table_wormholes = CardTableWormholesResource(self.session)
+        """Wormholes: links from a card table to a column of another card table."""
         self.card_tables = CardTablesResource(self.session)
         """Card tables (kanban boards) and moving cards across their columns."""
         self.chatbots = ChatbotsResource(self.session)
@@ -194,16 +213,26 @@ class Basecamp4(BaseClient):
         """Replies posted on client correspondences and approvals."""
         self.client_visibility = ClientVisibilityResource(self.session)
         """Whether clients can see a recording."""
+        self.cloud_files = CloudFilesResource(self.session)
+        """Links to files kept in cloud services (Dropbox, Box, OneDrive...) inside a Docs & Files vault."""
         self.comments = CommentsResource(self.session)
         """Comments on any recording that accepts them."""
         self.documents = DocumentsResource(self.session)
         """Rich text documents stored in a project's vaults."""
+        self.drafts = DraftsResource(self.session)
+        """Drafts: unpublished messages and documents of the current user."""
         self.events = EventsResource(self.session)
         """The change history recorded for a recording."""
+        self.everything = EverythingResource(self.session)
+        """Account-wide "Everything" feeds: cards, to-dos, check-ins, comments, files, forwards and messages across every project."""
+        self.folders = FoldersResource(self.session)
+        """Folders (stacks) that group projects on the home screen."""
         self.forwards = ForwardsResource(self.session)
         """Emails forwarded into a project's inbox."""
         self.gauges = GaugesResource(self.session)
         """Project progress gauges and the needle readings recorded on them."""
+        self.google_documents = GoogleDocumentsResource(self.session)
+        """Google Docs, Sheets and Slides linked into a Docs & Files vault."""
         self.hill_charts = HillChartsResource(self.session)
         """Hill charts that plot to-do list progress for a to-do set."""
         self.inbox_replies = InboxRepliesResource(self.session)
@@ -220,12 +249,16 @@ class Basecamp4(BaseClient):
         """Posts on a project's message board."""
         self.my_assignments = MyAssignmentsResource(self.session)
         """The current user's assigned to-dos, cards and card steps."""
+        self.my_notes = MyNotesResource(self.session)
+        """The current user's private notepad."""
         self.my_notifications = MyNotificationsResource(self.session)
         """The current user's notification inbox ("Hey!" menu)."""
         self.out_of_office = OutOfOfficeResource(self.session)
         """A person's out-of-office period."""
         self.people = PeopleResource(self.session)
         """People on the account and in projects, and the current user's profile and preferences."""
+        self.priorities = PrioritiesResource(self.session)
+        """"Up Next": the current user's ordered list of prioritised assignments."""
         self.projects = ProjectsResource(self.session)
         """Projects (buckets) on the account and their tool docks."""
         self.question_answers = QuestionAnswersResource(self.session)

@@ -22,6 +22,12 @@ __all__ = [
     "PersonCompany",
     "Bucket",
     "RecordingParent",
+    "AccountLogo",
+    "CardColumnOnHold",
+    "RecordingCategory",
+    "DoorService",
+    "SearchResultAttachment",
+    "UploadVersionFile",
     "Account",
     "AccountLimits",
     "AccountSubscription",
@@ -31,13 +37,18 @@ __all__ = [
     "AuthorizationIdentity",
     "AuthorizationAccount",
     "AuthorizationToken",
+    "Bookmark",
+    "BookmarkStatus",
     "Boost",
+    "Calendar",
+    "CalendarAttributes",
     "Campfire",
     "CampfireLine",
     "CampfireLineAttachment",
     "CardTableCard",
     "CardTableColumn",
     "CardTableStep",
+    "Wormhole",
     "CardTable",
     "Chatbot",
     "ChatbotCommand",
@@ -45,16 +56,26 @@ __all__ = [
     "ClientApprovalResponse",
     "ClientCorrespondence",
     "ClientReply",
+    "RichTextAttachment",
+    "CloudFile",
+    "CloudFileService",
     "Comment",
     "Document",
+    "Draft",
     "Event",
     "EventDetails",
+    "BucketCardsGroup",
+    "BucketTodosGroup",
+    "EverythingFile",
+    "Folder",
+    "FolderWithProjects",
     "InboxForward",
     "Gauge",
     "GaugeNeedle",
     "GaugeNeedleCreateParams",
     "GaugeNeedleUpdateParams",
     "GaugeToggleParams",
+    "GoogleDocument",
     "HillChart",
     "HillChartDot",
     "InboxReply",
@@ -65,6 +86,8 @@ __all__ = [
     "Message",
     "MyAssignments",
     "MyAssignment",
+    "MyNote",
+    "MyNoteAttributes",
     "MyReadings",
     "MyNotification",
     "OutOfOffice",
@@ -168,6 +191,7 @@ class Person(_Model):
     can_access_hill_charts: bool | None = None
     out_of_office: OutOfOfficeDates | None = None
     """Present while the person is out of office (people.md#get-person) (read-only)"""
+    tagline: str | None = None
 
 
 class PersonCompany(_Model):
@@ -197,6 +221,72 @@ class RecordingParent(_Model):
     app_url: str | None = None
 
 
+class AccountLogo(_Model):
+    """The account logo image."""
+
+    url: str | None = None
+
+
+class CardColumnOnHold(_Model):
+    """The "on hold" section of a card-table column."""
+
+    id: int | None = None
+    status: str | None = None
+    inherits_status: bool | None = None
+    title: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    cards_count: int | None = None
+    cards_url: str | None = None
+
+
+class RecordingCategory(_Model):
+    """A message category (type) as embedded in a recording."""
+
+    id: int | None = None
+    name: str | None = None
+    icon: str | None = None
+
+
+class DoorService(_Model):
+    """The outside service a cloud-file or door link points into."""
+
+    name: str | None = None
+    example_url: str | None = None
+    code: str | None = None
+    valid_patterns: list[str] | None = None
+    supporting_text: str | None = None
+
+
+class SearchResultAttachment(_Model):
+    """A file attached to a search result."""
+
+    filename: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    download_url: str | None = None
+    id: int | None = None
+    sgid: str | None = None
+    previewable: bool | None = None
+    preview_url: str | None = None
+    thumbnail_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    title: str | None = None
+    url: str | None = None
+
+
+class UploadVersionFile(_Model):
+    """The file of one upload version."""
+
+    content_type: str | None = None
+    byte_size: int | None = None
+    filename: str | None = None
+    download_url: str | None = None
+    app_download_url: str | None = None
+    current: bool | None = None
+
+
 class Account(_Model):
     """The account the current access token belongs to."""
 
@@ -213,6 +303,7 @@ class Account(_Model):
     limits: AccountLimits | None = None
     subscription: AccountSubscription | None = None
     settings: AccountSettings | None = None
+    logo: AccountLogo | None = None
 
 
 class AccountLimits(_Model):
@@ -303,6 +394,21 @@ class AuthorizationToken(_Model):
     refresh_token: str | None = secret()
 
 
+class Bookmark(_Model):
+    """A saved recording."""
+
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    recording: Recording | None = None
+
+
+class BookmarkStatus(_Model):
+    """Whether a recording is bookmarked."""
+
+    bookmarked: bool | None = None
+
+
 class Boost(_Model):
     """A short reaction left on a recording or event."""
 
@@ -311,6 +417,26 @@ class Boost(_Model):
     created_at: datetime | None = None
     booster: Person | None = None
     recording: RecordingParent | None = None
+
+
+class Calendar(_Model):
+    """A calendar that groups schedule entries."""
+
+    id: int | None = None
+    type: str | None = None
+    name: str | None = None
+    color: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    url: str | None = None
+    app_url: str | None = None
+    schedule_url: str | None = None
+
+
+class CalendarAttributes(_Model):
+    """The writable part of a calendar."""
+
+    color: str | None = None
 
 
 class Campfire(_Model):
@@ -402,6 +528,9 @@ class CardTableCard(_Model):
     boosts_count: int | None = None
     boosts_url: str | None = None
     steps: list[CardTableStep] | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    completed_at: datetime | None = None
+    completer: Person | None = None
 
 
 class CardTableColumn(_Model):
@@ -429,6 +558,8 @@ class CardTableColumn(_Model):
     comment_count: int | None = None
     cards_url: str | None = None
     position: int | None = None
+    comments_count: int | None = None
+    on_hold: CardColumnOnHold | None = None
 
 
 class CardTableStep(_Model):
@@ -453,6 +584,30 @@ class CardTableStep(_Model):
     due_on: date | None = None
     assignees: list[Person] | None = None
     completion_url: str | None = None
+    completed_at: datetime | None = None
+    completer: Person | None = None
+
+
+class Wormhole(_Model):
+    """A card-table column that forwards cards to a column elsewhere."""
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    color: str | None = None
+    linked: bool | None = None
+    destination_url: str | None = None
 
 
 class CardTable(_Model):
@@ -475,6 +630,7 @@ class CardTable(_Model):
     subscribers: list[Person] | None = None
     public_link_url: str | None = None
     lists: list[CardTableColumn] | None = None
+    wormholes: list[Wormhole] | None = None
 
 
 class Chatbot(_Model):
@@ -524,6 +680,7 @@ class ClientApproval(_Model):
     approval_status: str | None = None
     approver: Person | None = None
     responses: list[ClientApprovalResponse] | None = None
+    content_attachments: list[RichTextAttachment] | None = None
 
 
 class ClientApprovalResponse(_Model):
@@ -568,6 +725,7 @@ class ClientCorrespondence(_Model):
     subject: str | None = None
     replies_count: int | None = None
     replies_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
 
 
 class ClientReply(_Model):
@@ -588,6 +746,61 @@ class ClientReply(_Model):
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+
+
+class RichTextAttachment(_Model):
+    """A file embedded in rich text (description or content)."""
+
+    id: int | None = None
+    sgid: str | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    download_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    previewable: bool | None = None
+    preview_url: str | None = None
+    thumbnail_url: str | None = None
+
+
+class CloudFile(_Model):
+    """A link to a file hosted by a cloud service, stored in a vault."""
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    subscription_url: str | None = None
+    comments_count: int | None = None
+    comments_url: str | None = None
+    position: int | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    description: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    service: CloudFileService | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+
+
+class CloudFileService(_Model):
+    """The cloud service a cloud file link points into."""
+
+    name: str | None = None
+    example_url: str | None = None
+    code: str | None = None
+    valid_patterns: list[str] | None = None
+    supporting_text: str | None = None
 
 
 class Comment(_Model):
@@ -610,6 +823,7 @@ class Comment(_Model):
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
 
 
 class Document(_Model):
@@ -636,6 +850,22 @@ class Document(_Model):
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+
+
+class Draft(_Model):
+    """An unpublished message, document or other recording."""
+
+    id: int | None = None
+    app_url: str | None = None
+    title: str | None = None
+    type: str | None = None
+    bucket: Bucket | None = None
+    parent: RecordingParent | None = None
+    excerpt: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    scheduled_posting_at: datetime | None = None
 
 
 class Event(_Model):
@@ -657,6 +887,92 @@ class EventDetails(_Model):
     new_parent_id: int | None = None
     parent_id_was: int | None = None
     notified_recipient_ids: list[int] | None = None
+
+
+class BucketCardsGroup(_Model):
+    """The cards of one project in an Everything feed."""
+
+    bucket: Bucket | None = None
+    cards: list[CardTableCard] | None = None
+
+
+class BucketTodosGroup(_Model):
+    """The to-dos of one project in an Everything feed."""
+
+    bucket: Bucket | None = None
+    todos: list[Todo] | None = None
+
+
+class EverythingFile(_Model):
+    """A file in the account-wide files feed (an upload or a rich-text attachment)."""
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    subscription_url: str | None = None
+    comments_count: int | None = None
+    comments_url: str | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+    position: int | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    attachable_sgid: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    filename: str | None = None
+    download_url: str | None = None
+    app_download_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    description: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+
+
+class Folder(_Model):
+    """A folder of projects."""
+
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    bucket_ids: list[int] | None = None
+    is_emoji_only_name: bool | None = None
+    star_url: str | None = None
+    gauges_url: str | None = None
+    color: str | None = None
+    image_url: str | None = None
+    url: str | None = None
+
+
+class FolderWithProjects(_Model):
+    """A folder together with the projects filed in it."""
+
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    bucket_ids: list[int] | None = None
+    is_emoji_only_name: bool | None = None
+    star_url: str | None = None
+    gauges_url: str | None = None
+    color: str | None = None
+    image_url: str | None = None
+    url: str | None = None
+    projects: list[Project] | None = None
 
 
 class InboxForward(_Model):
@@ -683,6 +999,7 @@ class InboxForward(_Model):
     """Sender of the forwarded email (read-only)"""
     replies_count: int | None = None
     replies_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
 
 
 class Gauge(_Model):
@@ -706,6 +1023,7 @@ class Gauge(_Model):
     last_needle_color: str | None = None
     last_needle_position: int | None = None
     previous_needle_position: int | None = None
+    description_attachments: list[RichTextAttachment] | None = None
 
 
 class GaugeNeedle(_Model):
@@ -737,6 +1055,7 @@ class GaugeNeedle(_Model):
     position: int | None = None
     """Needle position from 0 to 100"""
     comment_count: int | None = None
+    description_attachments: list[RichTextAttachment] | None = None
 
 
 class GaugeNeedleCreateParams(_Model):
@@ -764,6 +1083,34 @@ class GaugeToggleParams(_Model):
     """Whether the gauge is turned on (required)"""
 
 
+class GoogleDocument(_Model):
+    """A Google Docs / Sheets / Slides file linked into a vault."""
+
+    id: int | None = None
+    status: str | None = None
+    visible_to_clients: bool | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    title: str | None = None
+    inherits_status: bool | None = None
+    type: str | None = None
+    url: str | None = None
+    app_url: str | None = None
+    bookmark_url: str | None = None
+    subscription_url: str | None = None
+    comments_count: int | None = None
+    comments_url: str | None = None
+    position: int | None = None
+    parent: RecordingParent | None = None
+    bucket: Bucket | None = None
+    creator: Person | None = None
+    description: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    document_type: str | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+
+
 class HillChart(_Model):
     """The hill chart of a to-do set with one dot per tracked to-do list."""
 
@@ -772,6 +1119,7 @@ class HillChart(_Model):
     updated_at: datetime | None = None
     app_update_url: str | None = None
     dots: list[HillChartDot] | None = None
+    app_versions_url: str | None = None
 
 
 class HillChartDot(_Model):
@@ -805,6 +1153,7 @@ class InboxReply(_Model):
     bucket: Bucket | None = None
     creator: Person | None = None
     content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
 
 
 class Inbox(_Model):
@@ -896,6 +1245,8 @@ class Message(_Model):
     content: str | None = None
     """Body as rich text (HTML)"""
     subject: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    category: MessageType | None = None
 
 
 class MyAssignments(_Model):
@@ -925,12 +1276,35 @@ class MyAssignment(_Model):
     children: list[MyAssignment] | None = None
 
 
+class MyNote(_Model):
+    """The private notepad of the current user."""
+
+    id: int | None = None
+    type: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    content: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    url: str | None = None
+    app_url: str | None = None
+
+
+class MyNoteAttributes(_Model):
+    """The writable part of the notepad."""
+
+    content: str | None = None
+
+
 class MyReadings(_Model):
     """The current user's notifications split into unread, read and remembered items."""
 
     unreads: list[MyNotification] | None = None
     reads: list[MyNotification] | None = None
     memories: list[MyNotification] | None = None
+    bubble_ups_count: int | None = None
+    scheduled_bubble_ups_count: int | None = None
+    bubble_ups: list[MyNotification] | None = None
+    scheduled_bubble_ups: list[MyNotification] | None = None
 
 
 class MyNotification(_Model):
@@ -967,6 +1341,8 @@ class MyNotification(_Model):
     """Pings only - whether the ping has a custom name (read-only)"""
     image_url: str | None = None
     """Pings only - custom image of the ping (read-only)"""
+    bubble_up_url: str | None = None
+    bubble_up_at: datetime | None = None
 
 
 class OutOfOffice(_Model):
@@ -977,6 +1353,7 @@ class OutOfOffice(_Model):
     ongoing: bool | None = None
     start_date: date | None = None
     end_date: date | None = None
+    back_on_date: str | None = None
 
 
 class OutOfOfficeDates(_Model):
@@ -1055,6 +1432,8 @@ class Project(_Model):
     clientside: ProjectClientside | None = None
     dock: list[DockTool] | None = None
     bookmarked: bool | None = None
+    start_date: str | None = None
+    end_date: str | None = None
 
 
 class DockTool(_Model):
@@ -1112,6 +1491,7 @@ class QuestionAnswer(_Model):
     """Answer as rich text (HTML)"""
     group_on: date | None = None
     """Day the answer is grouped under"""
+    content_attachments: list[RichTextAttachment] | None = None
 
 
 class QuestionAnswerParams(_Model):
@@ -1254,6 +1634,17 @@ class Recording(_Model):
     creator: Person | None = None
     content: str | None = None
     """Rich-text (HTML) body, where the type has one (read-only)"""
+    bubble_up_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    subject: str | None = None
+    category: RecordingCategory | None = None
+    group_on: date | None = None
+    from_: str | None = wire("from")
+    replies_count: int | None = None
+    replies_url: str | None = None
+    description: str | None = None
+    service: DoorService | None = None
 
 
 class PersonAssignments(_Model):
@@ -1351,6 +1742,9 @@ class ScheduleEntry(_Model):
     """Set through participant_ids (read-only)"""
     recurrence_schedule: ScheduleEntryRecurrence | None = None
     """Recurring entries only (read-only)"""
+    description_attachments: list[RichTextAttachment] | None = None
+    join_url: str | None = None
+    highlighted: bool | None = None
 
 
 class ScheduleEntryRecurrence(_Model):
@@ -1455,6 +1849,29 @@ class SearchResult(_Model):
     plain_text_content: str | None = None
     """Matched text: HTML with hits wrapped in <em>; escape before display (read-only)"""
     plain_text_description: str | None = None
+    bubble_up_url: str | None = None
+    content_attachments: list[RichTextAttachment] | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    attachments: list[SearchResultAttachment] | None = None
+    subject: str | None = None
+    language: str | None = None
+    image_url: str | None = None
+    sound_url: str | None = None
+    subscribers: list[Person] | None = None
+    cards_count: int | None = None
+    comment_count: int | None = None
+    cards_url: str | None = None
+    on_hold: CardColumnOnHold | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    byte_size: int | None = None
+    previewable: bool | None = None
+    width: int | None = None
+    height: int | None = None
+    preview_url: str | None = None
+    thumbnail_url: str | None = None
+    download_url: str | None = None
+    app_download_url: str | None = None
 
 
 class Subscription(_Model):
@@ -1612,6 +2029,8 @@ class Todolist(_Model):
     todos_url: str | None = None
     app_todos_url: str | None = None
     comments_app_url: str | None = None
+    bubble_up_url: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
 
 
 class Todo(_Model):
@@ -1656,6 +2075,8 @@ class Todo(_Model):
     completion_subscribers: list[Person] | None = None
     """Set through completion_subscriber_ids (read-only)"""
     completion_url: str | None = None
+    description_attachments: list[RichTextAttachment] | None = None
+    steps: list[CardTableStep] | None = None
 
 
 class TodoCompletion(_Model):
@@ -1689,6 +2110,11 @@ class Todoset(_Model):
     todolists: list[TodosetTodolist] | None = None
     todolists_url: str | None = None
     app_todoslists_url: str | None = None
+    app_todolists_url: str | None = None
+    todos_count: int | None = None
+    completed_loose_todos_count: int | None = None
+    todos_url: str | None = None
+    app_todos_url: str | None = None
 
 
 class TodosetTodolist(_Model):
@@ -1724,6 +2150,9 @@ class Tool(_Model):
     """Place in the dock (read-only)"""
     bucket: Bucket | None = None
     creator: Person | None = None
+    parent: RecordingParent | None = None
+    name: str | None = None
+    enabled: bool | None = None
 
 
 class Upload(_Model):
@@ -1763,6 +2192,7 @@ class Upload(_Model):
     """Images only; pixels as sent (an integer or a float) (read-only)"""
     height: int | float | None = None
     """Images only; pixels as sent (an integer or a float) (read-only)"""
+    description_attachments: list[RichTextAttachment] | None = None
 
 
 class UploadVersion(_Model):
@@ -1774,6 +2204,9 @@ class UploadVersion(_Model):
     details: Any | None = None
     created_at: datetime | None = None
     creator: Person | None = None
+    boosts_count: int | None = None
+    boosts_url: str | None = None
+    upload: UploadVersionFile | None = None
 
 
 class Vault(_Model):

@@ -5,6 +5,7 @@ Nothing here imports a product package.
 
 from __future__ import annotations
 
+from ._resource import EnvelopePageIterator
 from .auth import (
     AuthStrategy,
     BasicPasswordAuth,
@@ -40,6 +41,7 @@ __all__ = [
     "MemoryEtagCache",
     "MemoryLimiterBackend",
     "NoAuth",
+    "EnvelopePageIterator",
     "PageIterator",
     "Paging",
     "ProductConfig",

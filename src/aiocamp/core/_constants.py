@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+#: Deepest element nesting an XML response may have (real payloads stay under 10 levels);
+#: deeper documents are refused with DecodeError while parsing, before any recursion.
+MAX_NESTING_DEPTH = 128
+
 #: Seconds one HTTP attempt may take (connect + send + read).
 DEFAULT_TIMEOUT = 30.0
 #: Retries after the first attempt (0 means exactly one request).
@@ -57,3 +61,6 @@ OFFLOOP_DECODE_BYTES = 256 * 1024
 
 #: ``X-Total-Count`` / ``X-Records`` / ``X-Pages`` above this are treated as unknown.
 MAX_HEADER_COUNT = 2**53
+
+#: Downloads: bytes read and written at a time (memory stays at about this much per file).
+DOWNLOAD_CHUNK_BYTES = 256 * 1024

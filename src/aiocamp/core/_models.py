@@ -14,9 +14,12 @@ Speed. Decoding a list page is dominated by object construction, not parsing: a 
 parents, assignees). Nested models, and lists of them, are therefore built on first
 attribute access: the decoder checks their shape (an object, a list of objects) and leaves
 a marker in the slot; a descriptor decodes the raw value the first time the attribute is
-read and keeps the result. Encoding a field nobody read writes the raw value back
-untouched. ``strict=True`` decodes the whole tree at once, so any error is raised inside
-the call.
+read and keeps the result; ``extra`` and the set of absent fields are worked out the same
+way. Encoding a field nobody read writes the raw value back untouched. ``strict=True``
+decodes the whole tree at once, so any error is raised inside the call. Measured on a page
+of 100 to-dos (5 KB each), already parsed: 3.3 us a record, against 22 us for the unrolled
+eager decoders this replaces. Class creation is deferred too (:class:`ModelMeta`): importing
+the 104 Basecamp 4 models takes about 3 ms.
 
 Drift. A value that does not match its declared type never costs the call or the record:
 the field is left absent, the raw value is kept in ``extra`` under its wire name (so
@@ -123,12 +126,8 @@ class ModelMeta(type):
     ) -> ModelMeta:
         annotations = namespace.get("__annotations__", {})
         fields = [n for n, a in annotations.items() if not _is_class_var(a)]
-        defaults: dict[str, Any] = {}
-        for field_name in fields:
-            value = namespace.pop(field_name, None)
-            defaults[field_name] = (
-                value if isinstance(value, type(attrs.field())) else attrs.field(default=value)
-            )
+        # Plain defaults become attrs fields when the class is declared (_declare).
+        defaults = {field_name: namespace.pop(field_name, None) for field_name in fields}
         namespace.setdefault("__slots__", tuple(fields))
         namespace["_wire_fields_"] = defaults
         return super().__new__(mcls, name, bases, namespace, **kwargs)
@@ -159,7 +158,15 @@ def _declare(cls: type) -> None:
         for base in reversed(cls.__mro__[1:]):
             if isinstance(base, ModelMeta) and "_wire_attrs_" not in base.__dict__:
                 _declare(base)
-        attrs.define(slots=False, eq=True, these=cls.__dict__["_wire_fields_"])(cls)
+        these = {
+            name: value if isinstance(value, _FIELD_SPEC) else attrs.field(default=value)
+            for name, value in cls.__dict__["_wire_fields_"].items()
+        }
+        attrs.define(slots=False, eq=True, these=these)(cls)
+
+
+_FIELD_SPEC = type(attrs.field())
+"""What ``attrs.field()`` (and so :func:`wire` / :func:`secret`) returns."""
 
 
 class WireModel(metaclass=ModelMeta):
@@ -333,12 +340,18 @@ def _datetime(value: Any) -> Any:
     return MISMATCH
 
 
+def _plain_date(text: str) -> Any:
+    """``YYYY-MM-DD`` only: other ISO forms (``20221115``, week dates) would not round-trip."""
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return MISMATCH
+    return value if len(text) == 10 and value.isoformat() == text else MISMATCH
+
+
 def _date(value: Any) -> Any:
     if value.__class__ is str:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
+        return _plain_date(value)
     elif isinstance(value, datetime):
         return value.date()
     elif isinstance(value, date):
@@ -350,10 +363,10 @@ def _datetime_or_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
     if value.__class__ is str:
+        if "T" not in value and " " not in value:
+            return _plain_date(value)
         try:
-            if "T" in value or " " in value:
-                return parse_wire_datetime(value)
-            return date.fromisoformat(value)
+            return parse_wire_datetime(value)
         except ValueError:
             pass
     return MISMATCH
@@ -369,10 +382,6 @@ def _mismatch(value: Any) -> Any:
 
 def _any(value: Any) -> Any:
     return value
-
-
-def _string_map(value: Any) -> Any:
-    return value if value.__class__ is dict else MISMATCH
 
 
 # kind -> (classes accepted as they are, converter for anything else, what the docs call it)
@@ -853,8 +862,11 @@ def _build(cls: type[WireModel]) -> ModelCodec:
 
 def _member(cls: type, name: str) -> Any:
     """The slot descriptor attrs made for ``name`` (under our lazy wrapper, if any)."""
-    member = cls.__dict__[name]
-    return member.member if isinstance(member, _LazyField) else member
+    for klass in cls.__mro__:  # a subclass of a model inherits its slots
+        member = klass.__dict__.get(name)
+        if member is not None:
+            return member.member if isinstance(member, _LazyField) else member
+    raise ConfigError(f"{cls.__name__} has no slot {name!r}")
 
 
 def _list_loader(model: type[WireModel], xml: bool, item: str | None) -> Callable[[Any], Any]:

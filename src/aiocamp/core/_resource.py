@@ -25,7 +25,7 @@ from typing import Any, Generic, Literal, Protocol, TypedDict, TypeVar, Unpack, 
 from yarl import URL
 
 from .codecs import XmlArray
-from .errors import ConfigError, DecodeError
+from .errors import ConcurrentModification, ConfigError, DecodeError
 from .pagination import PageIterator, Paging
 from .runtime import (
     UNSET,
@@ -399,6 +399,49 @@ class Resource:
             start_page=start,
         )
 
+    async def _patch(
+        self,
+        template: str,
+        /,
+        *,
+        read: str,
+        path: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        sources: Mapping[str, str],
+        into: type[T],
+    ) -> T:
+        """Change some fields of a record whose PUT replaces it whole (two requests).
+
+        The record is read (``read``), each PUT parameter not in ``changes`` is copied from
+        it (``sources`` names where a parameter lives in the record when its wire name
+        differs, e.g. ``assignees[].id`` for ``assignee_ids``), and the result is PUT back.
+        Just before the PUT the record is read again (a 304 when the ETag cache holds it):
+        if its ``updated_at`` moved, someone else changed it and :class:`ConcurrentModification`
+        is raised instead of overwriting their change.
+        """
+        before = await self._session.request(self._request("GET", read, {"path": path}))
+        record = before.data
+        if not isinstance(record, dict):
+            raise before.decode_error(DecodeError("expected the record as a JSON object"))
+        body: dict[str, Any] = {}
+        for wire, value in changes.items():
+            if value is not UNSET:
+                body[wire] = value
+                continue
+            found, current = _pick(record, sources.get(wire, wire))
+            if found:
+                body[wire] = current
+        again = await self._session.request(self._request("GET", read, {"path": path}))
+        if not isinstance(again.data, dict) or again.data.get("updated_at") != record.get(
+            "updated_at"
+        ):
+            raise ConcurrentModification(
+                "the record changed between its read and the write; read it again and retry",
+                url=str(again.url.with_query(None)),
+            )
+        written: T = await self._call("PUT", template, into, False, {"path": path, "body": body})
+        return written
+
     # -- one call ---------------------------------------------------------------------------
 
     def _strict(self) -> bool:
@@ -561,3 +604,16 @@ class EnvelopePageIterator(PageIterator[T], Generic[T, E]):
         if self.envelope is None and isinstance(data, dict):
             self.envelope = self._decode_envelope({k: v for k, v in data.items() if k != self._key})
         return items
+
+
+def _pick(record: Mapping[str, Any], source: str) -> tuple[bool, Any]:
+    """``record[source]``; ``a[].b`` reads ``b`` of every item of list ``a``."""
+    if "[]." in source:
+        key, _, sub = source.partition("[].")
+        if key not in record:
+            return False, None
+        items = record[key] or []
+        return True, [item.get(sub) for item in items if isinstance(item, Mapping)]
+    if source not in record:
+        return False, None
+    return True, record[source]

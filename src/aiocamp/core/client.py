@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar, Self
 
 from ._resource import Resource
+from .download import AsyncWriter, DownloadResult, Progress, download
+from .errors import ConfigError
 from .session import ProductConfig, Session
 from .settings import ClientSettings
 
@@ -31,3 +34,24 @@ class BaseClient:
 
     async def close(self) -> None:
         await self.session.close()
+
+    async def download(
+        self,
+        source: str | Any,
+        dest: str | os.PathLike[str] | AsyncWriter,
+        *,
+        progress: Progress | None = None,
+        resume: bool = True,
+    ) -> DownloadResult:
+        """Stream a file to a path or an async writer, in constant memory.
+
+        ``source`` is a URL or a record with a ``download_url`` (an upload, an attachment,
+        a file from the Everything feed). The credential goes only to the client's own
+        origin; the redirect to the storage host is followed without it. A path is written
+        through ``<name>.part``, resumed with ``Range`` after a failure, and renamed once
+        the byte count matches what the server announced.
+        """
+        url = source if isinstance(source, str) else getattr(source, "download_url", None)
+        if not isinstance(url, str) or not url:
+            raise ConfigError(f"nothing to download: {type(source).__name__} has no download_url")
+        return await download(self.session, url, dest, progress=progress, resume=resume)

@@ -12,6 +12,7 @@ layer, so callers only ever catch these::
     ├── EncodeError (also ValueError)          a value cannot be written in the wire format
     ├── DecodeError                            a body cannot be decoded (status, url, first bytes)
     ├── PaginationError                        a listing cannot go on (loop, bad Link target)
+    ├── ConcurrentModification                 a read-modify-write saw the record change
     ├── TransportError                         no usable HTTP response
     │   ├── ConnectError                       the request never reached the server
     │   ├── ResponseTooLarge                   the decoded body passed the size limit
@@ -44,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 __all__ = [
+    "ConcurrentModification",
     "AccountInactive",
     "AiocampError",
     "AuthError",
@@ -157,6 +159,15 @@ def with_decode_context(
     new = type(exc).__new__(type(exc))
     DecodeError.__init__(new, reason, status=status, url=url, body=excerpt)
     return new
+
+
+class ConcurrentModification(AiocampError):
+    """A ``patch`` (read, change, write back) found the record changed by someone else
+    between its read and its write, so it did not write: read again and retry."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        self.url = url
+        super().__init__(f"{message} ({url})" if url else message)
 
 
 class PaginationError(AiocampError):

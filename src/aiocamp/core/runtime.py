@@ -175,7 +175,11 @@ def xml_root(data: object, root: str) -> Any:
         found = list(data)[:1] if isinstance(data, dict) else type(data).__name__
         raise DecodeError(f"expected a <{root}> document, got {found}")
     value = data[root]
-    return {} if value is None else value
+    if value is None:
+        return {}
+    if not isinstance(value, dict):  # e.g. <person>hello</person>: text, not a record
+        raise DecodeError(f"expected elements inside <{root}>, got {type(value).__name__}")
+    return value
 
 
 def xml_value(data: object) -> Any:

@@ -67,6 +67,7 @@ class Account(_Model):
     """The account, its plan and usage."""
 
     XML_TAG: ClassVar[str] = "account"
+
     id: int | None = None
     name: str | None = None
     subdomain: str | None = None
@@ -87,6 +88,7 @@ class Kase(_Model):
     """A case; closed when closed_at is set."""
 
     XML_TAG: ClassVar[str] = "kase"
+
     id: int | None = None
     name: str | None = None
     closed_at: datetime | None = None
@@ -108,6 +110,7 @@ class TaskCategory(_Model):
     """A label used to sort tasks."""
 
     XML_TAG: ClassVar[str] = "task-category"
+
     id: int | None = None
     name: str | None = None
     color: str | None = None
@@ -123,6 +126,7 @@ class DealCategory(_Model):
     """A label used to sort deals."""
 
     XML_TAG: ClassVar[str] = "deal-category"
+
     id: int | None = None
     name: str | None = None
     color: str | None = None
@@ -138,6 +142,7 @@ class Comment(_Model):
     """A reply on a note or email."""
 
     XML_TAG: ClassVar[str] = "comment"
+
     id: int | None = None
     parent_id: int | None = None
     """The note or email this comment belongs to."""
@@ -150,6 +155,7 @@ class Company(_Model):
     """An organisation contact."""
 
     XML_TAG: ClassVar[str] = "company"
+
     id: int | None = None
     name: str | None = None
     background: str | None = None
@@ -172,6 +178,7 @@ class SubjectField(_Model):
     """A custom field defined on the account."""
 
     XML_TAG: ClassVar[str] = "subject-field"
+
     id: int | None = None
     label: str | None = None
     kind: str | None = wire("type")
@@ -182,6 +189,7 @@ class SubjectData(_Model):
     """The value one custom field holds on a party or deal."""
 
     XML_TAG: ClassVar[str] = "subject_data"
+
     id: int | None = None
     """Set to update this value, or negate it to remove the value."""
     value: str | None = None
@@ -196,6 +204,7 @@ class Deal(_Model):
     """A potential sale."""
 
     XML_TAG: ClassVar[str] = "deal"
+
     id: int | None = None
     account_id: int | None = None
     author_id: int | None = None
@@ -240,6 +249,7 @@ class Deletion(_Model):
     """One removed record, by kind and id."""
 
     XML_TAG: ClassVar[str] = "deletion"
+
     kind: str | None = wire("@type")
     """Company, Person, Deal, Task, Note, Email, Comment, TaskRecording, DealRecording or ProjectRecording. (read-only)"""
     id: int | None = None
@@ -250,6 +260,7 @@ class Email(_Model):
     """An email filed on a contact, case or deal."""
 
     XML_TAG: ClassVar[str] = "email"
+
     id: int | None = None
     title: str | None = None
     """Subject line of the email."""
@@ -279,6 +290,7 @@ class Group(_Model):
     """A named set of users."""
 
     XML_TAG: ClassVar[str] = "group"
+
     id: int | None = None
     name: str | None = None
     users: list[User] | None = wire(item="user", xml_array=False)
@@ -289,6 +301,7 @@ class Membership(_Model):
     """One user's place in one group."""
 
     XML_TAG: ClassVar[str] = "membership"
+
     id: int | None = None
     group_id: int | None = None
     user_id: int | None = None
@@ -300,6 +313,7 @@ class Attachment(_Model):
     """A file attached to a note or email."""
 
     XML_TAG: ClassVar[str] = "attachment"
+
     id: int | None = None
     url: str | None = None
     name: str | None = None
@@ -311,6 +325,7 @@ class Note(_Model):
     """A text note filed on a contact, case or deal."""
 
     XML_TAG: ClassVar[str] = "note"
+
     id: int | None = None
     body: str | None = None
     author_id: int | None = None
@@ -338,6 +353,7 @@ class Party(_Model):
     """A person or a company; kind tells which, and the fields follow Person or Company."""
 
     XML_TAG: ClassVar[str] = "party"
+
     kind: str | None = wire("@type")
     """Person or Company. (read-only)"""
     id: int | None = None
@@ -367,6 +383,7 @@ class Person(_Model):
     """An individual contact."""
 
     XML_TAG: ClassVar[str] = "person"
+
     id: int | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -397,6 +414,7 @@ class ContactData(_Model):
     """Ways to reach a person or company."""
 
     XML_TAG: ClassVar[str] = "contact-data"
+
     email_addresses: list[EmailAddress] | None = wire(item="email-address", xml_array=False)
     phone_numbers: list[PhoneNumber] | None = wire(item="phone-number", xml_array=False)
     addresses: list[Address] | None = wire(item="address", xml_array=False)
@@ -411,6 +429,7 @@ class EmailAddress(_Model):
     """One email address of a contact."""
 
     XML_TAG: ClassVar[str] = "email-address"
+
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     address: str | None = None
@@ -422,6 +441,7 @@ class PhoneNumber(_Model):
     """One phone number of a contact."""
 
     XML_TAG: ClassVar[str] = "phone-number"
+
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     number: str | None = None
@@ -433,6 +453,7 @@ class Address(_Model):
     """One postal address of a contact."""
 
     XML_TAG: ClassVar[str] = "address"
+
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     city: str | None = None
@@ -448,6 +469,7 @@ class InstantMessenger(_Model):
     """One chat account of a contact."""
 
     XML_TAG: ClassVar[str] = "instant-messenger"
+
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     address: str | None = None
@@ -461,6 +483,7 @@ class TwitterAccount(_Model):
     """One Twitter account of a contact."""
 
     XML_TAG: ClassVar[str] = "twitter-account"
+
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     location: str | None = None
@@ -472,6 +495,7 @@ class WebAddress(_Model):
     """One website of a contact."""
 
     XML_TAG: ClassVar[str] = "web-address"
+
     id: int | None = None
     """Set to update this entry, or negate it to remove the entry."""
     url: str | None = None
@@ -483,6 +507,7 @@ class Recording(_Model):
     """A note, email or comment in the account-wide feed; kind tells which."""
 
     XML_TAG: ClassVar[str] = "recording"
+
     kind: str | None = wire("@type")
     """Note, Email or Comment. (read-only)"""
     id: int | None = None
@@ -509,6 +534,7 @@ class Tag(_Model):
     """A label."""
 
     XML_TAG: ClassVar[str] = "tag"
+
     id: int | None = None
     name: str | None = None
 
@@ -517,6 +543,7 @@ class Task(_Model):
     """A to-do; either frame or due_at says when it is due."""
 
     XML_TAG: ClassVar[str] = "task"
+
     id: int | None = None
     author_id: int | None = None
     owner_id: int | None = None
@@ -552,6 +579,7 @@ class User(_Model):
     """A login of the account."""
 
     XML_TAG: ClassVar[str] = "user"
+
     id: int | None = None
     name: str | None = None
     email_address: str | None = None

@@ -8,22 +8,31 @@ from __future__ import annotations
 from .account import AccountResource
 from .attachments import AttachmentsResource
 from .authorization import AuthorizationResource
+from .bookmarks import BookmarksResource
 from .boosts import BoostsResource
+from .bubble_ups import BubbleUpsResource
+from .calendars import CalendarsResource
 from .campfires import CampfiresResource
 from .card_table_cards import CardTableCardsResource
 from .card_table_columns import CardTableColumnsResource
 from .card_table_steps import CardTableStepsResource
+from .card_table_wormholes import CardTableWormholesResource
 from .card_tables import CardTablesResource
 from .chatbots import ChatbotsResource
 from .client_approvals import ClientApprovalsResource
 from .client_correspondences import ClientCorrespondencesResource
 from .client_replies import ClientRepliesResource
 from .client_visibility import ClientVisibilityResource
+from .cloud_files import CloudFilesResource
 from .comments import CommentsResource
 from .documents import DocumentsResource
+from .drafts import DraftsResource
 from .events import EventsResource
+from .everything import EverythingResource
+from .folders import FoldersResource
 from .forwards import ForwardsResource
 from .gauges import GaugesResource
+from .google_documents import GoogleDocumentsResource
 from .hill_charts import HillChartsResource
 from .inbox_replies import InboxRepliesResource
 from .inboxes import InboxesResource
@@ -32,9 +41,11 @@ from .message_boards import MessageBoardsResource
 from .message_types import MessageTypesResource
 from .messages import MessagesResource
 from .my_assignments import MyAssignmentsResource
+from .my_notes import MyNotesResource
 from .my_notifications import MyNotificationsResource
 from .out_of_office import OutOfOfficeResource
 from .people import PeopleResource
+from .priorities import PrioritiesResource
 from .projects import ProjectsResource
 from .question_answers import QuestionAnswersResource
 from .question_reminders import QuestionRemindersResource
@@ -62,22 +73,31 @@ __all__ = [
     "AccountResource",
     "AttachmentsResource",
     "AuthorizationResource",
+    "BookmarksResource",
     "BoostsResource",
+    "BubbleUpsResource",
+    "CalendarsResource",
     "CampfiresResource",
     "CardTableCardsResource",
     "CardTableColumnsResource",
     "CardTableStepsResource",
+    "CardTableWormholesResource",
     "CardTablesResource",
     "ChatbotsResource",
     "ClientApprovalsResource",
     "ClientCorrespondencesResource",
     "ClientRepliesResource",
     "ClientVisibilityResource",
+    "CloudFilesResource",
     "CommentsResource",
     "DocumentsResource",
+    "DraftsResource",
     "EventsResource",
+    "EverythingResource",
+    "FoldersResource",
     "ForwardsResource",
     "GaugesResource",
+    "GoogleDocumentsResource",
     "HillChartsResource",
     "InboxRepliesResource",
     "InboxesResource",
@@ -86,9 +106,11 @@ __all__ = [
     "MessageTypesResource",
     "MessagesResource",
     "MyAssignmentsResource",
+    "MyNotesResource",
     "MyNotificationsResource",
     "OutOfOfficeResource",
     "PeopleResource",
+    "PrioritiesResource",
     "ProjectsResource",
     "QuestionAnswersResource",
     "QuestionRemindersResource",

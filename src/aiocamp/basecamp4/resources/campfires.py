@@ -8,6 +8,8 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
 from aiocamp.core.runtime import UNSET, UnsetType
@@ -56,6 +58,8 @@ class CampfiresResource(Resource):
         self,
         chat_id: int,
         *,
+        sort: Literal["created_at", "updated_at"] | UnsetType | None = UNSET,
+        direction: Literal["asc", "desc"] | UnsetType | None = UNSET,
         page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
@@ -64,11 +68,16 @@ class CampfiresResource(Resource):
 
         List the lines of a Campfire.
 
+        Args:
+            sort: Field to order by (basecamp4-openapi: ListCampfireLines)
+            direction: Sort order
+
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#get-campfire-lines
         """
         return self._list(
             "/chats/{chat_id}/lines.json",
             path={"chat_id": chat_id},
+            query={"sort": sort, "direction": direction},
             into=_m.CampfireLine,
             paging=Paging("link"),
             page=page,
@@ -113,6 +122,8 @@ class CampfiresResource(Resource):
         self,
         chat_id: int,
         *,
+        sort: Literal["created_at", "updated_at"] | UnsetType | None = UNSET,
+        direction: Literal["asc", "desc"] | UnsetType | None = UNSET,
         page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
@@ -121,11 +132,16 @@ class CampfiresResource(Resource):
 
         List the file upload lines of a Campfire, newest first.
 
+        Args:
+            sort: Field to order by (basecamp4-openapi: ListCampfireLines)
+            direction: Sort order
+
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#get-campfire-uploads
         """
         return self._list(
             "/chats/{chat_id}/uploads.json",
             path={"chat_id": chat_id},
+            query={"sort": sort, "direction": direction},
             into=_m.CampfireLine,
             paging=Paging("link"),
             page=page,
@@ -169,3 +185,16 @@ class CampfiresResource(Resource):
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/campfires.md#delete-a-campfire-line
         """
         await self._delete("/chats/{chat_id}/lines/{id}.json", path={"chat_id": chat_id, "id": id})
+
+    async def update_line(self, campfire_id: int, line_id: int, *, content: str) -> None:
+        """PUT /chats/{campfire_id}/lines/{line_id}.json
+
+        Edit the text of a chat line.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UpdateCampfireLine
+        """
+        await self._put(
+            "/chats/{campfire_id}/lines/{line_id}.json",
+            path={"campfire_id": campfire_id, "line_id": line_id},
+            body={"content": content},
+        )

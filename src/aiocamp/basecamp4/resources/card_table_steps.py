@@ -94,9 +94,9 @@ class CardTableStepsResource(Resource):
         )
 
     async def set_completion(
-        self, step_id: int, *, completion: Literal["on", "off"]
+        self, id: int, *, completion: Literal["on", "off"]
     ) -> _m.CardTableStep:
-        """PUT /card_tables/steps/{step_id}/completions.json
+        """PUT /card_tables/steps/{id}/completions.json
 
         Mark a step completed ("on") or not completed ("off").
 
@@ -106,8 +106,8 @@ class CardTableStepsResource(Resource):
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/card_table_steps.md#change-step-completion-status
         """
         return await self._put(
-            "/card_tables/steps/{step_id}/completions.json",
-            path={"step_id": step_id},
+            "/card_tables/steps/{id}/completions.json",
+            path={"id": id},
             body={"completion": completion},
             into=_m.CardTableStep,
         )
@@ -127,4 +127,15 @@ class CardTableStepsResource(Resource):
             "/card_tables/cards/{card_id}/positions.json",
             path={"card_id": card_id},
             body={"source_id": source_id, "position": position},
+        )
+
+    async def get(self, id: int) -> _m.CardTableStep:
+        """GET /card_tables/steps/{id}.json
+
+        Fetch one card step by id.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#GetCardStep
+        """
+        return await self._get(
+            "/card_tables/steps/{id}.json", path={"id": id}, into=_m.CardTableStep
         )

@@ -8,6 +8,8 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md
 
 from __future__ import annotations
 
+import builtins
+
 from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
 from aiocamp.core.runtime import UNSET, UnsetType
@@ -59,7 +61,14 @@ class DocumentsResource(Resource):
         return await self._get("/documents/{id}.json", path={"id": id}, into=_m.Document)
 
     async def create(
-        self, vault_id: int, *, title: str, content: str, status: str | UnsetType | None = UNSET
+        self,
+        vault_id: int,
+        *,
+        title: str,
+        content: str,
+        status: str | UnsetType | None = UNSET,
+        subscriptions: builtins.list[int] | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.Document:
         """POST /vaults/{vault_id}/documents.json
 
@@ -75,7 +84,13 @@ class DocumentsResource(Resource):
         return await self._post(
             "/vaults/{vault_id}/documents.json",
             path={"vault_id": vault_id},
-            body={"title": title, "content": content, "status": status},
+            body={
+                "title": title,
+                "content": content,
+                "status": status,
+                "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
+            },
             into=_m.Document,
         )
 
@@ -100,5 +115,31 @@ class DocumentsResource(Resource):
             "/documents/{id}.json",
             path={"id": id},
             body={"title": title, "content": content},
+            into=_m.Document,
+        )
+
+    async def patch(
+        self,
+        id: int,
+        *,
+        title: str | UnsetType | None = UNSET,
+        content: str | UnsetType | None = UNSET,
+    ) -> _m.Document:
+        """GET, then PUT /documents/{id}.json
+
+        Change only the fields you pass. A PUT to this path replaces the whole record (a
+        field it is not sent is cleared), so this reads the record first and sends its current
+        values back with your changes: two requests (three with the check). If the record
+        changes in between (its updated_at moves), ConcurrentModification is raised and
+        nothing is written.
+
+        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/documents.md#update-a-document
+        """
+        return await self._patch(
+            "/documents/{id}.json",
+            read="/documents/{id}.json",
+            path={"id": id},
+            changes={"title": title, "content": content},
+            sources={},
             into=_m.Document,
         )

@@ -77,6 +77,7 @@ class MessagesResource(Resource):
         content: str | UnsetType | None = UNSET,
         category_id: int | UnsetType | None = UNSET,
         subscriptions: builtins.list[int] | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.Message:
         """POST /message_boards/{message_board_id}/messages.json
 
@@ -100,6 +101,7 @@ class MessagesResource(Resource):
                 "content": content,
                 "category_id": category_id,
                 "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
             },
             into=_m.Message,
         )
@@ -111,6 +113,7 @@ class MessagesResource(Resource):
         subject: str | UnsetType | None = UNSET,
         content: str | UnsetType | None = UNSET,
         category_id: int | UnsetType | None = UNSET,
+        status: str | UnsetType | None = UNSET,
     ) -> _m.Message:
         """PUT /messages/{id}.json
 
@@ -126,7 +129,12 @@ class MessagesResource(Resource):
         return await self._put(
             "/messages/{id}.json",
             path={"id": id},
-            body={"subject": subject, "content": content, "category_id": category_id},
+            body={
+                "subject": subject,
+                "content": content,
+                "category_id": category_id,
+                "status": status,
+            },
             into=_m.Message,
         )
 

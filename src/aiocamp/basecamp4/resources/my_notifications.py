@@ -24,17 +24,27 @@ class MyNotificationsResource(Resource):
 
     __slots__ = ()
 
-    async def get(self, *, page: int | UnsetType | None = UNSET) -> _m.MyReadings:
+    async def get(
+        self,
+        *,
+        page: int | UnsetType | None = UNSET,
+        limit_bubble_ups: bool | UnsetType | None = UNSET,
+    ) -> _m.MyReadings:
         """GET /my/readings.json
 
         Fetch the current user's notifications; read items come 50 per page.
 
         Args:
             page: Page of read items to return (default 1)
+            limit_bubble_ups: true: at most 2 current bubble-ups and no scheduled ones
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_notifications.md#get-notifications
         """
-        return await self._get("/my/readings.json", query={"page": page}, into=_m.MyReadings)
+        return await self._get(
+            "/my/readings.json",
+            query={"page": page, "limit_bubble_ups": limit_bubble_ups},
+            into=_m.MyReadings,
+        )
 
     async def mark_as_read(self, *, readables: list[str]) -> None:
         """PUT /my/unreads.json

@@ -119,3 +119,25 @@ class ProjectsResource(Resource):
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/projects.md#trash-a-project
         """
         await self._delete("/projects/{id}.json", path={"id": id})
+
+    async def archive(self, project_id: int) -> None:
+        """PUT /projects/{project_id}/status/archived.json
+
+        Archive a project.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#ArchiveProject
+        """
+        await self._put(
+            "/projects/{project_id}/status/archived.json", path={"project_id": project_id}
+        )
+
+    async def unarchive(self, project_id: int) -> None:
+        """PUT /projects/{project_id}/status/active.json
+
+        Bring an archived project back to active.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#UnarchiveProject
+        """
+        await self._put(
+            "/projects/{project_id}/status/active.json", path={"project_id": project_id}
+        )

@@ -58,20 +58,27 @@ class QuestionsResource(Resource):
         """
         return await self._get("/questions/{id}.json", path={"id": id}, into=_m.Question)
 
-    async def create(self, questionnaire_id: int, *, question: _m.QuestionParams) -> _m.Question:
+    async def create(
+        self,
+        questionnaire_id: int,
+        *,
+        question: _m.QuestionParams,
+        visible_to_clients: bool | UnsetType | None = UNSET,
+    ) -> _m.Question:
         """POST /questionnaires/{questionnaire_id}/questions.json
 
         Add a check-in question to a questionnaire.
 
         Args:
             question: Title and schedule of the question
+            visible_to_clients: Client visibility at creation, a sibling of question (api-gaps/visible-to-clients-on-creates.md)
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/questions.md#create-a-question
         """
         return await self._post(
             "/questionnaires/{questionnaire_id}/questions.json",
             path={"questionnaire_id": questionnaire_id},
-            body={"question": question},
+            body={"question": question, "visible_to_clients": visible_to_clients},
             into=_m.Question,
         )
 

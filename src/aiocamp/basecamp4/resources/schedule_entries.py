@@ -96,6 +96,11 @@ class ScheduleEntriesResource(Resource):
         participant_ids: builtins.list[int] | UnsetType | None = UNSET,
         all_day: bool | UnsetType | None = UNSET,
         notify: bool | UnsetType | None = UNSET,
+        url: str | UnsetType | None = UNSET,
+        highlighted: bool | UnsetType | None = UNSET,
+        status: str | UnsetType | None = UNSET,
+        subscriptions: builtins.list[int] | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.ScheduleEntry:
         """POST /schedules/{schedule_id}/entries.json
 
@@ -123,6 +128,11 @@ class ScheduleEntriesResource(Resource):
                 "participant_ids": participant_ids,
                 "all_day": all_day,
                 "notify": notify,
+                "url": url,
+                "highlighted": highlighted,
+                "status": status,
+                "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
             },
             into=_m.ScheduleEntry,
         )
@@ -138,6 +148,8 @@ class ScheduleEntriesResource(Resource):
         participant_ids: builtins.list[int] | UnsetType | None = UNSET,
         all_day: bool | UnsetType | None = UNSET,
         notify: bool | UnsetType | None = UNSET,
+        url: str | UnsetType | None = UNSET,
+        highlighted: bool | UnsetType | None = UNSET,
     ) -> _m.ScheduleEntry:
         """PUT /schedule_entries/{id}.json
 
@@ -165,6 +177,51 @@ class ScheduleEntriesResource(Resource):
                 "participant_ids": participant_ids,
                 "all_day": all_day,
                 "notify": notify,
+                "url": url,
+                "highlighted": highlighted,
             },
+            into=_m.ScheduleEntry,
+        )
+
+    async def patch(
+        self,
+        id: int,
+        *,
+        summary: str | UnsetType | None = UNSET,
+        starts_at: datetime | date | UnsetType | None = UNSET,
+        ends_at: datetime | date | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        participant_ids: builtins.list[int] | UnsetType | None = UNSET,
+        all_day: bool | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        url: str | UnsetType | None = UNSET,
+        highlighted: bool | UnsetType | None = UNSET,
+    ) -> _m.ScheduleEntry:
+        """GET, then PUT /schedule_entries/{id}.json
+
+        Change only the fields you pass. A PUT to this path replaces the whole record (a
+        field it is not sent is cleared), so this reads the record first and sends its current
+        values back with your changes: two requests (three with the check). If the record
+        changes in between (its updated_at moves), ConcurrentModification is raised and
+        nothing is written.
+
+        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/schedule_entries.md#update-a-schedule-entry
+        """
+        return await self._patch(
+            "/schedule_entries/{id}.json",
+            read="/schedule_entries/{id}.json",
+            path={"id": id},
+            changes={
+                "summary": summary,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "description": description,
+                "participant_ids": participant_ids,
+                "all_day": all_day,
+                "notify": notify,
+                "url": url,
+                "highlighted": highlighted,
+            },
+            sources={"participant_ids": "participants[].id"},
             into=_m.ScheduleEntry,
         )

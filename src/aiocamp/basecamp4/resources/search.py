@@ -8,6 +8,8 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
 from aiocamp.core.runtime import UNSET, UnsetType
@@ -45,6 +47,13 @@ class SearchResource(Resource):
         exclude_chat: int | UnsetType | None = UNSET,
         page: int | UnsetType | None = UNSET,
         per_page: int | UnsetType | None = UNSET,
+        type_names: list[str] | UnsetType | None = UNSET,
+        bucket_ids: list[int] | UnsetType | None = UNSET,
+        creator_ids: list[int] | UnsetType | None = UNSET,
+        since: Literal["last_7_days", "last_30_days", "last_90_days", "last_12_months", "forever"]
+        | UnsetType
+        | None = UNSET,
+        sort: Literal["best_match", "recency"] | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.SearchResult]:
@@ -61,6 +70,8 @@ class SearchResource(Resource):
             exclude_chat: 1 to leave chat results out
             page: Page number (default: 1)
             per_page: Results per page (default: 50)
+            since: How far back to search
+            sort: Order of the results
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/search.md#search-recordings
         """
@@ -75,6 +86,11 @@ class SearchResource(Resource):
                 "exclude_chat": exclude_chat,
                 "page": page,
                 "per_page": per_page,
+                "type_names[]": type_names,
+                "bucket_ids[]": bucket_ids,
+                "creator_ids[]": creator_ids,
+                "since": since,
+                "sort": sort,
             },
             into=_m.SearchResult,
             paging=Paging("link"),

@@ -34,6 +34,8 @@ class TimesheetsResource(Resource):
         end_date: date | UnsetType | None = UNSET,
         person_id: int | UnsetType | None = UNSET,
         bucket_id: int | UnsetType | None = UNSET,
+        from_: str | UnsetType | None = UNSET,
+        to: str | UnsetType | None = UNSET,
         max_pages: int | None = None,
         max_items: int | None = None,
     ) -> PageIterator[_m.TimesheetEntry]:
@@ -46,6 +48,8 @@ class TimesheetsResource(Resource):
             end_date: Requires start_date
             person_id: Only this person (default: everyone)
             bucket_id: Only this project (default: all)
+            from_: First day of the report (ISO 8601 date)
+            to: Last day of the report (ISO 8601 date)
 
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#get-timesheet-report
         """
@@ -56,6 +60,8 @@ class TimesheetsResource(Resource):
                 "end_date": end_date,
                 "person_id": person_id,
                 "bucket_id": bucket_id,
+                "from": from_,
+                "to": to,
             },
             into=_m.TimesheetEntry,
             paging=Paging("none"),
@@ -67,6 +73,9 @@ class TimesheetsResource(Resource):
         self,
         project_id: int,
         *,
+        from_: str | UnsetType | None = UNSET,
+        to: str | UnsetType | None = UNSET,
+        person_id: int | UnsetType | None = UNSET,
         page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
@@ -75,11 +84,17 @@ class TimesheetsResource(Resource):
 
         List every timesheet entry in a project, at project level or on its recordings.
 
+        Args:
+            from_: First day of the report (ISO 8601 date)
+            to: Last day of the report (ISO 8601 date)
+            person_id: Only this person's entries
+
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#get-timesheet-for-a-project
         """
         return self._list(
             "/projects/{project_id}/timesheet.json",
             path={"project_id": project_id},
+            query={"from": from_, "to": to, "person_id": person_id},
             into=_m.TimesheetEntry,
             paging=Paging("link"),
             page=page,
@@ -91,6 +106,9 @@ class TimesheetsResource(Resource):
         self,
         recording_id: int,
         *,
+        from_: str | UnsetType | None = UNSET,
+        to: str | UnsetType | None = UNSET,
+        person_id: int | UnsetType | None = UNSET,
         page: int | None = None,
         max_pages: int | None = None,
         max_items: int | None = None,
@@ -99,11 +117,17 @@ class TimesheetsResource(Resource):
 
         List the timesheet entries logged against one recording.
 
+        Args:
+            from_: First day of the report (ISO 8601 date)
+            to: Last day of the report (ISO 8601 date)
+            person_id: Only this person's entries
+
         Docs: https://github.com/basecamp/bc3-api/blob/master/sections/timesheets.md#get-timesheet-for-a-recording
         """
         return self._list(
             "/recordings/{recording_id}/timesheet.json",
             path={"recording_id": recording_id},
+            query={"from": from_, "to": to, "person_id": person_id},
             into=_m.TimesheetEntry,
             paging=Paging("link"),
             page=page,

@@ -66,7 +66,12 @@ class TodolistsResource(Resource):
         return await self._get("/todolists/{id}.json", path={"id": id}, into=_m.Todolist)
 
     async def create(
-        self, todoset_id: int, *, name: str, description: str | UnsetType | None = UNSET
+        self,
+        todoset_id: int,
+        *,
+        name: str,
+        description: str | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.Todolist:
         """POST /todosets/{todoset_id}/todolists.json
 
@@ -80,7 +85,11 @@ class TodolistsResource(Resource):
         return await self._post(
             "/todosets/{todoset_id}/todolists.json",
             path={"todoset_id": todoset_id},
-            body={"name": name, "description": description},
+            body={
+                "name": name,
+                "description": description,
+                "visible_to_clients": visible_to_clients,
+            },
             into=_m.Todolist,
         )
 
@@ -102,4 +111,43 @@ class TodolistsResource(Resource):
             path={"id": id},
             body={"name": name, "description": description},
             into=_m.Todolist,
+        )
+
+    async def patch(
+        self,
+        id: int,
+        *,
+        name: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+    ) -> _m.Todolist:
+        """GET, then PUT /todolists/{id}.json
+
+        Change only the fields you pass. A PUT to this path replaces the whole record (a
+        field it is not sent is cleared), so this reads the record first and sends its current
+        values back with your changes: two requests (three with the check). If the record
+        changes in between (its updated_at moves), ConcurrentModification is raised and
+        nothing is written.
+
+        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todolists.md#update-a-to-do-list
+        """
+        return await self._patch(
+            "/todolists/{id}.json",
+            read="/todolists/{id}.json",
+            path={"id": id},
+            changes={"name": name, "description": description},
+            sources={},
+            into=_m.Todolist,
+        )
+
+    async def reposition(self, todolist_id: int, *, position: int) -> None:
+        """PUT /todosets/todolists/{todolist_id}/position.json
+
+        Move a to-do list to another position in its to-do set.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#RepositionTodolist
+        """
+        await self._put(
+            "/todosets/todolists/{todolist_id}/position.json",
+            path={"todolist_id": todolist_id},
+            body={"position": position},
         )

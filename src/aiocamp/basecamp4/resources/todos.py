@@ -151,6 +151,48 @@ class TodosResource(Resource):
             into=_m.Todo,
         )
 
+    async def patch(
+        self,
+        id: int,
+        *,
+        content: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        assignee_ids: builtins.list[int] | UnsetType | None = UNSET,
+        completion_subscriber_ids: builtins.list[int] | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        starts_on: date | UnsetType | None = UNSET,
+    ) -> _m.Todo:
+        """GET, then PUT /todos/{id}.json
+
+        Change only the fields you pass. A PUT to this path replaces the whole record (a
+        field it is not sent is cleared), so this reads the record first and sends its current
+        values back with your changes: two requests (three with the check). If the record
+        changes in between (its updated_at moves), ConcurrentModification is raised and
+        nothing is written.
+
+        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/todos.md#update-a-to-do
+        """
+        return await self._patch(
+            "/todos/{id}.json",
+            read="/todos/{id}.json",
+            path={"id": id},
+            changes={
+                "content": content,
+                "description": description,
+                "assignee_ids": assignee_ids,
+                "completion_subscriber_ids": completion_subscriber_ids,
+                "notify": notify,
+                "due_on": due_on,
+                "starts_on": starts_on,
+            },
+            sources={
+                "assignee_ids": "assignees[].id",
+                "completion_subscriber_ids": "completion_subscribers[].id",
+            },
+            into=_m.Todo,
+        )
+
     async def complete(self, id: int) -> None:
         """POST /todos/{id}/completion.json
 
@@ -186,4 +228,38 @@ class TodosResource(Resource):
             "/todos/{id}/position.json",
             path={"id": id},
             body={"position": position, "parent_id": parent_id},
+        )
+
+    async def create_in_todoset(
+        self,
+        bucket_id: int,
+        todoset_id: int,
+        *,
+        content: str,
+        description: str | UnsetType | None = UNSET,
+        assignee_ids: builtins.list[int] | UnsetType | None = UNSET,
+        completion_subscriber_ids: builtins.list[int] | UnsetType | None = UNSET,
+        notify: bool | UnsetType | None = UNSET,
+        due_on: date | UnsetType | None = UNSET,
+        starts_on: date | UnsetType | None = UNSET,
+    ) -> _m.Todo:
+        """POST /buckets/{bucket_id}/todosets/{todoset_id}/todos.json
+
+        Add a to-do directly to a to-do set, outside any list.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateTodosetTodo
+        """
+        return await self._post(
+            "/buckets/{bucket_id}/todosets/{todoset_id}/todos.json",
+            path={"bucket_id": bucket_id, "todoset_id": todoset_id},
+            body={
+                "content": content,
+                "description": description,
+                "assignee_ids": assignee_ids,
+                "completion_subscriber_ids": completion_subscriber_ids,
+                "notify": notify,
+                "due_on": due_on,
+                "starts_on": starts_on,
+            },
+            into=_m.Todo,
         )

@@ -8,7 +8,10 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiocamp.core._resource import Resource
+from aiocamp.core.runtime import UNSET, UnsetType
 
 from .. import models as _m
 
@@ -32,21 +35,38 @@ class ToolsResource(Resource):
         """
         return await self._get("/dock/tools/{id}.json", path={"id": id}, into=_m.Tool)
 
-    async def create(self, bucket_id: int, *, source_recording_id: int, title: str) -> _m.Tool:
+    async def create(
+        self,
+        bucket_id: int,
+        *,
+        tool_type: Literal[
+            "Chat::Transcript",
+            "Inbox",
+            "Kanban::Board",
+            "Message::Board",
+            "Questionnaire",
+            "Schedule",
+            "Todoset",
+            "Vault",
+        ],
+        title: str | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
+    ) -> _m.Tool:
         """POST /buckets/{bucket_id}/dock/tools.json
 
-        Add a tool to a project's dock by cloning an existing tool.
+        Add a new tool of a given kind to a project's dock.
 
         Args:
-            source_recording_id: Tool to clone; decides the new tool's kind
-            title: Name of the new tool
+            tool_type: Kind of tool to create
+            title: Name of the new tool (the kind's default name when omitted)
+            visible_to_clients: Client visibility at creation (chats and card tables only; api-gaps/dock-tool-visible-to-clients.md)
 
-        Docs: https://github.com/basecamp/bc3-api/blob/master/sections/tools.md#create-a-tool
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateTool
         """
         return await self._post(
             "/buckets/{bucket_id}/dock/tools.json",
             path={"bucket_id": bucket_id},
-            body={"source_recording_id": source_recording_id, "title": title},
+            body={"tool_type": tool_type, "title": title, "visible_to_clients": visible_to_clients},
             into=_m.Tool,
         )
 

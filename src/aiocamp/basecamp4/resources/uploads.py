@@ -8,6 +8,8 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/uploads.md
 
 from __future__ import annotations
 
+import builtins
+
 from aiocamp.core._resource import Resource
 from aiocamp.core.pagination import PageIterator, Paging
 from aiocamp.core.runtime import UNSET, UnsetType
@@ -89,6 +91,8 @@ class UploadsResource(Resource):
         attachable_sgid: str,
         description: str | UnsetType | None = UNSET,
         base_name: str | UnsetType | None = UNSET,
+        subscriptions: builtins.list[int] | UnsetType | None = UNSET,
+        visible_to_clients: bool | UnsetType | None = UNSET,
     ) -> _m.Upload:
         """POST /vaults/{vault_id}/uploads.json
 
@@ -108,6 +112,8 @@ class UploadsResource(Resource):
                 "attachable_sgid": attachable_sgid,
                 "description": description,
                 "base_name": base_name,
+                "subscriptions": subscriptions,
+                "visible_to_clients": visible_to_clients,
             },
             into=_m.Upload,
         )
@@ -133,5 +139,34 @@ class UploadsResource(Resource):
             "/uploads/{id}.json",
             path={"id": id},
             body={"description": description, "base_name": base_name},
+            into=_m.Upload,
+        )
+
+    async def create_version(
+        self,
+        upload_id: int,
+        *,
+        attachable_sgid: str,
+        base_name: str | UnsetType | None = UNSET,
+        description: str | UnsetType | None = UNSET,
+        notify: str | UnsetType | None = UNSET,
+        subscriptions: builtins.list[int] | UnsetType | None = UNSET,
+    ) -> _m.Upload:
+        """POST /uploads/{upload_id}/versions.json
+
+        Replace an upload's file with a new version.
+
+        Docs: https://github.com/basecamp/basecamp-sdk/blob/1dd547b/openapi.json#CreateUploadVersion
+        """
+        return await self._post(
+            "/uploads/{upload_id}/versions.json",
+            path={"upload_id": upload_id},
+            body={
+                "attachable_sgid": attachable_sgid,
+                "base_name": base_name,
+                "description": description,
+                "notify": notify,
+                "subscriptions": subscriptions,
+            },
             into=_m.Upload,
         )

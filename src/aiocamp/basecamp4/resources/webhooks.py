@@ -66,6 +66,7 @@ class WebhooksResource(Resource):
         *,
         payload_url: str,
         types: builtins.list[str] | UnsetType | None = UNSET,
+        active: bool | UnsetType | None = UNSET,
     ) -> _m.Webhook:
         """POST /buckets/{bucket_id}/webhooks.json
 
@@ -80,7 +81,7 @@ class WebhooksResource(Resource):
         return await self._post(
             "/buckets/{bucket_id}/webhooks.json",
             path={"bucket_id": bucket_id},
-            body={"payload_url": payload_url, "types": types},
+            body={"payload_url": payload_url, "types": types, "active": active},
             into=_m.Webhook,
         )
 
