@@ -85,8 +85,8 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (printed tables, not tests)."""
     _install(session, "test")
     session.run("python", "benchmarks/bench_core.py", *session.posargs)
-    session.run("python", "benchmarks/bench_decode.py")
     session.run("python", "benchmarks/bench_sandbox.py")
+    session.run("python", "benchmarks/bench_decode.py")
 
 
 @nox.session(python=PYTHON)

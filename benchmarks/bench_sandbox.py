@@ -2,7 +2,8 @@
 
 The sandbox runs in its own process (as `aiocamp sandbox` would) so the load generator,
 plain aiohttp, does not share its event loop. Rows: a JSON GET of one Basecamp 4 record,
-an XML list page of Highrise (people, 500 per page) and a short XML page (25 per page).
+an XML list page of Highrise (people, 500 per page) and a short XML page (25 per page),
+beside a bare aiohttp server answering fixed bytes (the ceiling on this machine).
 Run with `nox -s bench` or `python benchmarks/bench_sandbox.py`. A measurement, not a test.
 """
 
@@ -23,7 +24,32 @@ from aiocamp.sandbox import serve
 CONCURRENCY = 64
 
 
+async def bare_server(conn: Any) -> None:
+    """Plain aiohttp answering fixed bytes: the ceiling the sandbox is compared with."""
+    from aiohttp import web
+
+    body = b'{"id": 1, "name": "x"}' * 110  # about the size of the JSON GET row
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    conn.send({"url": url, "api": url, "headers": {}})
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    await runner.cleanup()
+
+
 def run_sandbox(product: str, conn: Any) -> None:
+    if product == "bare":
+        asyncio.run(bare_server(conn))
+        return
+
     async def main() -> None:
         async with serve(product, scale=0.2, rate_limit="off") as sb:
             app = sb.app
@@ -97,6 +123,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     rows = [
+        ("bare aiohttp, fixed 2.5 KB JSON (ceiling)", "bare", lambda i: "/x.json"),
         (
             "JSON GET one record (basecamp4 project)",
             "basecamp4",

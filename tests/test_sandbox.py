@@ -258,10 +258,10 @@ async def test_list_etag_and_last_modified_change_when_a_record_changes() -> Non
 async def test_client_that_keeps_to_the_limits_is_never_throttled() -> None:
     async with serve("highrise", scale=0.05, rate_limit="10/1") as sb:
         async with sb.client() as hr:
-            await asyncio.gather(*(hr.users.list().__anext__() for _ in range(25)))
+            await asyncio.gather(*(hr.users.list().__anext__() for _ in range(16)))
         stats = sb.stats()
         assert stats["throttled"] == 0
-        assert stats["by_endpoint"]["users.list"] == 25
+        assert stats["by_endpoint"]["users.list"] == 16
         assert stats["worst_window"]["default"]["worst"] <= 10
 
 
@@ -411,8 +411,13 @@ async def test_basecamp4_scenario_crud_304_and_throttling_through_the_client() -
             assert updated.name == "Launched"
             assert (await bc.projects.get(created.id)).name == "Launched"
             await bc.projects.trash(created.id)
+            assert (await bc.projects.get(created.id)).status == "trashed"
+            active = {p.id async for p in bc.projects.list()}
+            trashed = {p.id async for p in bc.projects.list(status="trashed")}
+            assert created.id not in active
+            assert created.id in trashed
             with pytest.raises(NotFound):
-                await bc.projects.get(created.id)
+                await bc.projects.get(created.id + 10_000_000)
             assert bc.session.stats.throttled >= 1  # 4 per second: 429 + Retry-After, retried
         stats = sb.stats()
         assert stats["throttled"] == stats["by_status"]["429"] >= 1
@@ -438,3 +443,44 @@ async def test_basecamp4_rejects_bad_json_and_missing_fields_with_json_errors() 
             assert r.status == 422
         assert sb.state.counts()["Project"] == sum(1 for _ in sb.state.all("Project"))
         assert sb.stats()["records_created"] == 0
+
+
+async def test_id_less_resources_do_not_depend_on_what_was_read_before() -> None:
+    async def read(order: list[str]) -> dict[str, bytes]:
+        out = {}
+        async with serve("highrise", seed=2, scale=0.05) as sb, aiohttp.ClientSession() as http:
+            for path in order:
+                async with http.get(sb.url + path, headers=basic(sb.token)) as r:
+                    out[path] = await r.read()
+        return out
+
+    paths = ["/account.xml", "/me.xml", "/deals/new.xml"]
+    assert await read(paths) == await read(paths[::-1])
+
+
+async def test_head_answers_like_get_without_a_body() -> None:
+    async with serve("highrise", scale=0.05) as sb, aiohttp.ClientSession() as http:
+        async with http.get(f"{sb.url}/users.xml", headers=basic(sb.token)) as r:
+            etag, length = r.headers["ETag"], len(await r.read())
+        async with http.head(f"{sb.url}/users.xml", headers=basic(sb.token)) as r:
+            assert r.status == 200
+            assert r.headers["ETag"] == etag
+            assert int(r.headers["Content-Length"]) == length
+            assert await r.read() == b""
+
+
+async def test_limits_default_to_the_documented_numbers_and_can_be_overridden() -> None:
+    async with serve("highrise", scale=0.05) as sb:
+        # README "Rate limiting": 150 per 5 s; email search 2 per 10 s; recordings 10 per 10 s
+        assert sb.limits == {
+            "default": (150, 5.0),
+            "email_search": (2, 10.0),
+            "recordings": (10, 10.0),
+        }
+    async with serve("basecamp4", scale=0.05) as sb:
+        assert sb.limits == {"default": (50, 10.0)}  # README: about 50 per 10 s
+    async with serve("basecamp4", scale=0.05, rate_limit="20/1") as sb:
+        assert sb.limits == {"default": (20, 1.0)}
+    async with serve("highrise", scale=0.05, rate_limit="off") as sb:
+        assert sb.limits == {}
+        assert sb.stats()["worst_window"] == {}

@@ -131,7 +131,7 @@ async def test_storm_throttles_every_request_inside_its_window() -> None:
 
 async def test_client_lists_everything_exactly_once_through_5xx_and_drops() -> None:
     # 25-record pages (companies.search): many requests, so every fault kind shows up
-    faults = "500:0.1,502:0.05,504:0.05,drop:0.05"
+    faults = "500:0.15,502:0.1,504:0.1,drop:0.1"
     retry = RetryPolicy(max_retries=8, total_budget=30, backoff_initial=0.01, backoff_max=0.05)
     async with serve(
         "highrise", scale=0.05, counts={"Company": 400}, faults=faults, seed=3, rate_limit="off"
@@ -160,3 +160,22 @@ def test_harvest_style_block_is_extended_by_a_call_during_it() -> None:
     assert w.admit(("default",), now=11.0) == 10  # a call during the block: now until 21
     assert w.admit(("default",), now=20.0) == 10  # still blocked (extended to 30)
     assert w.admit(("default",), now=30.5) == 0
+
+
+async def test_faults_do_not_depend_on_how_requests_interleave() -> None:
+    faults = "500:0.3,503:0.2"
+
+    async def outcomes(order: list[str]) -> dict[str, list[int]]:
+        seen: dict[str, list[int]] = {path: [] for path in order}
+        sandbox = serve("highrise", seed=9, scale=0.05, faults=faults)
+        async with sandbox as sb, aiohttp.ClientSession() as http:
+            for path in order:
+                async with http.get(sb.url + path, headers=basic(sb.token)) as r:
+                    seen[path].append(r.status)
+        return seen
+
+    paths = ["/users.xml", "/groups.xml", "/tags.xml"] * 6
+    forward = await outcomes(paths)
+    backward = await outcomes(paths[::-1])
+    assert forward == backward
+    assert any(500 in s or 503 in s for s in forward.values())

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from aiocamp.sandbox import serve
+from aiocamp.sandbox import available_products, serve
 from aiocamp.sandbox._app import gear
 from aiocamp.sandbox._examples import SAMPLE, path_params
 from aiocamp.sandbox._table import Paging
 
-PRODUCTS = ["highrise", "basecamp4"]
+# every product whose generated package ships a table: new products are covered as they land
+PRODUCTS = available_products()
+
+
+#: What these settings must reach for the products whose data sizes we know.
+MIN_LISTED = {"highrise": 1000, "basecamp4": 1000}
+MIN_MULTI_PAGE = {"highrise": 2, "basecamp4": 2}
 
 
 def expected_pages(paging: Paging | None, total: int) -> int:
@@ -21,6 +27,8 @@ def expected_pages(paging: Paging | None, total: int) -> int:
         while gear(pages)[0] + gear(pages)[1] < total:
             pages += 1
         return pages
+    if paging.style == "continued_at":  # the last page names no continuation
+        return max(1, -(-total // (paging.page_size or 50)))
     return total // paging.page_size + 1  # offset/page: a short page ends the listing
 
 
@@ -28,7 +36,7 @@ def expected_pages(paging: Paging | None, total: int) -> int:
 async def test_client_lists_every_list_endpoint_to_the_end(product: str) -> None:
     # counts large enough that the first parent of each paged list spans several pages
     counts = {"basecamp4": {"Project": 200, "Todo": 150, "Person": 120}}.get(product)
-    async with serve(product, scale=0.3, rate_limit="off", counts=counts) as sb:
+    async with serve(product, scale=0.2, rate_limit="off", counts=counts) as sb:
         app = sb.app
         listed = 0
         multi_page: list[str] = []
@@ -55,6 +63,6 @@ async def test_client_lists_every_list_endpoint_to_the_end(product: str) -> None
                 if it.pages_fetched >= 3:
                     multi_page.append(e.key)
                 listed += len(records)
-        assert listed > 1000
-        assert len(multi_page) >= 2
+        assert listed > MIN_LISTED.get(product, 100)
+        assert len(multi_page) >= MIN_MULTI_PAGE.get(product, 0)
         assert sb.stats()["sandbox_errors"] == 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
 import re
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from aiocamp.errors import ConfigError
 
 from ._conventions import Secrets, http_date
 from ._data import ANY, Route, Schema, Seeder, SeedPlan, Store, schema_for
-from ._faults import Faults, SlidingWindows, parse_rate_limit
+from ._faults import FaultDice, Faults, SlidingWindows, parse_rate_limit
 from ._table import ApiTable, BodyInfo, FieldInfo, ModelInfo, load_table
 from ._wire import (
     XML_DECL,
@@ -48,6 +47,7 @@ log = logging.getLogger("aiocamp.sandbox")
 
 MAX_BODY = 10 * 1024 * 1024
 PAGE_CACHE_SIZE = 512
+BODY_CACHE_SIZE = 20_000
 GEARS = (15, 30, 50, 100)  # Basecamp's geared page sizes: page 1, 2, 3, then every later page
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8"}
 
@@ -225,8 +225,10 @@ class SandboxApp:
         self.seeder: Seeder | None = None
         self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
-        self.fault_rng = random.Random(seed)
-        self._rendered: dict[int, tuple[float, Any]] = {}
+        self.fault_dice = FaultDice(seed)
+        self._rendered: dict[tuple[int, str], tuple[float, Any]] = {}
+        #: Whole GET-by-id replies, valid while the record's modification time is unchanged.
+        self._bodies: dict[tuple[int, str], Result] = {}
         #: Whole list pages by request, valid while the store's version is unchanged.
         self._pages: dict[tuple[Any, ...], tuple[int, Result]] = {}
 
@@ -242,11 +244,12 @@ class SandboxApp:
         self.store.account_inactive = self.account_inactive
         self.windows = SlidingWindows(self.limits, block_extends=self.conv.block_extends)
         self.stats = Stats()
-        self.fault_rng = random.Random(self.plan.seed)
+        self.fault_dice = FaultDice(self.plan.seed)
         self._rendered.clear()
         if self.oauth is not None:
             self.oauth.reset()
         self._pages.clear()
+        self._bodies.clear()
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -303,7 +306,9 @@ class SandboxApp:
         fault = None
         try:
             if self.faults is not None:
-                fault = self.faults.draw(self.fault_rng)
+                fault = self.faults.draw(
+                    self.fault_dice.roll(f"{request.method} {request.path_qs}")
+                )
                 early = await self._early_fault(request, fault)
                 if early is not None:
                     s.by_status[self._status_key(request, early)] += 1
@@ -354,7 +359,8 @@ class SandboxApp:
         return self.conv.error(status, ["Injected fault"])
 
     async def _serve(self, request: web.Request, fault: str | None) -> web.StreamResponse:
-        matched = self.router.match(request.method, request.path)
+        method = "GET" if request.method == "HEAD" else request.method  # HEAD: a GET sans body
+        matched = self.router.match(method, request.path)
         if matched is None:
             return self.conv.not_found()
         route, raw = matched
@@ -417,10 +423,21 @@ class SandboxApp:
         return self.table.models[name]
 
     def _rendered_record(self, model: ModelInfo, rec: dict[str, Any]) -> Any:
+        """A stored record in wire form (a dict for JSON, an XML fragment), cached until it
+        changes; records outside the store (id-less resources) are rendered every time."""
         rid = rec.get("id")
         meta = self.store.meta.get(rid) if isinstance(rid, int) else None
-        if meta is not None and meta.model == model.name:
-            hit = self._rendered.get(rid)  # type: ignore[arg-type]
+        key: tuple[int, str] | None = None
+        if (
+            isinstance(rid, int)
+            and meta is not None
+            and (
+                meta.model == model.name
+                or meta.model in self.conv.virtual_models.get(model.name, ((), ""))[0]
+            )
+        ):
+            key = (rid, model.name)
+            hit = self._rendered.get(key)
             if hit is not None and hit[0] == meta.modified:
                 return hit[1]
         out: Any
@@ -428,8 +445,8 @@ class SandboxApp:
             out = json_record(self.table, model, rec)
         else:
             out = xml_record(self.table, model, rec)
-        if meta is not None and meta.model == model.name:
-            self._rendered[rid] = (meta.modified, out)  # type: ignore[index]
+        if key is not None and meta is not None:
+            self._rendered[key] = (meta.modified, out)
         return out
 
     def render_one(self, model: ModelInfo, rec: dict[str, Any]) -> bytes:
@@ -486,6 +503,13 @@ class SandboxApp:
                 raise BodyError(422, [f"{w} can't be blank" for w in missing])
         except BodyError as exc:
             raise Reply(self.conv.error(exc.status, exc.messages)) from None
+        # <request><post>...</post><notify>..</notify></request>: the record's own fields
+        # arrive wrapped in an element of the record's model; lift them to the top.
+        for f in fields:
+            if f.type.kind == "model" and f.type.name == route.model:
+                wrapped = values.pop(f.name, None)
+                if isinstance(wrapped, dict):
+                    values = {**values, **wrapped}
         return values
 
     def _decode_body(
@@ -535,7 +559,7 @@ class SandboxApp:
         if rec is None:
             assert self.seeder is not None
             made = self.conv.singleton(self, model.name)
-            rec = made if made is not None else self.seeder.nested(model, 0)
+            rec = made if made is not None else self.seeder.generate(model, key)
             if "id" in rec and rec["id"] is None:
                 rec["id"] = self.store.new_id()
             self.store.singletons[key] = rec
@@ -628,6 +652,10 @@ class SandboxApp:
         for q in route.endpoint.query:
             raw = request.query.get(q.wire)
             if raw is None:
+                if q.name == "status" and q.enum and model.field("status") is not None:
+                    # lists that can show archived/trashed records show active ones by default
+                    hidden = {str(v) for v in q.enum}
+                    items = [r for r in items if r.get("status") not in hidden]
                 continue
             if q.type.name == "datetime":
                 try:
@@ -658,10 +686,18 @@ class SandboxApp:
 
     async def _act_get(self, request: web.Request, route: Route, params: dict[str, Any]) -> Result:
         model = self._model(route.model)
-        rec = self.store.get(params["id"], (model.name,))
+        rid = params["id"]
+        rec = self.store.get(rid, (model.name,))
         if rec is None:
             raise Reply(self.conv.not_found())
-        return Result(200, self.render_one(model, rec), {}, self.store.meta[rec["id"]].modified)
+        modified = self.store.meta[rid].modified
+        hit = self._bodies.get((rid, model.name))
+        if hit is None or hit.last_modified != modified:
+            hit = Result(200, self.render_one(model, rec), {}, modified)
+            if len(self._bodies) >= BODY_CACHE_SIZE:
+                self._bodies.clear()
+            self._bodies[(rid, model.name)] = hit  # its ETag is computed once, on first reply
+        return Result(200, hit.body, {}, modified, hit)
 
     def _reply_record(
         self, status: int, model: ModelInfo | None, rec: dict[str, Any] | None
@@ -749,10 +785,19 @@ class SandboxApp:
     ) -> Result:
         model = self._model(route.model)
         rec = self.store.get(params["id"], (model.name,))
-        if rec is None or not self.store.remove(params["id"]):
+        if rec is None:
+            raise Reply(self.conv.not_found())
+        status = self.conv.soft_delete.get(route.endpoint.name)
+        if status is not None and "status" in rec:  # e.g. Basecamp 4 "trash": status only
+            rec["status"] = status
+            self._stamp(rec, created=False)
+            self.store.touch(rec["id"])
+            self.store.deleted += 1
+            return Result(route.endpoint.status or 200)
+        if not self.store.remove(params["id"]):
             raise Reply(self.conv.not_found())
         self.conv.on_delete(self.store, model.name, rec)
-        self._rendered.pop(params["id"], None)
+        self._rendered.pop((params["id"], model.name), None)
         self.store.deleted += 1
         return Result(route.endpoint.status or 200)
 
@@ -787,7 +832,7 @@ class SandboxApp:
     ) -> web.StreamResponse:
         headers = result.headers
         body = result.body
-        if request.method == "GET" and result.status == 200:
+        if request.method in ("GET", "HEAD") and result.status == 200:
             origin = result.origin or result
             if origin.etag is None:
                 origin.etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'

@@ -55,6 +55,8 @@ class Conventions:
     #: Models that are views over others (no records of their own): model -> (sources,
     #: the field naming each record's source model).
     virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {}
+    #: DELETE endpoints (by name) that only set ``status`` (the record stays readable).
+    soft_delete: ClassVar[Mapping[str, str]] = {}
 
     # -- credentials -----------------------------------------------------------------------
 
@@ -245,6 +247,8 @@ class HighriseConventions(Conventions):
 class Basecamp4Conventions(Conventions):
     name = "basecamp4"
     throttle_status = 429
+    #: projects.md "Trash a project": DELETE marks it trashed (deleted after 30 days).
+    soft_delete: ClassVar[Mapping[str, str]] = {"trash": "trashed"}
     account_prefix = True
     account_id = 999999999
     param_aliases: ClassVar[Mapping[str, str]] = {

@@ -423,7 +423,8 @@ class Faker:
         if name in ("last_name",):
             return r.choice(LAST)
         if "email" in name or (name == "address" and "Email" in model):
-            return f"{r.choice(FIRST).lower()}.{rid}@example.com"
+            local = "".join(c for c in r.choice(FIRST).lower() if c.isascii()) or "user"
+            return f"{local}.{rid}@example.com"
         if name == "location":
             return r.choice(["Work", "Home", "Other"])
         if name == "city":
@@ -573,6 +574,16 @@ class Seeder:
         created = SEED_EPOCH + timedelta(seconds=(rid * 7919 + self.plan.seed * 104729) % spread)
         return created, created + timedelta(seconds=(rid * 613) % (30 * 86400))
 
+    def generate(self, model: ModelInfo, key: str) -> dict[str, Any]:
+        """A record that lives outside the collections (an id-less resource at ``key``),
+        the same for the same seed and key whatever was read before it."""
+        saved = self.rng
+        self.rng = self.faker.rng = random.Random(f"{self.plan.seed}:{model.name}:{key}")
+        try:
+            return self.nested(model, 0)
+        finally:
+            self.rng = self.faker.rng = saved
+
     def fill(self, model: str, rec: dict[str, Any]) -> None:
         """Generate the fields of a seeded record from (seed, model, id) alone."""
         info = self.table.models[model]
@@ -646,10 +657,13 @@ class Seeder:
                     if m not in (ANY, model):
                         self.seed_model(m)
         roots = [r for r in routes if not r.targets]
-        if roots:
+        # A home list under a parent (where creates go) makes the records; lists without
+        # parameters (e.g. "overdue to-dos") then show them all without making their own.
+        filed_home = any(r.targets and not is_self(r) and r.endpoint.path in homes for r in routes)
+        if roots and not filed_home:
             for _ in range(max(self._root_count(model, r) for r in roots)):
                 self.record(model)
-        elif all(is_self(r) for r in routes):
+        elif not roots and all(is_self(r) for r in routes):
             for _ in range(self.conventions.pool_size(self, model)):
                 self.record(model)
         cap = max(3, round(10 * self.plan.scale))

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._app import SandboxApp
 from ._data import ANY, Route
-from ._table import FieldInfo, TypeInfo
+from ._table import FieldInfo, ModelInfo, TypeInfo
 from ._wire import XML_TYPE, json_body
 
 USER_AGENT = "aiocamp-sandbox-examples (sandbox@example.com)"
@@ -108,6 +108,34 @@ def _xml_value(f: FieldInfo, t: TypeInfo) -> str:
     return f"<{f.wire}{attr}>{SAMPLE.get(t.name, 'x')}</{f.wire}>"
 
 
+def _required_of(app: SandboxApp, model: ModelInfo) -> list[FieldInfo]:
+    """Fields a body of ``model`` must carry (or one writable text field as a sample)."""
+    wanted = set(app.conv.required_fields.get(model.name, ()))
+    fields = [f for f in model.fields if f.name in wanted or f.required]
+    return fields or [f for f in model.fields if not f.read_only and f.type.kind == "scalar"][:1]
+
+
+def _json_value(app: SandboxApp, f: FieldInfo) -> Any:
+    t = f.type
+    if t.kind == "scalar":
+        return SAMPLE.get(t.name, "x") if t.name != "json" else {}
+    if t.kind == "list":
+        return [1] if t.item is not None and t.item.name == "int" else []
+    nested = app.table.models.get(t.name)
+    return {g.wire: _json_value(app, g) for g in _required_of(app, nested)} if nested else {}
+
+
+def _xml_field(app: SandboxApp, f: FieldInfo) -> str:
+    if f.type.kind == "model" and f.type.name in app.table.models:
+        inner = "".join(
+            _xml_field(app, g) for g in _required_of(app, app.table.models[f.type.name])
+        )
+        return f"<{f.wire}>{inner}</{f.wire}>"
+    if f.type.kind == "scalar":
+        return _xml_value(f, f.type)
+    return ""
+
+
 def example_body(app: SandboxApp, route: Route) -> tuple[bytes | None, str | None]:
     """A body carrying every required field, and its Content-Type."""
     spec = route.endpoint.body
@@ -125,28 +153,18 @@ def example_body(app: SandboxApp, route: Route) -> tuple[bytes | None, str | Non
         return part.encode(), f"multipart/form-data; boundary={boundary}"
     model = app.table.models.get(spec.model) if spec.kind == "model" else None
     if model is not None:
-        wanted = set(app.conv.required_fields.get(model.name, ()))
-        fields = [f for f in model.fields if f.name in wanted or f.required]
-        if not fields:
-            fields = [f for f in model.fields if not f.read_only and f.type.kind == "scalar"][:1]
+        fields = _required_of(app, model)
     else:
         fields = [p for p in spec.params if p.required]
-    scalar = [f for f in fields if f.type.kind == "scalar"]
     if app.table.format == "json":
-        data: dict[str, Any] = {}
-        for f in fields:
-            if f.type.kind == "scalar":
-                data[f.wire] = SAMPLE.get(f.type.name, "x") if f.type.name != "json" else {}
-            elif f.type.kind == "list":
-                item = f.type.item
-                data[f.wire] = [1] if item is not None and item.name == "int" else []
-            else:
-                data[f.wire] = {}
+        data = {f.wire: _json_value(app, f) for f in fields}
         return json_body(data), "application/json; charset=utf-8"
     root = spec.xml_root or (model.xml_tag if model is not None else None) or "request"
     if spec.xml_scalar and spec.params:
         return f"<{root}>Sample</{root}>".encode(), "application/xml"
-    inner = "".join(_xml_value(f, f.type) for f in scalar)
+    if spec.xml_list:
+        return f'<{root} type="array"></{root}>'.encode(), "application/xml"
+    inner = "".join(_xml_field(app, f) for f in fields)
     return f"<{root}>{inner}</{root}>".encode(), "application/xml"
 
 

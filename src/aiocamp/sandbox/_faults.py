@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
-import random
 import re
 import time
 from collections import deque
@@ -99,9 +99,9 @@ class Faults:
                 raise ConfigError(f"faults: unknown fault {key!r}")
         return cls(status=status, latency=latency, storm=storm, **kinds)
 
-    def draw(self, rng: random.Random) -> str | None:
-        """The fault for one request (a status as text, a kind, or None)."""
-        x = rng.random()
+    def draw(self, x: float) -> str | None:
+        """The fault for a request whose draw is ``x`` in [0, 1): a status as text, a
+        kind, or None."""
         for code, rate in sorted(self.status.items()):
             if x < rate:
                 return str(code)
@@ -112,6 +112,24 @@ class Faults:
                 return kind
             x -= rate
         return None
+
+
+class FaultDice:
+    """Draws in [0, 1) that depend only on (seed, request, how many times it was sent).
+
+    So the same requests meet the same faults however concurrent clients interleave them:
+    an export under faults is reproducible, and its retry of a failed page is a new draw.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.sent: dict[str, int] = {}
+
+    def roll(self, key: str) -> float:
+        n = self.sent.get(key, 0)
+        self.sent[key] = n + 1
+        digest = hashlib.blake2b(f"{self.seed}|{key}|{n}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
 
 
 def parse_rate_limit(
