@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 
 import nox
@@ -16,7 +17,24 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 #: Supported Pythons (keep in step with the classifiers in pyproject.toml).
 SUPPORTED = ["3.11", "3.12", "3.13"]
 #: The tests run on every supported interpreter present; the other sessions on one of them.
-TEST_PYTHONS = [v for v in SUPPORTED if shutil.which(f"python{v}")] or [
+
+
+def _runs(version: str) -> bool:
+    """The interpreter is on PATH and really starts (a pyenv shim of a missing version
+    is on PATH too, and fails)."""
+    exe = shutil.which(f"python{version}")
+    if exe is None:
+        return False
+    try:
+        done = subprocess.run(  # noqa: S603 - an interpreter from PATH, fixed arguments
+            [exe, "-c", "pass"], capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+TEST_PYTHONS = [v for v in SUPPORTED if _runs(v)] or [
     f"{sys.version_info.major}.{sys.version_info.minor}"
 ]
 PYTHON = TEST_PYTHONS[-1]

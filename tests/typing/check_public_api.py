@@ -41,3 +41,31 @@ def construct() -> tuple[Highrise, Basecamp4]:
         Highrise(subdomain="acme", token="t", user_agent="App (me@example.com)"),
         Basecamp4(account_id=1, access_token="t", user_agent="App (me@example.com)"),
     )
+
+
+def top_level_names() -> None:
+    # Issue 9.6: what users need comes from ``aiocamp`` itself, not from core modules.
+    from aiocamp import (
+        UNSET,
+        BasicTokenAuth,
+        BearerAuth,
+        ClientSettings,
+        Limit,
+        MemoryEtagCache,
+        PageIterator,
+        RateLimit,
+        RedisEtagCache,
+        RedisLimiterBackend,
+        RetryPolicy,
+        UnsetType,
+        errors,
+    )
+
+    limits: RateLimit = RateLimit(limits={"default": Limit(50, 10.0)})
+    policy: RetryPolicy = RetryPolicy(max_retries=2)
+    cache: MemoryEtagCache = MemoryEtagCache()
+    unset: UnsetType = UNSET
+    auth: BearerAuth = BearerAuth("t")
+    error: type[errors.AiocampError] = errors.NotFound
+    del limits, policy, cache, unset, auth, error
+    del BasicTokenAuth, ClientSettings, PageIterator, RedisEtagCache, RedisLimiterBackend
