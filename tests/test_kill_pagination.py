@@ -119,8 +119,11 @@ async def test_max_items_equal_to_a_page_stops_without_asking_for_the_next(serve
         assert [i async for i in it] == [1, 2, 3]
         one_page = listing(s, max_pages=1)
         assert [i async for i in one_page] == [1, 2, 3]
-    assert seen == ["", ""]
+        spanning = listing(s, max_items=4)
+        assert [i async for i in spanning] == [1, 2, 3, 4]
+    assert seen == ["", "", "", "page=2"]
     assert it.items_yielded == 3
+    assert spanning.items_yielded == 4
 
 
 async def test_a_record_that_does_not_convert_names_the_page(serve) -> None:

@@ -177,3 +177,49 @@ def test_shipped_tables_load_for_every_generated_product() -> None:
         table = load_table(product)
         assert table.name == product
         assert len(table.endpoints) > 50
+
+
+async def test_a_product_with_a_body_token_and_an_envelope_needs_only_a_conventions_class(
+    monkeypatch,
+) -> None:
+    from aiohttp import web
+
+    from aiocamp.sandbox import _conventions
+    from aiocamp.sandbox._wire import XML_DECL
+
+    class EnvelopeConventions(_conventions.Conventions):
+        """Backpack-like: <request><token> in the body, <response success='true'> back."""
+
+        def wrap_reply(self, body: bytes, status: int) -> bytes:
+            inner = body.decode().removeprefix(XML_DECL)
+            return f"<response success='true'>{inner}</response>".encode()
+
+        def error(self, status: int, messages: list[str]) -> web.Response:
+            text = (
+                f"<response success='false'><error code='{status}'>{messages[0]}</error></response>"
+            )
+            return web.Response(status=200, text=text, content_type="application/xml")
+
+    monkeypatch.setitem(_conventions.CONVENTIONS, "packlike", EnvelopeConventions)
+    raw = json.loads(json.dumps(TINY))
+    raw["product"].update(name="packlike", auth=["body_token"])
+    raw["endpoints"] = [
+        endpoint(
+            "list",
+            "POST",
+            "/ws/comments",
+            result="list[Comment]",
+            body=body(xml_root="request", params=[]),
+        ),
+    ]
+    sandbox = serve("packlike", table=parse_table(raw), scale=0.5)
+    async with sandbox as sb, aiohttp.ClientSession() as http:
+        ok = f"<request><token>{sb.token}</token></request>".encode()
+        async with http.post(f"{sb.url}/ws/comments", data=ok) as r:
+            text = await r.text()
+        assert r.status == 200
+        assert text.startswith("<response success='true'><comments type=\"array\">")
+        assert text.count("<comment>") == sb.state.counts()["Comment"]
+        bad = b"<request><token>wrong</token></request>"
+        async with http.post(f"{sb.url}/ws/comments", data=bad) as r:
+            assert r.status == 401

@@ -134,6 +134,49 @@ def openapi_operation(product: str, e: Endpoint) -> tuple[str, dict[str, Any]] |
     return None
 
 
+OPENAPI_LINK = re.compile(r"/openapi\.json#(\w+)$")
+
+
+def cited_operation(product: str, e: Endpoint) -> tuple[str, dict[str, Any]] | None:
+    """The OpenAPI operation an endpoint's ``doc:`` link names (``openapi.json#<OperationId>``),
+    for endpoints the docs lack; ``None`` for endpoints documented in the docs."""
+    m = OPENAPI_LINK.search(e.doc_url)
+    data = openapi(product)
+    if m is None or data is None:
+        return None
+    for path, item in data["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and op.get("operationId") == m.group(1):
+                return path, {**op, "x-method": method.upper()}
+    raise LookupError(f"{e.method} {e.path}: no OpenAPI operation {m.group(1)}")
+
+
+def doc_text(p: Product, e: Endpoint) -> str:
+    """The endpoint's doc section; empty for an endpoint documented only in OpenAPI."""
+    if cited_operation(p.name, e) is not None:
+        return ""
+    return endpoint_section(p, e)
+
+
+def operation(product: str, e: Endpoint) -> tuple[str, dict[str, Any]] | None:
+    return cited_operation(product, e) or openapi_operation(product, e)
+
+
+def openapi_params(product: str, e: Endpoint, where: str = "query") -> dict[str, dict[str, Any]]:
+    """OpenAPI parameters of the endpoint's operation (by name), ``$ref``s resolved."""
+    op = operation(product, e)
+    data = openapi(product)
+    if op is None or data is None:
+        return {}
+    out = {}
+    for param in op[1].get("parameters", []):
+        if "$ref" in param:
+            param = data["components"]["parameters"][param["$ref"].rsplit("/", 1)[-1]]
+        if param.get("in") == where:
+            out[param["name"]] = param
+    return out
+
+
 def openapi_body_names(product: str, op: dict[str, Any]) -> set[str]:
     data = openapi(product)
     assert data is not None
@@ -148,6 +191,8 @@ def openapi_body_names(product: str, op: dict[str, Any]) -> set[str]:
 
 def named(wire: str) -> list[str]:
     """Ways the docs show a name: `name`, "name": (JSON), <name> (XML), ?name= / &name=."""
+    if wire.startswith("@"):  # an XML attribute: <item completed='true'>
+        return [rf"""<[\w-]+\s[^>]*\b{re.escape(wire[1:])}=['"]"""]
     w = re.escape(wire)
     return [rf"`{w}(=[^`]*)?`", rf'"{w}"\s*:', rf"<{w}[\s>/]", rf"[?&]{w}[=\[]"]
 
@@ -167,10 +212,18 @@ def test_the_docs_of_every_product_are_present() -> None:
 
 
 def test_every_doc_link_points_to_a_heading_of_the_docs(product: Product) -> None:
+    """A link into the docs names a heading; a link into the OpenAPI description names an
+    operation of the same method and path."""
     broken = []
     for resource, e in endpoints(product.name):
         try:
-            endpoint_section(product, e)
+            cited = cited_operation(product.name, e)
+            if cited is None:
+                endpoint_section(product, e)
+            else:
+                local = re.sub(r"^/\{accountId\}", "", cited[0])
+                if cited[1]["x-method"] != e.method or _shape(local) != _shape(e.path):
+                    broken.append(f"{label(resource, e)}: cites {cited[1]['x-method']} {local}")
         except LookupError as exc:
             broken.append(f"{label(resource, e)}: {exc}")
     assert broken == []
@@ -181,9 +234,10 @@ def test_every_query_parameter_name_is_documented_for_its_endpoint(product: Prod
     allowed = facts(product.name, "query")
     undocumented = []
     for resource, e in endpoints(product.name):
-        text = endpoint_section(product, e)
+        text = doc_text(product, e)
+        in_openapi = openapi_params(product.name, e)
         for q in e.query:
-            if (label(resource, e), q.wire) in allowed:
+            if (label(resource, e), q.wire) in allowed or q.wire in in_openapi:
                 continue
             if not shows(text, q.wire):
                 undocumented.append(f"{label(resource, e)}: {q.wire}")
@@ -198,10 +252,11 @@ def test_every_body_field_name_is_documented(product: Product) -> None:
     for resource, e in endpoints(product.name):
         if e.body is None:
             continue
-        doc_file, _ = doc_location(product, e)
-        texts = [endpoint_section(product, e), "\n".join(lines_of(doc_file))]
+        texts = [doc_text(product, e)]
+        if cited_operation(product.name, e) is None:
+            texts.append("\n".join(lines_of(doc_location(product, e)[0])))
         texts += ["\n".join(lines_of(f)) for f in sorted(DOCS.glob(f"{product.name}/**/data_*.md"))]
-        op = openapi_operation(product.name, e)
+        op = operation(product.name, e)
         schema_names = openapi_body_names(product.name, op[1]) if op else set()
         for b in e.body.params:
             if b.wire in schema_names or any(shows(t, b.wire) for t in texts):
@@ -230,7 +285,7 @@ def test_paging_parameter_and_page_size_match_the_docs(product: Product) -> None
         if not e.is_list:
             continue
         paging = e.paging or product.paging
-        lines = prose_and_own_lines(product, e)
+        lines = prose_and_own_lines(product, e) if doc_text(product, e) else []
         text = "\n".join(lines)
         name = label(resource, e)
         says_unpaged = NOT_PAGINATED.search(text) is not None
@@ -242,13 +297,14 @@ def test_paging_parameter_and_page_size_match_the_docs(product: Product) -> None
             elif not any(size.search(x) and (param.search(x) or SIZED.search(x)) for x in lines):
                 wrong.append(f"{name}: no documented page size of {paging.page_size}")
             continue
-        op = openapi_operation(product.name, e)
+        op = operation(product.name, e)
         openapi_paged = None if op is None else "x-basecamp-pagination" in op[1]
         if paging.style == "link":
+            # Following Link on a list that never sends one costs nothing, so only an
+            # explicit "not paginated" in the docs contradicts it (the OpenAPI description
+            # leaves x-basecamp-pagination off some paged lists).
             if says_unpaged:
                 wrong.append(f"{name}: link paging, but the docs say it is not paginated")
-            elif openapi_paged is False:
-                wrong.append(f"{name}: link paging, but the OpenAPI description has none")
             continue
         if paging.style != "none":
             # A style named after what the docs show (continued_at: a continued-at attribute).
@@ -324,17 +380,23 @@ def test_date_query_parameters_use_the_documented_format(product: Product) -> No
     docs spell out (`yyyymmddhhmmss`, `YYYY-MM-DD`) must be the spec's."""
     wrong = []
     for resource, e in endpoints(product.name):
-        text = endpoint_section(product, e)
+        text = doc_text(product, e)
+        in_openapi = openapi_params(product.name, e)
         for q in e.query:
             if q.type.kind != "scalar" or q.type.name not in ("date", "datetime"):
                 continue
+            schema = in_openapi.get(q.wire, {}).get("schema", {})
+            openapi_format = {"date": "date", "date-time": "datetime"}.get(schema.get("format"))
             name = f"{label(resource, e)}: {q.wire}"
             examples = [v for v in documented_values(text, q.wire) if not v.startswith("#{")]
             formats = documented_formats(text, q.wire)
             ours = q.format or ("%Y-%m-%d" if q.type.name == "date" else None)
             if formats and ours not in formats:
                 wrong.append(f"{name}: the docs spell the format {sorted(formats)}, not {ours}")
-            if not examples and not formats and not (q.format is None and says_iso(text, q.wire)):
+            iso_said = q.format is None and (says_iso(text, q.wire) or openapi_format is not None)
+            if openapi_format is not None and openapi_format != q.type.name:
+                wrong.append(f"{name}: OpenAPI says {schema.get('format')}, not {q.type.name}")
+            if not examples and not formats and not iso_said:
                 wrong.append(f"{name}: no documented example value or format")
             for value in examples:
                 try:
@@ -391,7 +453,8 @@ def test_endpoints_draw_from_the_limit_classes_the_docs_name(product: Product) -
     wrong = []
     for resource, e in endpoints(product.name):
         name = label(resource, e)
-        classes = set(e.limit_classes or product.default_limit_classes)
+        defaults = product.limit_classes_by_method.get(e.method, product.default_limit_classes)
+        classes = set(e.limit_classes or defaults)
         for cls in sorted(special):
             in_docs = any(
                 m == e.method and matches(path, e.path) for m, path in named_by_docs.get(cls, ())
@@ -430,7 +493,7 @@ def test_path_placeholders_are_in_the_documented_order(product: Product) -> None
             for d, n in documented
             if d.split(" ", 1)[0] == e.method and matches(d.split(" ", 1)[1], e.path)
         ]
-        op = openapi_operation(product.name, e)
+        op = operation(product.name, e)
         if op is not None:
             theirs.append([_snake(x) for x in re.findall(r"\{(\w+)\}", op[0]) if x != "accountId"])
         for names in theirs:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .core import Limit, RateLimit, RetryPolicy
 from .errors import AiocampError
+from .export.cli import register as register_export
 from .highrise import Highrise
 from .oauth.cli import register as register_oauth
 from .sandbox.cli import register as register_sandbox
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--people", type=_positive_int, default=1200, help="people on the server (>= 1)"
     )
+    register_export(sub)
     register_oauth(sub)
     register_sandbox(sub)
     return parser

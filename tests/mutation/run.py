@@ -93,6 +93,15 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "render": ("codegen/render.py", ["tests/test_codegen.py"]),
 }
 
+#: Tests left out of a module's mutation run: a throughput floor that a loaded machine (two
+#: mutants at a time next to other work) misses; the window bound it also checks is
+#: covered by tests/test_kill_limiter.py.
+DESELECTED = {
+    "limiter": [
+        "tests/test_core_limiter.py::test_sliding_window_bound_holds_under_64_concurrent_tasks"
+    ],
+}
+
 COPIED = ("src", "codegen", "tests", "specs", "pyproject.toml")
 
 
@@ -110,6 +119,7 @@ def prepare(name: str) -> Path:
         elif src.exists():
             shutil.copy2(src, work / item)
     tests = [t for t in tests if (ROOT / t).exists()]
+    tests += [arg for test in DESELECTED.get(name, []) for arg in ("--deselect", test)]
     source = "codegen" if target.startswith("codegen/") else "src"
     config = [
         "",
@@ -189,9 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown module(s) {unknown}; known: {', '.join(MODULES)}")
     rows = []
+    failed = []
     for name in args.modules or list(MODULES):
         killed, timeout, survived, survivors = run(name, args.max_children)
         total = killed + timeout + survived
+        if not total:
+            print(f"\n{name}: no results: the clean test run failed (see mutmut's output above)")
+            failed.append(name)
+            continue
         score = (killed + timeout) / total if total else 1.0
         rows.append((name, killed, timeout, survived, score))
         print(f"\n{name}: {len(survivors)} survivor(s)")
@@ -202,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'module':<12} {'killed':>7} {'timeout':>8} {'survived':>9} {'score':>7}")
     for name, killed, timeout, survived, score in rows:
         print(f"{name:<12} {killed:>7} {timeout:>8} {survived:>9} {score:>7.1%}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -58,6 +58,11 @@ class AuthStrategy:
         """Values to scrub from anything we print."""
         return ()
 
+    def path_token(self) -> str | None:
+        """The credential for a path that carries it (Backpack ``/{token}/...``), or None
+        when this strategy authenticates otherwise (the segment is then left out)."""
+        return None
+
     async def refresh(self, sent: Mapping[str, str]) -> bool:
         """Renew the credential after a 401 on a request that carried ``sent`` headers;
         True when a retry may succeed."""
@@ -186,11 +191,19 @@ class BodyTokenAuth(AuthStrategy):
         self._identity = _digest(self.name, token)
 
     def apply_body(self, body: Any) -> Any:
+        # <request><token>..</token>..</request>: a body rooted elsewhere (<page>, <event>)
+        # goes inside the <request> next to the token, as the docs' examples send it.
         inner: dict[str, Any] = {"token": self._token.reveal()}
-        if isinstance(body, dict) and "request" in body and isinstance(body["request"], dict):
+        if (
+            isinstance(body, dict)
+            and set(body) == {"request"}
+            and isinstance(body["request"], dict)
+        ):
             inner.update(body["request"])
+        elif isinstance(body, dict) and "token" not in body:
+            inner.update(body)
         elif body is not None:
-            raise ConfigError("body-token auth needs a <request> body")
+            raise ConfigError("body-token auth needs an XML element body (a mapping)")
         return {"request": inner}
 
     @property
@@ -199,6 +212,9 @@ class BodyTokenAuth(AuthStrategy):
 
     def secrets(self) -> tuple[str, ...]:
         return (self._token.reveal(),)
+
+    def path_token(self) -> str | None:
+        return self._token.reveal()
 
 
 class TokenSource(Protocol):

@@ -174,10 +174,13 @@ class Schema:
         ends_with_id = e.path.endswith("{id}" + _ext(e.path))
         id_target = dict(targets).get("id")
         id_model = id_target.models[0] if id_target and id_target.models else None
-        if e.method == "GET":
-            if e.is_list:
-                action, model = "list", result_model
-            elif ends_with_id and result_model is not None and result_model == id_model:
+        chosen = self.conventions.action_for(e)
+        if chosen is not None:  # a product whose verbs are not REST (Backpack POSTs)
+            action, model = chosen, id_model if chosen in ("update", "delete") else result_model
+        elif e.is_list:  # a list answer is a list, whatever the verb
+            action, model = "list", result_model
+        elif e.method == "GET":
+            if ends_with_id and result_model is not None and result_model == id_model:
                 action, model = "get", result_model
             else:
                 action, model = "singleton", result_model
