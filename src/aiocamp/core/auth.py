@@ -11,7 +11,7 @@ import base64
 import hashlib
 import ipaddress
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from yarl import URL
 
@@ -25,6 +25,7 @@ __all__ = [
     "BearerAuth",
     "BodyTokenAuth",
     "NoAuth",
+    "TokenSource",
     "ensure_secure",
     "is_loopback",
     "select_auth",
@@ -43,6 +44,10 @@ class AuthStrategy:
     def apply_body(self, body: Any) -> Any:
         """The wire body with the credential added (only body-token auth changes it)."""
         return body
+
+    async def prepare(self) -> None:
+        """Called before each attempt, before :meth:`headers`: a strategy whose credential
+        expires (OAuth 2 with a token provider) renews it here."""
 
     @property
     def identity(self) -> str:
@@ -212,6 +217,13 @@ class BodyTokenAuth(AuthStrategy):
         return self._token.reveal()
 
 
+class TokenSource(Protocol):
+    """Something that keeps an OAuth 2 token fresh (e.g. :class:`aiocamp.oauth.TokenProvider`)
+    and hands out the bearer strategy that uses it."""
+
+    def auth_strategy(self) -> AuthStrategy: ...
+
+
 def select_auth(
     allowed: Iterable[str],
     *,
@@ -220,11 +232,20 @@ def select_auth(
     password: str | None = None,
     access_token: str | None = None,
     auth: AuthStrategy | None = None,
+    token_provider: TokenSource | None = None,
 ) -> AuthStrategy:
     """Build the strategy the given credentials call for, among the product's strategies."""
     allowed = tuple(allowed)
     if auth is not None:
         return auth
+    if token_provider is not None:
+        others = (token, username, password, access_token)
+        if "bearer" not in allowed or any(v is not None for v in others):
+            raise ConfigError(
+                f"a token provider is an OAuth 2 credential: it needs a product that accepts "
+                f"bearer tokens (this one takes {allowed}) and no other credential"
+            )
+        return token_provider.auth_strategy()
     given = [
         n
         for n, v in (

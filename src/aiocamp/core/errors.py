@@ -5,6 +5,7 @@ exceptions (aiohttp, expat, json) are translated at one boundary, the session's 
 layer, so callers only ever catch these::
 
     AiocampError
+    ├── AuthError                              an OAuth 2 grant, code exchange or refresh failed
     ├── ConfigError (also ValueError)          bad arguments, detected before any I/O
     │   └── InsecureTransportError             credentials would leave https or their host
     ├── SpecError                              a resource spec is invalid (codegen)
@@ -47,6 +48,7 @@ __all__ = [
     "ConcurrentModification",
     "AccountInactive",
     "AiocampError",
+    "AuthError",
     "BadRequest",
     "ClientError",
     "ConfigError",
@@ -83,6 +85,15 @@ BODY_EXCERPT_BYTES = 512
 
 class AiocampError(Exception):
     """Base of every error raised by aiocamp."""
+
+
+class AuthError(AiocampError):
+    """An OAuth 2 flow failed: ``error`` is the server's code (e.g. ``invalid_grant``)."""
+
+    def __init__(self, message: str, *, error: str | None = None, provider: str = "") -> None:
+        self.error = error
+        self.provider = provider
+        super().__init__(message)
 
 
 class ConfigError(AiocampError, ValueError):

@@ -569,6 +569,8 @@ class Session:
     async def _attempt(self, call: _Call, budget: Budget) -> _Outcome:
         """One HTTP exchange (redirects included) and what it means."""
         entry = call.cached
+        if self._has_credentials:
+            await self._auth.prepare()  # an expiring credential (OAuth 2) renews itself here
         headers = self._headers(call.content_type, entry.validators() if entry else {})
         timeout = min(self._timeout, max(budget.remaining(), 0.001))
         try:

@@ -295,10 +295,19 @@ async def _source(args: argparse.Namespace) -> AsyncIterator[tuple[dict[str, Any
             yield dict(sb.credentials), f"sandbox seed={args.seed} scale={args.scale}"
         return
     secret = os.environ.get(target.env)
-    if not secret:
-        raise ConfigError(f"set {target.env} to the {args.product} API token (or use --sandbox)")
     flag, dest, _ = target.account
     account = getattr(args, dest, None)
+    if not secret:
+        stored = _stored_login(args.product, account if dest == "account_id" else None)
+        if stored is None:
+            raise ConfigError(
+                f"set {target.env} to the {args.product} API token, or run "
+                f"`aiocamp login {args.product}` (or use --sandbox)"
+            )
+        if args.base_url:
+            stored["base_url"] = args.base_url
+        yield stored, f"{args.product} stored OAuth login {stored.get('base_url', '')}".strip()
+        return
     if account is None and not args.base_url:
         raise ConfigError(f"{args.product} needs {flag} (or --base-url)")
     kwargs: dict[str, Any] = {target.secret: secret}
@@ -307,6 +316,13 @@ async def _source(args: argparse.Namespace) -> AsyncIterator[tuple[dict[str, Any
     if args.base_url:
         kwargs["base_url"] = args.base_url
     yield kwargs, f"{args.product} {dest}={account} {args.base_url or ''}".strip()
+
+
+def _stored_login(product: str, account_id: int | None) -> dict[str, Any] | None:
+    """Client arguments from the token `aiocamp login` stored (aiocamp.oauth), if any."""
+    from ..oauth import stored_credentials
+
+    return stored_credentials(product, account_id=account_id)
 
 
 def _client_class(product: str) -> Any:
