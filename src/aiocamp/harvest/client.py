@@ -13,7 +13,7 @@ import aiohttp
 
 from aiocamp.core import runtime as _rt
 from aiocamp.core._constants import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
-from aiocamp.core.auth import AuthStrategy, select_auth
+from aiocamp.core.auth import AuthStrategy, TokenSource, select_auth
 from aiocamp.core.cache import EtagCache
 from aiocamp.core.client import BaseClient
 from aiocamp.core.errors import ConfigError
@@ -67,6 +67,8 @@ class Harvest(BaseClient):
         user_agent: Required. Your app's name and a contact, e.g. ``"MyApp (me@example.com)"``.
         username, password: Login (HTTP Basic).
         access_token: OAuth 2 access token.
+        token_provider: An :class:`aiocamp.oauth.TokenProvider` (or any token source) that
+            refreshes the OAuth 2 token before it expires and once after a 401.
         auth: A ready :class:`~aiocamp.core.auth.AuthStrategy` instead of the above.
         base_url: Another root URL (a sandbox or a proxy).
         http_session: Your ``aiohttp.ClientSession``; aiocamp never closes it.
@@ -95,6 +97,7 @@ class Harvest(BaseClient):
         username: str | None = None,
         password: str | None = None,
         access_token: str | None = None,
+        token_provider: TokenSource | None = None,
         auth: AuthStrategy | None = None,
         base_url: str | None = None,
         http_session: aiohttp.ClientSession | None = None,
@@ -126,7 +129,9 @@ class Harvest(BaseClient):
             ClientSettings(
                 base_url=base_url,
                 account=account or base_url,
-                auth=select_auth(AUTH_STRATEGIES, auth=auth, **credentials),
+                auth=select_auth(
+                    AUTH_STRATEGIES, auth=auth, token_provider=token_provider, **credentials
+                ),
                 user_agent=user_agent,
                 http_session=http_session_argument(http_session, session),
                 rate_limit=rate_limit,
