@@ -44,7 +44,8 @@ def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
     deps: list[str] = []
     for group in groups:
         deps += nox.project.dependency_groups(PYPROJECT, group)
-    session.install(*(["-e", ".[redis,fast]"] if editable else [".[redis,fast]"]), *deps)
+    extras = ".[redis,fast,cli]"  # every optional dependency: typing and tests cover them all
+    session.install(*(["-e", extras] if editable else [extras]), *deps)
 
 
 @nox.session(python=TEST_PYTHONS)

@@ -121,6 +121,8 @@ class PagingSpec:
     style: str
     param: str = ""
     page_size: int = 0
+    first_page: int = 1
+    size_param: str = ""
 
 
 @attrs.frozen
@@ -158,6 +160,9 @@ class Endpoint:
     envelope: str | None = None
     #: The reply names the new record in ``Location``: the method fetches it (two requests).
     follow_location: bool = False
+    #: The path starts with ``/{token}``: the client's body token goes there (dropped under
+    #: other auth), and the body is sent without the ``<request><token>`` wrapper.
+    url_token: bool = False
     #: A replace-style PUT: also a read-change-write method (see :class:`Patch`).
     patch: Patch | None = None
 

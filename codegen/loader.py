@@ -171,7 +171,15 @@ def _paging(spec: s.PagingSpec, at: _At, default: PagingSpec | None) -> PagingSp
             at.at("param").fail(f"{style} paging needs the parameter carrying the position")
         if not page_size:
             at.at("page_size").fail(f"{style} paging needs the page size")
-    return PagingSpec(style, param, page_size)
+    first_page = spec.first_page if spec.first_page is not None else base.first_page
+    size_param = spec.size_param or (base.size_param if same else "")
+    if first_page not in (0, 1):
+        at.at("first_page").fail("first_page: is 0 or 1")
+    if first_page != 1 and style != "page":
+        at.at("first_page").fail("first_page: applies to page paging only")
+    if size_param and style not in ("offset", "page"):
+        at.at("size_param").fail("size_param: applies to offset and page paging only")
+    return PagingSpec(style, param, page_size, first_page, size_param)
 
 
 # -- models and parameters -----------------------------------------------------------------
@@ -366,6 +374,12 @@ def _endpoint(
 ) -> Endpoint:
     placeholders = s.PLACEHOLDER.findall(spec.path)
     _unique(placeholders, at.at("path"), "placeholder")
+    if spec.url_token:
+        if not spec.path.startswith("/{token}/"):
+            at.at("url_token").fail("url_token: needs a path starting with /{token}/")
+        elif "body_token" not in product.auth:
+            at.at("url_token").fail("url_token: needs the body_token auth strategy")
+        placeholders = [p for p in placeholders if p != "token"]
     for key in spec.path_params:
         if key not in placeholders:
             at.at("path_params", key).fail(f"not a placeholder of the path {spec.path}")
@@ -477,6 +491,7 @@ def _endpoint(
         examples=examples,
         envelope=spec.envelope,
         follow_location=spec.follow_location,
+        url_token=spec.url_token,
         patch=patch,
     )
 

@@ -169,6 +169,8 @@ class PagingSpec:
     style: PagingStyle | None = None  # endpoints: the product's style when left out
     param: Text | None = None
     page_size: Positive | None = None
+    first_page: int | None = None  # page paging: the number of the first page (default 1)
+    size_param: Text | None = None  # query parameter a caller may set the page size with
 
 
 @attrs.frozen
@@ -271,6 +273,7 @@ class EndpointSpec:
     status: Status | None = None
     examples: ExamplesSpec | None = None
     follow_location: bool = False
+    url_token: bool = False
     patch: PatchSpec | None = None
 
 

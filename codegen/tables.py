@@ -74,7 +74,12 @@ def _model(m: Model) -> dict[str, Any]:
 def _paging(p: PagingSpec | None) -> dict[str, Any] | None:
     if p is None:
         return None
-    return {"style": p.style, "param": p.param, "page_size": p.page_size}
+    out: dict[str, Any] = {"style": p.style, "param": p.param, "page_size": p.page_size}
+    if getattr(p, "first_page", 1) != 1:  # Backpack journal: pages numbered from 0
+        out["first_page"] = p.first_page
+    if getattr(p, "size_param", ""):
+        out["size_param"] = p.size_param
+    return out
 
 
 def _body(b: Body | None) -> dict[str, Any] | None:
@@ -121,6 +126,7 @@ def _endpoint(resource: str, e: Endpoint, product: Product) -> dict[str, Any]:
         "status": e.status,
         "envelope": getattr(e, "envelope", None),
         "follow_location": bool(getattr(e, "follow_location", False)),
+        **({"url_token": True} if getattr(e, "url_token", False) else {}),
     }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from importlib.metadata import entry_points
 
 import pytest
 from aiohttp import web
@@ -8,8 +9,11 @@ from aiohttp.test_utils import TestServer
 
 from .helpers import RedisServer, start_server
 
-# The sandbox's pytest plugin (an entry point once installed; the venv here has no install).
-pytest_plugins = ["aiocamp.sandbox.pytest_plugin"]
+# The sandbox's pytest plugin is an entry point (pytest11) of the installed package; from a
+# bare source tree (PYTHONPATH=src, nothing installed) it is loaded here instead. Loading it
+# both ways would register it twice.
+if not any(ep.value == "aiocamp.sandbox.pytest_plugin" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["aiocamp.sandbox.pytest_plugin"]
 
 
 @pytest.fixture

@@ -323,6 +323,12 @@ def perturbed_xml_records(draw: st.DrawFn, product: str, model: str) -> Node:
     tag, attrs, kids = draw(xml_records(product, model))
     assert isinstance(kids, list)
     fields = [f for f in spec(product).model(model).fields if f.wire[0] not in "@#"]
+    if not fields:  # attributes only (Backpack <tag id='4' name='..'/>): spoil those
+        wires = [f.wire[1:] for f in spec(product).model(model).fields if f.wire[0] == "@"]
+        attrs = dict(attrs)
+        for name in draw(st.lists(st.sampled_from(wires), min_size=1, max_size=3)):
+            attrs[name] = draw(st.sampled_from(["basecamp", "", "1" * 30, "maybe", "1024.0"]))
+        return tag, attrs, kids
     for f in draw(st.lists(st.sampled_from(fields), min_size=1, max_size=3)):
         how = draw(st.sampled_from(["replace", "repeat", "deep"]))
         if how == "replace":

@@ -35,7 +35,7 @@ def endpoints(product: str) -> list[tuple[str, Endpoint]]:
     return [(r.name, e) for r in spec(product).resources for e in r.endpoints]
 
 
-_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
+_ISO = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
 
 
 def canon(value: Any) -> Any:
@@ -82,3 +82,26 @@ def unknown_fields(value: Any, path: str = "") -> list[str]:
         for item in value:
             found += unknown_fields(item, path)
     return found
+
+
+def envelope_free(product: str, data: Any) -> Any:
+    """A decoded reply without Backpack's ``<response success='true'>`` envelope."""
+    if spec(product).errors == "backpack_envelope":
+        from aiocamp.core.session import unwrap_envelope
+
+        return unwrap_envelope(data)
+    return data
+
+
+def without_request_token(product: str, e: Endpoint, data: Any) -> Any:
+    """A decoded request body as the endpoint's ``xml_root`` names it: body-token products
+    send ``<request><token>..</token>RECORD</request>``, so the token is dropped and a
+    record rooted elsewhere is taken out of the ``<request>``."""
+    if "body_token" not in spec(product).auth or e.url_token or e.body is None:
+        return data
+    if not isinstance(data, dict) or list(data) != ["request"]:
+        return data
+    inner = {k: v for k, v in (data["request"] or {}).items() if k != "token"}
+    if e.body.xml_root == "request":
+        return {"request": inner or None}
+    return inner

@@ -49,6 +49,7 @@ _REFERENCE_SCALARS: dict[str, Callable[[str], Any]] = {
     "date": parse_date,
     "decimal": Decimal,
     "float": float,
+    "string": str,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from aiocamp.core import PageIterator
 from aiocamp.core.codecs import CODECS
 from aiocamp.core.runtime import json_items, xml_items
 from aiocamp.errors import DecodeError
@@ -18,9 +19,11 @@ from .generated_support import (
     PRODUCTS,
     canon,
     endpoints,
+    envelope_free,
     models_module,
     spec,
     unknown_fields,
+    without_request_token,
     xml_canon,
 )
 from .helpers import FIXTURES
@@ -64,7 +67,7 @@ def test_example_round_trips(product, model_name, shape, fixture) -> None:
     fmt = spec(product).format
     codec = CODECS[fmt]
     raw = (FIXTURES / product / fixture).read_bytes()
-    data = codec.decode(raw)
+    data = envelope_free(product, codec.decode(raw))
     model = getattr(models_module(product), model_name)
     root = None
     if fmt == "xml":
@@ -135,6 +138,7 @@ async def test_request_example_is_expressible_with_the_method_parameters(
     codec = CODECS[p.format]
     data = codec.decode((FIXTURES / product / fixture).read_bytes())
     assert e.body is not None, "a request example needs a body"
+    data = without_request_token(product, e, data)
     if p.format == "xml":
         assert list(data) == [e.body.xml_root]
         record = data[e.body.xml_root]
@@ -169,9 +173,13 @@ async def test_request_example_is_expressible_with_the_method_parameters(
         method = getattr(getattr(client, e_resource(product, e)), e.name)
         # The empty reply does not matter here: the request was sent.
         with contextlib.suppress(DecodeError):
-            await method(**args)
+            result = method(**args)
+            if isinstance(result, PageIterator):  # a listing that sends a body (Backpack)
+                _ = [x async for x in result]
+            else:
+                await result
     (body,) = sent
-    wire = codec.decode(body)
+    wire = without_request_token(product, e, codec.decode(body))
     expected = {k: v for k, v in record.items() if k in by_wire}
     if p.format == "xml":
         assert list(wire) == [e.body.xml_root]

@@ -144,10 +144,17 @@ async def test_body_token_auth_wraps_or_refuses_bodies(serve) -> None:
     )
     async with s:
         await s.request(Request("POST", "/ws/account"))  # no body: the token alone
-        with pytest.raises(errors.ConfigError, match="needs a <request> body"):
-            await s.request(Request("POST", "/ws/pages", body={"page": {"title": "A"}}))
-    assert len(bodies) == 1
+        # A record rooted elsewhere goes inside <request>, after the token.
+        await s.request(Request("POST", "/ws/pages", body={"page": {"title": "A"}}))
+        with pytest.raises(errors.ConfigError, match="needs an XML element body"):
+            await s.request(Request("POST", "/ws/pages", body=["not", "a", "record"]))
+        with pytest.raises(errors.ConfigError, match="needs an XML element body"):
+            await s.request(Request("POST", "/ws/pages", body={"token": "forged"}))
+    assert len(bodies) == 2
     assert bodies[0].endswith(b"<request><token>bp-7</token></request>")
+    assert bodies[1].endswith(
+        b"<request><token>bp-7</token><page><title>A</title></page></request>"
+    )
 
 
 @pytest.mark.parametrize(

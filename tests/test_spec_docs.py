@@ -191,6 +191,8 @@ def openapi_body_names(product: str, op: dict[str, Any]) -> set[str]:
 
 def named(wire: str) -> list[str]:
     """Ways the docs show a name: `name`, "name": (JSON), <name> (XML), ?name= / &name=."""
+    if wire.startswith("@"):  # an XML attribute: <item completed='true'>
+        return [rf"""<[\w-]+\s[^>]*\b{re.escape(wire[1:])}=['"]"""]
     w = re.escape(wire)
     return [rf"`{w}(=[^`]*)?`", rf'"{w}"\s*:', rf"<{w}[\s>/]", rf"[?&]{w}[=\[]"]
 

@@ -82,6 +82,8 @@ class _Options(TypedDict, total=False):
     limit_classes: tuple[str, ...]
     idempotent: bool
     follow_location: bool
+    url_token: bool
+    method: str
 
 
 class _WireModel(Protocol):
@@ -355,7 +357,7 @@ class Resource:
         **o: Unpack[_Options],
     ) -> PageIterator[Any]:
         """A lazy iterator over a list endpoint (``key``: JSON list under that key)."""
-        request = self._request("GET", template, o)
+        request = self._request(o.get("method", "GET"), template, o)
         request, paging, start = _start_page(request, paging, page)
         return PageIterator(
             self._session,
@@ -384,7 +386,7 @@ class Resource:
     ) -> EnvelopePageIterator[T, E]:
         """Like ``_list`` for a JSON object holding the list under ``key`` next to other
         documented fields: those are decoded into ``envelope`` from the first page."""
-        request = self._request("GET", template, o)
+        request = self._request(o.get("method", "GET"), template, o)
         request, paging, start = _start_page(request, paging, page)
         strict = self._strict()
         return EnvelopePageIterator(
@@ -457,7 +459,17 @@ class Resource:
         return self._session.product.format == "xml"
 
     def _request(self, method: str, template: str, o: _Options) -> Request:
-        path = fill_path(template, o.get("path", {}))
+        params = o.get("path", {})
+        url_token = o.get("url_token", False)
+        if url_token:
+            # Backpack /{token}/...: the body token in the path, or no segment at all when
+            # the client authenticates otherwise (OAuth).
+            token = self._session.path_token()
+            if token is None:
+                template = template.removeprefix("/{token}")
+            else:
+                params = {**params, "token": token}
+        path = fill_path(template, params)
         query = build_query(o.get("query", {}))
         body: Any = None
         raw: bytes | None = None
@@ -487,6 +499,7 @@ class Resource:
             multipart=multipart,
             limit_classes=o.get("limit_classes", self._limit_classes(method)),
             idempotent=o.get("idempotent"),
+            token_in_body=not url_token,
         )
 
     async def _call(
@@ -494,14 +507,16 @@ class Resource:
     ) -> Any:
         response = await self._session.request(self._request(method, template, o))
         if o.get("follow_location"):
-            response = await self._follow_location(response)
+            response = await self._follow_location(response, o.get("limit_classes"))
         if into is None:
             return response.data
         if optional and response.data is None:
             return None
         return self._decode(response, into)
 
-    async def _follow_location(self, response: Response) -> Response:
+    async def _follow_location(
+        self, response: Response, classes: tuple[str, ...] | None = None
+    ) -> Response:
         """The record a create reply names in ``Location`` (same origin only), fetched."""
         location = response.headers.get("Location")
         if not location:
@@ -520,7 +535,12 @@ class Resource:
                 DecodeError("the new record's Location is not on the API's origin; not following")
             )
         return await self._session.request(
-            Request("GET", str(target), limit_classes=self._limit_classes("GET"))
+            # The endpoint's own classes when it has some (Backpack calendar: 10 per 5 s).
+            Request(
+                "GET",
+                str(target),
+                limit_classes=classes if classes is not None else self._limit_classes("GET"),
+            )
         )
 
     def _decode(self, response: Response, into: type[T]) -> T:

@@ -53,6 +53,11 @@ class AuthStrategy:
         """Values to scrub from anything we print."""
         return ()
 
+    def path_token(self) -> str | None:
+        """The credential for a path that carries it (Backpack ``/{token}/...``), or None
+        when this strategy authenticates otherwise (the segment is then left out)."""
+        return None
+
     async def refresh(self, sent: Mapping[str, str]) -> bool:
         """Renew the credential after a 401 on a request that carried ``sent`` headers;
         True when a retry may succeed."""
@@ -181,11 +186,19 @@ class BodyTokenAuth(AuthStrategy):
         self._identity = _digest(self.name, token)
 
     def apply_body(self, body: Any) -> Any:
+        # <request><token>..</token>..</request>: a body rooted elsewhere (<page>, <event>)
+        # goes inside the <request> next to the token, as the docs' examples send it.
         inner: dict[str, Any] = {"token": self._token.reveal()}
-        if isinstance(body, dict) and "request" in body and isinstance(body["request"], dict):
+        if (
+            isinstance(body, dict)
+            and set(body) == {"request"}
+            and isinstance(body["request"], dict)
+        ):
             inner.update(body["request"])
+        elif isinstance(body, dict) and "token" not in body:
+            inner.update(body)
         elif body is not None:
-            raise ConfigError("body-token auth needs a <request> body")
+            raise ConfigError("body-token auth needs an XML element body (a mapping)")
         return {"request": inner}
 
     @property
@@ -194,6 +207,9 @@ class BodyTokenAuth(AuthStrategy):
 
     def secrets(self) -> tuple[str, ...]:
         return (self._token.reveal(),)
+
+    def path_token(self) -> str | None:
+        return self._token.reveal()
 
 
 def select_auth(

@@ -122,6 +122,8 @@ _SCALARS: dict[str, Callable[[str], Any]] = {
     "date": parse_date,
     "decimal": Decimal,
     "float": float,
+    # Rails writes type="string" on some text elements (Backpack bookmarks).
+    "string": str,
 }
 
 

@@ -52,6 +52,11 @@ class Paging:
     style: PagingStyle = "none"
     param: str = ""
     page_size: int = 0
+    #: ``page`` paging: the number the server gives its first page (Backpack journal: 0).
+    first_page: int = 1
+    #: A query parameter setting the page size (Backpack ``count``): when the caller
+    #: passes it, a page shorter than its value is the last one.
+    size_param: str = ""
 
     def __post_init__(self) -> None:
         if self.style in ("offset", "page") and (not self.param or self.page_size < 1):
@@ -135,6 +140,7 @@ class PageIterator(Generic[T]):
         self._max_pages = max_pages
         self._max_items = max_items
         self._start_page = start_page
+        self._page_size = paging.page_size
         self._iter: AsyncIterator[T] | None = None
         #: ``X-Total-Count`` (or ``X-Records``) of the first page, when the server sends it.
         self.total_count: int | None = None
@@ -164,8 +170,10 @@ class PageIterator(Generic[T]):
         page_number = self._start_page
         offset = 0
         style = self._paging.style
+        if self._paging.size_param:
+            self._page_size = self._size_from(self._request)
         if style == "page":
-            request = self._with_param(self._request, page_number)
+            request = self._with_param(self._request, page_number - 1 + self._paging.first_page)
         elif style == "offset" and page_number > 1:
             offset = (page_number - 1) * self._paging.page_size
             request = self._with_param(self._request, offset)
@@ -217,9 +225,9 @@ class PageIterator(Generic[T]):
         raw = self._extract(data)
         return raw, [self._convert(item) for item in raw]
 
-    @staticmethod
-    def _safe_url(response: Response) -> str:
-        return str(response.url.with_user(None).with_query(None))
+    def _safe_url(self, response: Response) -> str:
+        # Scrubbed too: a Backpack path can carry the token.
+        return self._session._safe(response.url.with_query(None))
 
     def _check_visited(self, visited: set[str], request: Request) -> None:
         url = self._session.url_for(request)
@@ -227,7 +235,7 @@ class PageIterator(Generic[T]):
         if here in visited:
             raise PaginationError(
                 "the next-page link leads back to a page already fetched",
-                url=str(url.with_user(None).with_query(None)),
+                url=self._session._safe(url.with_query(None)),
             )
         visited.add(here)
 
@@ -262,13 +270,20 @@ class PageIterator(Generic[T]):
                 )
                 return None
             return replace(request, path=str(next_url), query=())
-        if count < self._paging.page_size:
+        if count < self._page_size:
             return None
         if style == "offset":
             return self._with_param(self._request, offset + count)
         if self.total_pages is not None and number >= self.total_pages:
             return None
-        return self._with_param(self._request, number + 1)
+        return self._with_param(self._request, number + self._paging.first_page)
+
+    def _size_from(self, request: Request) -> int:
+        """The page size the caller asked for with ``size_param`` (else the documented one)."""
+        for name, value in request.query:
+            if name == self._paging.size_param and value.isdigit() and int(value) > 0:
+                return min(int(value), self._paging.page_size)
+        return self._paging.page_size
 
     def _with_param(self, request: Request, value: int) -> Request:
         name = self._paging.param

@@ -111,6 +111,9 @@ class Request:
     multipart: tuple[str, str, bytes, str] | None = None
     limit_classes: tuple[str, ...] | None = None
     idempotent: bool | None = None
+    #: Body-token auth: False when the credential travels elsewhere (in the path), so the
+    #: body is sent as it is instead of inside ``<request><token>``.
+    token_in_body: bool = True
 
     def is_idempotent(self) -> bool:
         if self.idempotent is not None:
@@ -259,6 +262,18 @@ def _json_array_in_steps(body: bytes) -> list[Any]:
     if pos != len(text):
         raise ValueError(f"extra data at {pos}")
     return items
+
+
+def unwrap_envelope(data: Any) -> Any:
+    """Backpack: the result inside ``<response success='true'>`` (None when it is empty);
+    documents without that envelope (the REST paths) pass through."""
+    if not isinstance(data, dict) or len(data) != 1 or "response" not in data:
+        return data
+    inner = data["response"]
+    if not isinstance(inner, dict):
+        return None
+    children = {k: v for k, v in inner.items() if k[:1] != "@"}
+    return children or None
 
 
 def _has_control(text: str) -> bool:
@@ -427,7 +442,7 @@ class Session:
             if request.body is not None:
                 raise ConfigError("a request has either a raw body or wire data, not both")
             return request.raw_body, request.content_type or "application/octet-stream"
-        body = self._auth.apply_body(request.body)
+        body = self._auth.apply_body(request.body) if request.token_in_body else request.body
         if body is None:
             if request.method in ("POST", "PUT"):
                 # Basecamp 4 answers 415 to a write without Content-Type, even an empty one.
@@ -488,7 +503,9 @@ class Session:
             if outcome.unauthorized is not None and not refreshed:
                 refreshed = True
                 if await self._auth.refresh(outcome.unauthorized):
-                    retry_log.debug("401 from %s: credential refreshed, retrying", call.url.path)
+                    retry_log.debug(
+                        "401 from %s: credential refreshed, retrying", self._log_path(call.url)
+                    )
                     continue
             if outcome.retry_after is not None:
                 await self._pause(call, outcome.retry_after)
@@ -501,14 +518,19 @@ class Session:
                 retry_log.debug(
                     "not retrying %s %s: wait %.2fs exceeds budget",
                     call.method,
-                    call.url.path,
+                    self._log_path(call.url),
                     delay,
                 )
                 raise error
             attempt += 1
             self.stats.retries += 1
             retry_log.debug(
-                "retry %d of %s %s in %.3fs: %s", attempt, call.method, call.url.path, delay, error
+                "retry %d of %s %s in %.3fs: %s",
+                attempt,
+                call.method,
+                self._log_path(call.url),
+                delay,
+                error,
             )
             if outcome.retry_after is None or self._limiter is None or not call.classes:
                 await asyncio.sleep(delay)
@@ -658,6 +680,7 @@ class Session:
         data = await self._decode(reply.body, reply.status, reply.url)
         if self.product.errors == "backpack_envelope":
             self._check_envelope(data, reply)
+            data = unwrap_envelope(data)
         if key is not None and self._cache is not None:
             etag = reply.headers.get("ETag")
             modified = reply.headers.get("Last-Modified")
@@ -670,6 +693,8 @@ class Session:
         # Decoded afresh from the stored bytes: what a 304 serves is exactly what the
         # server sent, whatever the caller did to an earlier result.
         data = await self._decode(entry.body, 200, url)
+        if self.product.errors == "backpack_envelope":
+            data = unwrap_envelope(data)
         headers = CIMultiDict(entry.headers)
         return self._response(200, headers, data, url, entry.body, from_cache=True)
 
@@ -708,6 +733,14 @@ class Session:
         if seconds >= self._timeout:
             return self._default_client_timeout
         return aiohttp.ClientTimeout(total=seconds)
+
+    def path_token(self) -> str | None:
+        """The credential a ``/{token}/`` path carries (body-token auth), else None."""
+        return self._auth.path_token()
+
+    def _log_path(self, url: URL) -> str:
+        """A URL path fit for log lines (Backpack paths can carry the token)."""
+        return scrub(url.path, self._auth.secrets())
 
     def _safe(self, url: URL) -> str:
         """A URL fit for messages: no userinfo, query scrubbed of credentials."""
@@ -821,10 +854,10 @@ class Session:
                 ) from None
             if debug:
                 elapsed = (time.monotonic() - started) * 1e3
-                log.debug("%s %s -> %d (%.1f ms)", method, url.path, status, elapsed)
+                log.debug("%s %s -> %d (%.1f ms)", method, self._log_path(url), status, elapsed)
             if status in (301, 302, 303, 307, 308) and "Location" in resp_headers:
                 url = self._redirect_target(status, call, method, final, resp_headers["Location"])
-                log.debug("following %d redirect to %s", status, url.with_query(None))
+                log.debug("following %d redirect to %s", status, self._safe(url.with_query(None)))
                 if status == 303:
                     method, body = "GET", None
                     headers = RedactedHeaders(headers)

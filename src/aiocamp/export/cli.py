@@ -52,6 +52,13 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
+    "backpack": Target(
+        "aiocamp.backpack",
+        "Backpack",
+        ("--subdomain", "subdomain", str),
+        "token",
+        "AIOCAMP_BACKPACK_TOKEN",
+    ),
     "highrise": Target(
         "aiocamp.highrise",
         "Highrise",

@@ -179,7 +179,8 @@ def page_request(endpoint: Endpoint, cursor: Mapping[str, Any] | None) -> Reques
         if paging.style != "page":
             return request
         query = [(k, v) for k, v in request.query if k != paging.param]
-        query.append((paging.param, str(endpoint.start)))
+        # Pages numbered from 0 (Backpack's journal ?n=) send start - 1.
+        query.append((paging.param, str(endpoint.start - 1 + getattr(paging, "first_page", 1))))
         return replace(request, query=tuple(query))
     return replace(
         request,

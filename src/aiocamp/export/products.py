@@ -518,8 +518,83 @@ def basecamp_classic() -> Plan:
     return Plan("basecamp_classic", {listing.name: listing for listing in listings})
 
 
+# -- Backpack ------------------------------------------------------------------------------
+
+
+def _bp_page_lists(page: Any) -> list[Mapping[str, Any]]:
+    """The (page, list) pairs of a full page: list items are listed per list of a page."""
+    pid = _id(page)
+    if pid is None:
+        return []
+    return [{"page_id": pid, "list_id": i} for i in map(_id, page.lists or ()) if i is not None]
+
+
+def backpack() -> Plan:
+    """Pages with their notes, lists (and items), emails and full form; reminders, users,
+    statuses, journal entries, calendars with their events, and your bookmarks."""
+    listings = [
+        Listing(
+            "me",
+            "me",
+            fetch=lambda c, a: c.users.me(),
+            root=True,
+            children=(Child("bookmarks", _by_id("user_id")),),  # only your own are readable
+        ),
+        Listing("bookmarks", "bookmarks", lambda c, a, s: c.bookmarks.list(a["user_id"])),
+        Listing("users", "users", lambda c, a, s: c.users.list(), root=True),
+        Listing(
+            "pages",
+            "pages",
+            lambda c, a, s: c.pages.list(),
+            root=True,
+            children=(
+                Child("page_details", _by_id("page_id")),
+                Child("notes", _by_id("page_id")),
+                Child("lists", _by_id("page_id")),
+                Child("emails", _by_id("page_id")),
+            ),
+        ),
+        Listing(
+            "page_details",
+            "page_details",
+            fetch=lambda c, a: c.pages.get(a["page_id"]),
+            children=(Child("list_items", _bp_page_lists, many=True),),
+        ),
+        Listing("notes", "notes", lambda c, a, s: c.notes.list(a["page_id"])),
+        Listing("lists", "lists", lambda c, a, s: c.lists.list(a["page_id"])),
+        Listing(
+            "list_items",
+            "list_items",
+            lambda c, a, s: c.list_items.list(a["page_id"], a["list_id"]),
+        ),
+        Listing("emails", "emails", lambda c, a, s: c.emails.list(a["page_id"])),
+        Listing("reminders", "reminders", lambda c, a, s: c.reminders.list(), root=True),
+        Listing("statuses", "statuses", lambda c, a, s: c.statuses.list(), root=True),
+        Listing(
+            "journal_entries",
+            "journal_entries",
+            lambda c, a, s: c.journal_entries.list(),
+            root=True,
+        ),
+        Listing(
+            "calendars",
+            "calendars",
+            lambda c, a, s: c.calendars.list(),
+            root=True,
+            children=(Child("calendar_events", _by_id("calendar_id")),),
+        ),
+        Listing(
+            "calendar_events",
+            "calendar_events",
+            lambda c, a, s: c.calendar_events.list(a["calendar_id"]),
+        ),
+    ]
+    return Plan("backpack", {listing.name: listing for listing in listings})
+
+
 #: Product name -> its plan.
 PLANS: dict[str, Callable[[], Plan]] = {
+    "backpack": backpack,
     "basecamp4": basecamp4,
     "basecamp_classic": basecamp_classic,
     "highrise": highrise,

@@ -76,8 +76,10 @@ def _served_path(route: Route) -> str:
     return "/" + path.split("/", 3)[3] if path.startswith("https://") else path
 
 
-def _pattern(route: Route) -> tuple[str, bool]:
+def _pattern(route: Route, drop_token: bool = False) -> tuple[str, bool]:
     path = route.endpoint.path
+    if drop_token:  # Backpack under OAuth: /{token}/me.xml is /me.xml
+        path = path.removeprefix("/{token}")
     absolute = path.startswith("https://")
     if absolute:
         path = "/" + path.split("/", 3)[3]
@@ -89,6 +91,8 @@ def _pattern(route: Route) -> tuple[str, bool]:
         name = m.group(1)
         if p is not None and p.enum:
             out.append(f"(?P<{name}>" + "|".join(re.escape(str(v)) for v in p.enum) + ")")
+        elif name == "token" and route.endpoint.url_token:
+            out.append("(?P<token>[^/]+)")
         elif p is None or p.type.name == "int":
             out.append(f"(?P<{name}>\\d{{1,19}})")
         else:
@@ -105,11 +109,12 @@ class Router:
         self.buckets: dict[tuple[str, int], list[tuple[re.Pattern[str], Route]]] = {}
         ordered = sorted(schema.routes, key=lambda r: len(r.endpoint.placeholders))
         for route in ordered:
-            body, absolute = _pattern(route)
-            prefix = r"/(?P<_account>\d+)" if account_prefix and not absolute else ""
-            regex = re.compile(f"^{prefix}{body}$")
-            depth = _served_path(route).count("/") + (1 if prefix else 0)
-            self.buckets.setdefault((route.endpoint.method, depth), []).append((regex, route))
+            for drop in (False, True) if route.endpoint.url_token else (False,):
+                body, absolute = _pattern(route, drop)
+                prefix = r"/(?P<_account>\d+)" if account_prefix and not absolute else ""
+                regex = re.compile(f"^{prefix}{body}$")
+                depth = _served_path(route).count("/") + (1 if prefix else 0) - drop
+                self.buckets.setdefault((route.endpoint.method, depth), []).append((regex, route))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for regex, route in self.buckets.get((method, path.count("/")), ()):
@@ -369,8 +374,14 @@ class SandboxApp:
         pre = conv.precheck(request, route)
         if pre is not None:
             return pre
-        authorized = conv.authorize(request, route, self.secrets)
-        if not authorized and "body_token" in self.table.auth:  # Backpack: <token> in the body
+        path_token = raw.pop("token", None) if e.url_token else None
+        if path_token is not None:  # Backpack /{token}/...: the token is the credential
+            authorized = path_token == self.secrets.token
+        else:
+            authorized = conv.authorize(request, route, self.secrets)
+        if (
+            not authorized and path_token is None and "body_token" in self.table.auth
+        ):  # Backpack: <token> in the body
             authorized = conv.authorize_body(await request.read(), self.secrets)
         if not authorized and not (self.oauth is not None and self.oauth.check_bearer(request)):
             return conv.unauthorized()
@@ -526,6 +537,17 @@ class SandboxApp:
         else:
             root, data = parse_xml(raw)
             expected = xml_root or (model.xml_tag if model is not None else None)
+            if (
+                "body_token" in self.table.auth
+                and root == "request"
+                and expected not in (None, "request")
+                and isinstance(data, dict)
+                and expected in data
+            ):
+                # Backpack: <request><token>..</token><note>..</note></request>
+                root, data = expected, data[expected]
+            elif root == "request" and isinstance(data, dict) and "token" in data:
+                data = {k: v for k, v in data.items() if k != "token"} or None
             if xml_scalar and fields:
                 text = data.get("#text") if isinstance(data, dict) else data
                 try:
@@ -627,8 +649,12 @@ class SandboxApp:
             n = _int(request.query.get(paging.param), 0)
             page = items[n : n + paging.page_size]
         elif paging.style == "page":
-            number = max(1, _int(request.query.get(paging.param), 1))
-            page = items[(number - 1) * paging.page_size : number * paging.page_size]
+            first = paging.first_page
+            number = max(first, _int(request.query.get(paging.param), first)) - first
+            size = paging.page_size
+            if paging.size_param:  # ?count= asks for smaller pages (never larger)
+                size = min(size, max(1, _int(request.query.get(paging.size_param), size)))
+            page = items[number * size : (number + 1) * size]
         else:  # link: geared pages, Link rel="next" and X-Total-Count (bc3-api README)
             number = max(1, _int(request.query.get("page"), 1))
             start, size = gear(number)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -441,9 +442,73 @@ class Basecamp4Conventions(Conventions):
         self._file_under(store, record, params)
 
 
+#: Whether the request being served is a Backpack /ws/ call (its reply has the envelope).
+_WS_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("backpack_ws", default=False)
+
+
+class BackpackConventions(Conventions):
+    """Backpack (README.md): /ws/ calls carry ``<request><token>`` and answer inside
+    ``<response success='true'>``, failures included (``success='false'`` with
+    ``<error code=...>``, HTTP 200); the REST paths answer plain XML and HTTP statuses;
+    ``/{token}/...`` paths carry the token themselves (the router checks it)."""
+
+    name = "backpack"
+    subdomain = "sandbox"
+    throttle_status = 503
+
+    def credentials(self, url: str, secrets: Secrets) -> dict[str, Any]:
+        return {"subdomain": self.subdomain, "token": secrets.token, "base_url": url}
+
+    def precheck(self, request: web.Request, route: Route) -> web.StreamResponse | None:
+        # Each request is served in its own task, so the flag is per request.
+        _WS_CALL.set(route.endpoint.path.startswith("/ws/"))
+        return None
+
+    def wrap_reply(self, body: bytes, status: int) -> bytes:
+        if not _WS_CALL.get() or status >= 300:
+            return body
+        inner = body.decode("utf-8").removeprefix(XML_DECL)
+        return f"{XML_DECL}<response success='true'>{inner}</response>".encode()
+
+    def singleton(self, app: SandboxApp, model: str) -> dict[str, Any] | None:
+        if model != "User":
+            return None
+        # users.md "Current user": the token's user is one of the account's users.
+        users = app.store.all("User")
+        return dict(users[0]) if users else None
+
+    def on_fill(self, seeder: Seeder, model: str, record: dict[str, Any]) -> None:
+        if model != "Page":
+            return
+        # A full page (pages.md "Show") holds the notes and lists filed on it, each list
+        # with its items: the stored records, so a page and its listings agree.
+        store = seeder.store
+        pid = record["id"]
+        if "notes" in record:
+            record["notes"] = [dict(n) for n in store.linked("Note", {"page_id": pid})]
+        if "lists" in record:
+            lists = []
+            for found in store.linked("ItemList", {"page_id": pid}):
+                items = store.linked("ListItem", {"page_id": pid, "list_id": found["id"]})
+                lists.append({**found, "items": [dict(i) for i in items]})
+            record["lists"] = lists
+
+    def error(self, status: int, messages: list[str]) -> web.Response:
+        if not _WS_CALL.get() or status in (401, 503):
+            return super().error(status, messages)
+        text = escape("; ".join(messages))
+        body = (
+            f"{XML_DECL}<response success='false'><error code='{status}'>{text}</error></response>"
+        )
+        return web.Response(
+            status=200, body=body.encode(), content_type="application/xml", charset="utf-8"
+        )
+
+
 CONVENTIONS: dict[str, type[Conventions]] = {
     "highrise": HighriseConventions,
     "basecamp4": Basecamp4Conventions,
+    "backpack": BackpackConventions,
 }
 
 

@@ -133,6 +133,13 @@ def _xml_field(app: SandboxApp, f: FieldInfo) -> str:
         return f"<{f.wire}>{inner}</{f.wire}>"
     if f.type.kind == "scalar":
         return _xml_value(f, f.type)
+    item = f.type.item
+    if f.type.kind == "list" and item is not None and item.kind == "scalar":
+        one = SAMPLE.get(item.name, "x")
+        if getattr(f, "xml_repeat", False):  # <item-id>1</item-id> straight under the root
+            return f"<{f.wire}>{one}</{f.wire}>"
+        tag = getattr(f, "item", None) or "item"
+        return f'<{f.wire} type="array"><{tag}>{one}</{tag}></{f.wire}>'
     return ""
 
 
@@ -181,6 +188,8 @@ def example_request(
         path = "/" + path.split("/", 3)[3]
     elif app.conv.account_prefix:
         path = f"/{app.conv.account_id}{path}"
+    if e.url_token:  # the examples authenticate with OAuth: no token segment
+        path = path.removeprefix("/{token}")
     for k, v in values.items():
         path = path.replace("{" + k + "}", str(v))
     query = [f"{q.wire}={SAMPLE.get(q.type.name, 'x')}" for q in e.query if q.required]

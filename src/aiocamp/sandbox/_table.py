@@ -99,6 +99,8 @@ class Paging:
     style: str
     param: str = ""
     page_size: int = 0
+    first_page: int = 1  # Backpack journal: ?n= numbers pages from 0
+    size_param: str = ""  # a query parameter setting a smaller page size (?count=)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,8 @@ class EndpointInfo:
     status: int | None
     envelope: str | None = None
     follow_location: bool = False
+    #: The path starts with ``/{token}`` (Backpack): the credential, not a parameter.
+    url_token: bool = False
 
     @property
     def key(self) -> str:
@@ -136,7 +140,8 @@ class EndpointInfo:
 
     @property
     def placeholders(self) -> list[str]:
-        return _PLACEHOLDER.findall(self.path)
+        names = _PLACEHOLDER.findall(self.path)
+        return [n for n in names if n != "token"] if self.url_token else names
 
     @property
     def is_list(self) -> bool:
@@ -190,7 +195,13 @@ class ApiTable:
 def _paging(raw: dict[str, Any] | None) -> Paging | None:
     if raw is None:
         return None
-    return Paging(raw["style"], raw.get("param", ""), raw.get("page_size", 0))
+    return Paging(
+        raw["style"],
+        raw.get("param", ""),
+        raw.get("page_size", 0),
+        raw.get("first_page", 1),
+        raw.get("size_param", ""),
+    )
 
 
 def _body(raw: dict[str, Any] | None) -> BodyInfo | None:
@@ -253,6 +264,7 @@ def parse_table(raw: dict[str, Any]) -> ApiTable:
                 status=e.get("status"),
                 envelope=e.get("envelope"),
                 follow_location=e.get("follow_location", False),
+                url_token=e.get("url_token", False),
             )
             for e in raw["endpoints"]
         ),

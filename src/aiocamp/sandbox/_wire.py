@@ -289,6 +289,10 @@ def xml_record(
             if value is not None:
                 attrs.append(f" {f.wire[1:]}={quoteattr(_scalar_text(value, millis=False))}")
             continue
+        if f.wire == "#text":  # the element's own text (Backpack <item ..>text</item>)
+            if value is not None:
+                children.append(escape(_scalar_text(value, millis=False)))
+            continue
         children.append(_xml_element(table, f.wire, f.type, value, f))
     return f"<{tag}{''.join(attrs)}>{''.join(children)}</{tag}>"
 
