@@ -33,7 +33,7 @@ from ._constants import (
     THROTTLE_STATUSES,
 )
 from .auth import AuthStrategy, NoAuth, ensure_secure
-from .cache import CacheEntry, cache_key
+from .cache import CacheEntry, cache_key, sync_get
 from .codecs import CODECS, Codec
 from .errors import (
     BODY_EXCERPT_BYTES,
@@ -345,6 +345,7 @@ class Session:
         self._default_client_timeout = aiohttp.ClientTimeout(total=settings.timeout)
         self._retry = settings.retry
         self._cache = settings.resolved_cache()
+        self._cache_get_now = sync_get(self._cache) if self._cache is not None else None
         rate_limit = settings.resolved_rate_limit()
         self._limiter: Limiter | None = None
         if rate_limit is not None:
@@ -493,12 +494,14 @@ class Session:
             # a third of the cost.
             plain = not request.query and request.path.startswith("/")
             text = self.base_url + request.path if plain else str(call.url)
-            call.cache_key = cache_key(self._auth.identity, call.method, text)
-            call.cached = await self._cache.get(call.cache_key)
+            key = call.cache_key = cache_key(self._auth.identity, call.method, text)
+            get_now = self._cache_get_now
+            call.cached = get_now(key) if get_now is not None else await self._cache.get(key)
         refreshed = False
         attempt = 0
         while True:
-            await self._wait_for_token(call, budget)
+            if not self._token_now(call, budget):
+                await self._wait_for_token(call, budget)
             outcome = await self._attempt(call, budget)
             if outcome.response is not None:
                 return outcome.response
@@ -539,6 +542,14 @@ class Session:
             if outcome.retry_after is None or self._limiter is None or not call.classes:
                 await asyncio.sleep(delay)
             # else: the limiter holds the shared pause and _wait_for_token waits it out
+
+    def _token_now(self, call: _Call, budget: Budget) -> bool:
+        """Whether this attempt may go at once, a token taken without a coroutine (the
+        common case); False leaves the budget check and any wait to _wait_for_token."""
+        if budget.remaining() <= 0:
+            return False
+        limiter = self._limiter
+        return limiter is None or not call.classes or limiter.acquire_now(call.classes)
 
     async def _wait_for_token(self, call: _Call, budget: Budget) -> None:
         remaining = budget.remaining()
