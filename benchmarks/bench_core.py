@@ -46,9 +46,9 @@ from aiocamp.core import (
     Request,
     Session,
 )
-from aiocamp.core.runtime import json_items
-from aiocamp.core.session import ProductConfig
-from aiocamp.core.settings import DEFAULT, ClientSettings
+from aiocamp.core._runtime import json_items
+from aiocamp.core._session import ProductConfig
+from aiocamp.core._settings import DEFAULT, ClientSettings
 
 BODY = b'{"id": 1, "name": "Widget", "tags": ["a", "b"], "created_at": "2024-01-01T00:00:00Z"}'
 PAGE_SIZE = 100

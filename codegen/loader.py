@@ -16,7 +16,7 @@ from typing import TypeVar
 import attrs
 import yaml
 
-from aiocamp.core.errors import SpecError
+from aiocamp.core._errors import SpecError
 
 from . import schema as s
 from .ir import (

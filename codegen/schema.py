@@ -24,7 +24,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
-from aiocamp.core.errors import SpecError
+from aiocamp.core._errors import SpecError
 
 __all__ = [
     "AUTH_STRATEGIES",

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from aiocamp.core.codecs import CODECS, parse_datetime
+from aiocamp.core._codecs import CODECS, parse_datetime
 from codegen.ir import Endpoint, Product
 from codegen.loader import load
 
@@ -91,7 +91,7 @@ def unknown_fields(value: Any, path: str = "") -> list[str]:
 def envelope_free(product: str, data: Any) -> Any:
     """A decoded reply without Backpack's ``<response success='true'>`` envelope."""
     if spec(product).errors == "backpack_envelope":
-        from aiocamp.core.session import unwrap_envelope
+        from aiocamp.core._session import unwrap_envelope
 
         return unwrap_envelope(data)
     return data

@@ -8,8 +8,8 @@ import asyncio
 from aiohttp import web
 
 from aiocamp.core import CacheEntry, Limit, Limiter, MemoryEtagCache, Request
-from aiocamp.core.cache import sync_get
-from aiocamp.core.limiter import MemoryLimiterBackend
+from aiocamp.core._cache import sync_get
+from aiocamp.core._limiter import MemoryLimiterBackend
 
 from .helpers import make_session
 

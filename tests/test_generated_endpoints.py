@@ -15,10 +15,10 @@ import pytest
 from aiohttp import web
 
 from aiocamp.core import MemoryLimiterBackend, PageIterator, RateLimit
-from aiocamp.core.auth import NoAuth
-from aiocamp.core.client import Resource
-from aiocamp.core.codecs import CODECS
-from aiocamp.core.limiter import BucketParams
+from aiocamp.core._auth import NoAuth
+from aiocamp.core._client import Resource
+from aiocamp.core._codecs import CODECS
+from aiocamp.core._limiter import BucketParams
 from codegen.ir import Endpoint, Param, TypeRef
 
 from .generated_support import (

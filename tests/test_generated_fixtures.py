@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 
 from aiocamp.core import PageIterator
-from aiocamp.core.codecs import CODECS
-from aiocamp.core.runtime import json_items, xml_items
+from aiocamp.core._codecs import CODECS
+from aiocamp.core._runtime import json_items, xml_items
 from aiocamp.errors import DecodeError
 from codegen.ir import TypeRef
 

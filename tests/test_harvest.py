@@ -17,8 +17,8 @@ import yaml
 from aiohttp import web
 
 from aiocamp.core import PageIterator, RateLimit
-from aiocamp.core.codecs import CODECS
-from aiocamp.core.runtime import xml_items
+from aiocamp.core._codecs import CODECS
+from aiocamp.core._runtime import xml_items
 from aiocamp.errors import ConfigError, HTTPError, SpecError
 from aiocamp.harvest import Harvest
 from codegen.loader import load

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from aiocamp.basecamp4 import Basecamp4
-from aiocamp.core.auth import select_auth
+from aiocamp.core._auth import select_auth
 from aiocamp.errors import AuthError, ConfigError
 from aiocamp.oauth import (
     FileTokenStore,

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from aiocamp.core import PageIterator, Paging
 from aiocamp.core._resource import Resource, strftime, xml_list
-from aiocamp.core.runtime import UNSET
+from aiocamp.core._runtime import UNSET
 from aiocamp.errors import ConfigError, DecodeError
 from codegen.ir import Endpoint, Param
 

@@ -25,7 +25,7 @@ Drift. A value that does not match its declared type never costs the call or the
 the field is left absent, the raw value is kept in ``extra`` under its wire name (so
 ``to_wire`` writes it back as it came), a warning is logged once per (model, field) on the
 ``aiocamp.models`` logger and the drift is counted (:func:`decode_stats`). With
-``strict=True`` the same mismatch raises :class:`~aiocamp.core.errors.DecodeError` naming
+``strict=True`` the same mismatch raises :class:`~aiocamp.core._errors.DecodeError` naming
 the field. Values keep their wire form: a date-time keeps the offset and the exact text
 the server sent (:class:`WireDatetime`), a bare date stays a :class:`~datetime.date`, a
 number stays the int or float it was.
@@ -50,8 +50,8 @@ import attrs
 if TYPE_CHECKING:
     import cattrs
 
-from .codecs import XmlArray, parse_datetime, rfc822_date
-from .errors import ConfigError, DecodeError
+from ._codecs import XmlArray, parse_datetime, rfc822_date
+from ._errors import ConfigError, DecodeError
 
 __all__ = [
     "WireDatetime",

@@ -24,10 +24,10 @@ from typing import Any, Generic, Literal, Protocol, TypedDict, TypeVar, Unpack, 
 
 from yarl import URL
 
-from .codecs import XmlArray
-from .errors import ConcurrentModification, ConfigError, DecodeError
-from .pagination import PageIterator, Paging
-from .runtime import (
+from ._codecs import XmlArray
+from ._errors import ConcurrentModification, ConfigError, DecodeError
+from ._pagination import PageIterator, Paging
+from ._runtime import (
     UNSET,
     add_query,
     expect_bytes,
@@ -45,7 +45,7 @@ from .runtime import (
     xml_root,
     xml_value,
 )
-from .session import Request, Response, Session
+from ._session import Request, Response, Session
 
 __all__ = ["EnvelopePageIterator", "Resource", "strftime", "xml_list"]
 

@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import AiocampError, ConfigError
-from ..core.limiter import Limit, RateLimit
-from ..core.retry import RetryPolicy
+from ..core._errors import AiocampError, ConfigError
+from ..core._limiter import Limit, RateLimit
+from ..core._retry import RetryPolicy
 from .checkpoint import CheckpointError
 from .engine import SUMMARY, ExitCode, ExportAborted, Exporter, ExportOptions
 from .products import PLANS, plan_for
@@ -364,14 +364,14 @@ async def run_export(args: argparse.Namespace) -> int:
             if args.redis:
                 from redis.asyncio import from_url
 
-                from ..core.redis_backends import RedisEtagCache, RedisLimiterBackend
+                from ..core._redis_backends import RedisEtagCache, RedisLimiterBackend
 
                 redis = from_url(args.redis)
                 limiter_backend = RedisLimiterBackend(redis)
                 if args.cache_dir is None:
                     cache = RedisEtagCache(redis)
             if args.cache_dir is not None:
-                from ..core.sqlite_cache import SqliteEtagCache
+                from ..core._sqlite_cache import SqliteEtagCache
 
                 cache = SqliteEtagCache(Path(args.cache_dir) / "etags.sqlite3")
             rate_limit = RateLimit(

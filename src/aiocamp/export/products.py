@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from ..core.errors import ConfigError
+from ..core._errors import ConfigError
 from .plan import Child, Listing, Plan
 
 __all__ = ["PLANS", "plan_for"]

@@ -9,7 +9,7 @@ import sys
 import webbrowser
 from typing import Any
 
-from ..core.errors import AiocampError
+from ..core._errors import AiocampError
 from .login import login, refresh_accounts
 from .provider import TokenProvider
 from .providers import PRODUCT_PROVIDERS, provider_for

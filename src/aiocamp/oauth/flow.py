@@ -17,10 +17,10 @@ from authlib.oauth2.rfc6749 import parameters
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from yarl import URL
 
+from ..core._auth import ensure_secure
 from ..core._constants import DEFAULT_TIMEOUT
-from ..core.auth import ensure_secure
-from ..core.errors import AuthError, TransportError
-from ..core.redaction import scrub
+from ..core._errors import AuthError, TransportError
+from ..core._redaction import scrub
 from .providers import OAuthProvider
 from .tokens import Grant, Token
 

@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from ..core.errors import AuthError, ConfigError
+from ..core._errors import AuthError, ConfigError
 from .flow import DEFAULT_USER_AGENT, AuthorizationCodeFlow, fetch_accounts
 from .provider import TokenProvider
 from .providers import provider_for

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from ..core.auth import AuthStrategy
-from ..core.errors import AuthError, ConfigError
+from ..core._auth import AuthStrategy
+from ..core._errors import AuthError, ConfigError
 from .flow import DEFAULT_USER_AGENT, refresh_grant
 from .stores import TokenStore
 from .tokens import DEFAULT_LEEWAY, Grant

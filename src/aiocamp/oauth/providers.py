@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from yarl import URL
 
-from ..core.errors import ConfigError
+from ..core._errors import ConfigError
 
 __all__ = ["HARVEST", "LAUNCHPAD", "PRODUCT_PROVIDERS", "OAuthProvider", "provider_for"]
 

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..core.errors import AuthError
+from ..core._errors import AuthError
 from .tokens import Grant
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Token
 
-from ..core.errors import AuthError
-from ..core.redaction import REDACTED
+from ..core._errors import AuthError
+from ..core._redaction import REDACTED
 
 __all__ = ["Grant", "Token"]
 

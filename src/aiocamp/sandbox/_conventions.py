@@ -548,7 +548,7 @@ def _rename(value: Any, old: str, new: str) -> Any:
 
 def _to_json(data: Any, dashed: bool) -> Any:
     """Decoded XML as Harvest's JSON: one root's content, lists as arrays of wrapped records."""
-    from aiocamp.core.codecs import XmlArray
+    from aiocamp.core._codecs import XmlArray
 
     def walk(value: Any) -> Any:
         if isinstance(value, XmlArray):
@@ -577,7 +577,7 @@ def _to_json(data: Any, dashed: bool) -> Any:
 async def _harvest_json(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    from aiocamp.core.codecs import CODECS
+    from aiocamp.core._codecs import CODECS
 
     wants_json = "json" in request.headers.get("Accept", "") or "json" in request.headers.get(
         "Content-Type", ""

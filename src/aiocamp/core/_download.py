@@ -23,9 +23,9 @@ from typing import Any, Protocol
 import aiohttp
 from yarl import URL
 
+from ._auth import ensure_secure, is_loopback
 from ._constants import DOWNLOAD_CHUNK_BYTES, MAX_REDIRECTS
-from .auth import ensure_secure, is_loopback
-from .errors import (
+from ._errors import (
     AiocampError,
     ConfigError,
     ConnectError,
@@ -35,7 +35,7 @@ from .errors import (
     UnexpectedRedirect,
     error_for_status,
 )
-from .redaction import RedactedHeaders, scrub
+from ._redaction import RedactedHeaders, scrub
 
 __all__ = ["AsyncWriter", "DownloadResult", "IncompleteDownload", "download"]
 

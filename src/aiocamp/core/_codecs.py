@@ -23,7 +23,7 @@ by the parser's recursion guard (about 1000 levels, fewer when called from deep 
 stack). Encoding uses orjson, or the standard library for what orjson refuses (integers
 beyond 64 bits).
 
-Whatever the bytes, decoding raises only :class:`~aiocamp.core.errors.DecodeError` (with
+Whatever the bytes, decoding raises only :class:`~aiocamp.core._errors.DecodeError` (with
 the status, URL and first bytes of the body) or returns plain data.
 """
 
@@ -44,7 +44,7 @@ import orjson
 import xmltodict
 
 from ._constants import MAX_NESTING_DEPTH
-from .errors import DecodeError, EncodeError
+from ._errors import DecodeError, EncodeError
 
 __all__ = [
     "CODECS",

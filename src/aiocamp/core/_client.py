@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar, Self
 
+from ._download import AsyncWriter, DownloadResult, Progress, download
+from ._errors import ConfigError
 from ._resource import Resource
-from .download import AsyncWriter, DownloadResult, Progress, download
-from .errors import ConfigError
-from .session import ProductConfig, Session
-from .settings import ClientSettings
+from ._session import ProductConfig, Session
+from ._settings import ClientSettings
 
 __all__ = ["BaseClient", "Resource"]
 

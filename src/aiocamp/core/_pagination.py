@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from yarl import URL
 
 from ._constants import MAX_HEADER_COUNT, OFFLOOP_DECODE_BYTES
-from .errors import ConfigError, DecodeError, PaginationError
-from .session import offload
+from ._errors import ConfigError, DecodeError, PaginationError
+from ._session import offload
 
 if TYPE_CHECKING:
-    from .session import Request, Response, Session
+    from ._session import Request, Response, Session
 
 __all__ = ["PageIterator", "Paging", "next_link"]
 

@@ -1,7 +1,7 @@
 """A client's configuration, as one frozen object.
 
 The generated client turns its keyword arguments into a :class:`ClientSettings` once;
-:class:`~aiocamp.core.client.BaseClient` and :class:`~aiocamp.core.session.Session` read
+:class:`~aiocamp.core._client.BaseClient` and :class:`~aiocamp.core._session.Session` read
 it from there, so the list of options is written in one place.
 """
 
@@ -14,12 +14,12 @@ from typing import Any
 
 import aiohttp
 
+from ._auth import AuthStrategy
+from ._cache import EtagCache, MemoryEtagCache
 from ._constants import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
-from .auth import AuthStrategy
-from .cache import EtagCache, MemoryEtagCache
-from .errors import ConfigError
-from .limiter import RateLimit
-from .retry import RetryPolicy
+from ._errors import ConfigError
+from ._limiter import RateLimit
+from ._retry import RetryPolicy
 
 __all__ = ["DEFAULT", "ClientSettings", "http_session_argument"]
 

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 from yarl import URL
 
-from .errors import ConfigError, InsecureTransportError
-from .redaction import Secret
+from ._errors import ConfigError, InsecureTransportError
+from ._redaction import Secret
 
 __all__ = [
     "AuthStrategy",

@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .cache import CacheEntry, hashed_key
-from .limiter import BucketParams
+from ._cache import CacheEntry, hashed_key
+from ._limiter import BucketParams
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

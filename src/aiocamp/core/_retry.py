@@ -24,7 +24,7 @@ from ._constants import (
     RETRY_SERVER_STATUSES,
     THROTTLE_STATUSES,
 )
-from .errors import (
+from ._errors import (
     AccountInactive,
     AiocampError,
     ConfigError,

@@ -14,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
-from .codecs import parse_date, parse_datetime
-from .errors import ConfigError, DecodeError
+from ._codecs import parse_date, parse_datetime
+from ._errors import ConfigError, DecodeError
 
 __all__ = [
     "UNSET",

@@ -26,16 +26,16 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from ._auth import AuthStrategy, NoAuth, ensure_secure
+from ._cache import CacheEntry, cache_key, sync_get
+from ._codecs import CODECS, Codec
 from ._constants import (
     CACHE_KEPT_HEADERS,
     MAX_REDIRECTS,
     OFFLOOP_DECODE_BYTES,
     THROTTLE_STATUSES,
 )
-from .auth import AuthStrategy, NoAuth, ensure_secure
-from .cache import CacheEntry, cache_key, sync_get
-from .codecs import CODECS, Codec
-from .errors import (
+from ._errors import (
     BODY_EXCERPT_BYTES,
     AiocampError,
     ConfigError,
@@ -53,10 +53,10 @@ from .errors import (
     server_message,
     with_decode_context,
 )
-from .limiter import Limit, Limiter, LimiterWaitTooLong
-from .redaction import RedactedHeaders, scrub
-from .retry import IDEMPOTENT_METHODS, Budget, parse_retry_after
-from .settings import DEFAULT, ClientSettings
+from ._limiter import Limit, Limiter, LimiterWaitTooLong
+from ._redaction import RedactedHeaders, scrub
+from ._retry import IDEMPOTENT_METHODS, Budget, parse_retry_after
+from ._settings import DEFAULT, ClientSettings
 
 __all__ = [
     "DEFAULT",

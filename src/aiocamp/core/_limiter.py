@@ -10,7 +10,7 @@ task cancelled while waiting spends nothing. Waiters of one bucket queue in FIFO
 A 429/503 with Retry-After pauses the whole bucket until the pause ends.
 
 Backends: :class:`MemoryLimiterBackend` (one process) and
-:class:`aiocamp.core.redis_backends.RedisLimiterBackend` (one atomic script per attempt, so
+:class:`aiocamp.core._redis_backends.RedisLimiterBackend` (one atomic script per attempt, so
 many processes and machines share one account's budget).
 """
 
@@ -32,7 +32,7 @@ from ._constants import (
     LIMITER_WINDOW_MARGIN,
     MAX_RETRY_AFTER,
 )
-from .errors import ConfigError
+from ._errors import ConfigError
 
 __all__ = [
     "BucketParams",

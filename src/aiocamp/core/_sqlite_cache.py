@@ -2,7 +2,7 @@
 
 It keeps what the core cache holds, bytes and validators only, in one table, so a second
 export of an unchanged account days later still sends ``If-None-Match`` and gets 304s.
-Keys are hashed (:func:`~aiocamp.core.cache.hashed_key`), so the file names no URL and no
+Keys are hashed (:func:`~aiocamp.core._cache.hashed_key`), so the file names no URL and no
 credential identity in clear. Bounded by the total bytes of the bodies it keeps: the least
 recently used entries go first.
 
@@ -19,9 +19,9 @@ import sqlite3
 import time
 from pathlib import Path
 
+from ._cache import CacheEntry, hashed_key
 from ._constants import CACHE_MAX_ENTRY_BYTES
-from .cache import CacheEntry, hashed_key
-from .errors import ConfigError
+from ._errors import ConfigError
 
 __all__ = ["SqliteEtagCache"]
 
