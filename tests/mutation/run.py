@@ -75,6 +75,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_kill_pagination.py",
             "tests/test_kill_errors.py",
             "tests/test_kill_session.py",
+            "tests/test_core_hardening.py",
+            "tests/test_core_settings.py",
+            "tests/test_core_fast_paths.py",
         ],
     ),
     "errors": (
