@@ -37,8 +37,8 @@ import orjson
 import xmltodict
 
 from aiocamp.basecamp4.models import Todo
-from aiocamp.core.codecs import CODECS
-from aiocamp.core.runtime import json_items, xml_items
+from aiocamp.core._codecs import CODECS
+from aiocamp.core._runtime import json_items, xml_items
 from aiocamp.highrise.models import Person
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from aiocamp.core.errors import SpecError
+from aiocamp.core._errors import SpecError
 
 from .ir import Product
 from .loader import load

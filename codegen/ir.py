@@ -36,6 +36,7 @@ SCALAR_TYPES: dict[str, Scalar] = {
             "datetime_or_date", "datetime | date", (("datetime", "datetime"), ("datetime", "date"))
         ),
         Scalar("json", "Any", (("typing", "Any"),)),
+        Scalar("bytes", "bytes", result_class="bytes"),
     )
 }
 
@@ -135,6 +136,7 @@ class Body:
     content_type: str | None = None
     field_name: str = ""  # multipart form field
     xml_list: bool = False  # the one list field is the root element (type="array")
+    json_root: bool = True  # JSON mirroring XML: wrap the fields in xml_root too
 
 
 @attrs.frozen
@@ -163,6 +165,11 @@ class Endpoint:
     #: The path starts with ``/{token}``: the client's body token goes there (dropped under
     #: other auth), and the body is sent without the ``<request><token>`` wrapper.
     url_token: bool = False
+    #: False for a GET that changes state (Harvest's timer toggle): never served from cache.
+    cache: bool = True
+    #: Products whose JSON mirrors XML: the XML element names of this endpoint use dashes
+    #: (JSON always uses underscores), so the runtime renames keys between the two.
+    xml_dashes: bool = False
     #: A replace-style PUT: also a read-change-write method (see :class:`Patch`).
     patch: Patch | None = None
 
@@ -196,6 +203,7 @@ class Resource:
     doc_url: str
     source: str
     endpoints: tuple[Endpoint, ...]
+    wire_case: str = ""
 
     @property
     def class_name(self) -> str:
@@ -228,6 +236,11 @@ class Product:
     source: str
     #: Methods whose endpoints draw from other classes by default, e.g. ``{"GET": ("reads",)}``.
     limit_classes_by_method: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    #: Formats the client offers (``format=`` argument), the first being its default.
+    formats: tuple[str, ...] = ()
+    #: JSON replies and bodies follow the XML structure (records wrapped in their element
+    #: name, lists as arrays of wrapped records, underscores where XML has dashes).
+    json_mirrors_xml: bool = False
     resources: tuple[Resource, ...] = ()
     models: tuple[Model, ...] = ()
 

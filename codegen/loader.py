@@ -16,7 +16,7 @@ from typing import TypeVar
 import attrs
 import yaml
 
-from aiocamp.core.errors import SpecError
+from aiocamp.core._errors import SpecError
 
 from . import schema as s
 from .ir import (
@@ -157,7 +157,21 @@ def _product(spec: s.ProductSpec, folder: Path, at: _At) -> Product:
         paging=_paging(spec.paging, at.at("paging"), None),
         errors=spec.errors,
         source=at.file,
+        formats=_formats(spec, at),
+        json_mirrors_xml=spec.json_mirrors_xml,
     )
+
+
+def _formats(spec: s.ProductSpec, at: _At) -> tuple[str, ...]:
+    """The client's formats, its default first; the spec's own format must be one of them."""
+    formats = tuple(spec.formats or (spec.format,))
+    if spec.format not in formats:
+        at.at("formats").fail(f"expected a list holding the product format {spec.format!r}")
+    if len(set(formats)) != len(formats):
+        at.at("formats").fail("expected each format once")
+    if spec.json_mirrors_xml and (spec.format != "xml" or "json" not in formats):
+        at.at("json_mirrors_xml").fail("applies to XML products whose formats include json")
+    return formats
 
 
 def _paging(spec: s.PagingSpec, at: _At, default: PagingSpec | None) -> PagingSpec:
@@ -201,6 +215,8 @@ def _field(name: str, spec: s.FieldSpec, at: _At, product: Product, models: Mode
         at.at("item").fail("an XML list field needs item: (the element name of each item)")
     if type_.kind == "dict":
         at.at("type").fail("dict[str, str] is for query parameters only")
+    if type_.kind == "scalar" and type_.name == "bytes":
+        at.at("type").fail("bytes is a result type only (a file the reply carries)")
     return Field(
         name=name,
         type=type_,
@@ -221,6 +237,8 @@ def _param(
     if name in RESERVED_PARAMS:
         at.fail(f"parameter name {name!r} is reserved; rename it and set wire:")
     type_ = parse_type(spec.type, at.at("type"), models) or TypeRef("scalar", "str")
+    if type_.kind == "scalar" and type_.name == "bytes":
+        at.at("type").fail("bytes is a result type only (a file the reply carries)")
     if spec.format is not None and type_.name not in ("datetime", "date", "datetime_or_date"):
         at.at("format").fail("format: applies to datetime and date parameters only")
     return Param(
@@ -280,12 +298,14 @@ def _models(
     }
     models: list[Model] = []
     for rel, spec in specs:
+        case = getattr(spec, "wire_case", None)
+        owner = attrs.evolve(product, wire_case=case) if case else product
         for name, m in spec.models.items():
             at = _At(rel, problems, f"models.{name}")
             if not m.fields:
                 at.at("fields").fail("expected a non-empty mapping of fields")
             fields = tuple(
-                _field(fname, f, at.at("fields", fname), product, names)
+                _field(fname, f, at.at("fields", fname), owner, names)
                 for fname, f in m.fields.items()
             )
             _unique([f.wire for f in fields], at.at("fields"), "wire name")
@@ -320,6 +340,10 @@ def _body(spec: s.BodySpec, at: _At, product: Product, models: Models) -> Body |
         at.fail("expected exactly one of model:, fields:, raw: true, multipart:")
         return None
     kind = kinds[0]
+    if not spec.json_root and (not product.json_mirrors_xml or kind != "fields"):
+        at.at("json_root").fail(
+            "json_root: false applies to fields: bodies of json_mirrors_xml products"
+        )
     if kind == "raw":
         return Body("raw", content_type=spec.content_type)
     if kind == "multipart":
@@ -360,6 +384,7 @@ def _body(spec: s.BodySpec, at: _At, product: Product, models: Models) -> Body |
         spec.xml_scalar,
         spec.content_type,
         xml_list=spec.xml_list,
+        json_root=spec.json_root,
     )
 
 
@@ -439,6 +464,8 @@ def _endpoint(
         spec.method not in ("POST", "PUT") or result is None or not result.is_model
     ):
         at.at("follow_location").fail("follow_location: needs a POST or PUT with a model result")
+    if not spec.cache and spec.method != "GET":
+        at.at("cache").fail("cache: false applies to GET endpoints (only GETs are cached)")
     patch = None
     if spec.patch is not None:
         if (
@@ -492,6 +519,8 @@ def _endpoint(
         envelope=spec.envelope,
         follow_location=spec.follow_location,
         url_token=spec.url_token,
+        cache=spec.cache,
+        xml_dashes=product.json_mirrors_xml and product.wire_case == "kebab",
         patch=patch,
     )
 
@@ -537,8 +566,9 @@ def load(specs_root: Path, product_name: str, fixtures_root: Path | None = None)
         owners.setdefault(spec.resource, rel)
         if not spec.endpoints:
             at.at("endpoints").fail("expected a non-empty mapping of endpoints")
+        owner = attrs.evolve(product, wire_case=spec.wire_case) if spec.wire_case else product
         endpoints = tuple(
-            _endpoint(name, e, at.at("endpoints", name), product, models, spec.doc, fixtures_root)
+            _endpoint(name, e, at.at("endpoints", name), owner, models, spec.doc, fixtures_root)
             for name, e in spec.endpoints.items()
         )
         resources.append(
@@ -548,6 +578,7 @@ def load(specs_root: Path, product_name: str, fixtures_root: Path | None = None)
                 doc_url=f"{product.docs}/{spec.doc}",
                 source=rel,
                 endpoints=endpoints,
+                wire_case=owner.wire_case,
             )
         )
     s.raise_problems(problems)

@@ -124,16 +124,16 @@ class Renderer:
                     names.add(("aiocamp.core._resource", "xml_list"))
             if any(not p.required for p in params if p not in e.path_params):
                 names.update(
-                    {("aiocamp.core.runtime", "UNSET"), ("aiocamp.core.runtime", "UnsetType")}
+                    {("aiocamp.core._runtime", "UNSET"), ("aiocamp.core._runtime", "UnsetType")}
                 )
             need(e.result)
             if e.is_list:
-                names.add(("aiocamp.core.pagination", "Paging"))
+                names.add(("aiocamp.core._pagination", "Paging"))
                 if e.envelope:
                     uses_models = True
                     names.add(("aiocamp.core._resource", "EnvelopePageIterator"))
                 else:
-                    names.add(("aiocamp.core.pagination", "PageIterator"))
+                    names.add(("aiocamp.core._pagination", "PageIterator"))
         names.add(("aiocamp.core._resource", "Resource"))
         lines = ["import builtins"] if uses_builtins else []
         modules: dict[str, list[str]] = {}

@@ -24,7 +24,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
-from aiocamp.core.errors import SpecError
+from aiocamp.core._errors import SpecError
 
 __all__ = [
     "AUTH_STRATEGIES",
@@ -231,6 +231,7 @@ class BodySpec:
     xml_root: Text | None = None
     xml_scalar: bool = False
     xml_list: bool = False
+    json_root: bool = True
 
 
 @attrs.frozen
@@ -274,6 +275,7 @@ class EndpointSpec:
     examples: ExamplesSpec | None = None
     follow_location: bool = False
     url_token: bool = False
+    cache: bool = True
     patch: PatchSpec | None = None
 
 
@@ -286,6 +288,7 @@ class ResourceSpec:
     doc: Text
     endpoints: dict[Ident, EndpointSpec]
     models: dict[ClassName, ModelSpec] = attrs.Factory(dict)
+    wire_case: Literal["kebab", "snake"] | None = None
 
 
 @attrs.frozen
@@ -317,6 +320,8 @@ class ProductSpec:
     base_url_params: dict[Ident, ParamSpec] = attrs.Factory(dict)
     default_limit_classes: LimitDefaults = attrs.Factory(lambda: [Ident("default")])
     errors: Literal["http", "backpack_envelope"] = "http"
+    formats: list[Literal["xml", "json"]] | None = None
+    json_mirrors_xml: bool = False
 
 
 #: Every schema class, for the documentation test.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from datetime import datetime
 from functools import cache
@@ -11,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from aiocamp.core.codecs import parse_datetime
+from aiocamp.core._codecs import CODECS, parse_datetime
 from codegen.ir import Endpoint, Product
 from codegen.loader import load
 
@@ -52,6 +53,7 @@ def canon(value: Any) -> Any:
 
 
 _INT = re.compile(r"^-?\d+$")
+_FLOAT = re.compile(r"^-?\d+\.\d+$")
 
 
 def xml_canon(value: Any) -> Any:
@@ -65,6 +67,8 @@ def xml_canon(value: Any) -> Any:
             return value == "true"
         if _INT.match(value):
             return int(value)
+        if _FLOAT.match(value):
+            return float(value)  # Harvest's untyped <hours>0.00</hours>
         if _ISO.match(value):
             return parse_datetime(value)
     return value
@@ -87,7 +91,7 @@ def unknown_fields(value: Any, path: str = "") -> list[str]:
 def envelope_free(product: str, data: Any) -> Any:
     """A decoded reply without Backpack's ``<response success='true'>`` envelope."""
     if spec(product).errors == "backpack_envelope":
-        from aiocamp.core.session import unwrap_envelope
+        from aiocamp.core._session import unwrap_envelope
 
         return unwrap_envelope(data)
     return data
@@ -105,3 +109,25 @@ def without_request_token(product: str, e: Endpoint, data: Any) -> Any:
     if e.body.xml_root == "request":
         return {"request": inner or None}
     return inner
+
+
+def formats(product: str) -> tuple[str, ...]:
+    """The wire formats the product's client offers (Harvest: JSON and XML)."""
+    return spec(product).formats or (spec(product).format,)
+
+
+def format_arg(product: str, fmt: str) -> str | None:
+    """The client's ``format=`` argument for ``fmt`` (None for one-format products)."""
+    return fmt if len(formats(product)) > 1 else None
+
+
+def mirror_json(value: Any, dashes: bool) -> Any:
+    """XML-shaped data as the JSON of a product whose JSON mirrors its XML: the same
+    structure, underscores where the XML element names have dashes, values as JSON has them."""
+    if isinstance(value, dict):
+        return {
+            (k.replace("-", "_") if dashes else k): mirror_json(v, dashes) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mirror_json(v, dashes) for v in value]
+    return json.loads(CODECS["json"].encode(value)) if value is not None else None

@@ -23,9 +23,9 @@ from aiocamp.core import (
     RetryPolicy,
     Session,
 )
-from aiocamp.core.auth import AuthStrategy
-from aiocamp.core.session import ProductConfig
-from aiocamp.core.settings import DEFAULT, ClientSettings
+from aiocamp.core._auth import AuthStrategy
+from aiocamp.core._session import ProductConfig
+from aiocamp.core._settings import DEFAULT, ClientSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT.parent / "shared" / "api-docs"

@@ -14,8 +14,8 @@ from aiohttp import web
 from aiocamp import errors
 from aiocamp.backpack import Backpack
 from aiocamp.core import RateLimit
-from aiocamp.core.codecs import CODECS
-from aiocamp.core.retry import RetryPolicy
+from aiocamp.core._codecs import CODECS
+from aiocamp.core._retry import RetryPolicy
 
 from .helpers import FIXTURES
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from aiocamp import errors
 from aiocamp.basecamp4.models import Todo
 from aiocamp.core import Request
-from aiocamp.core.codecs import CODECS
+from aiocamp.core._codecs import CODECS
 
 from .helpers import FIXTURES, make_session
 

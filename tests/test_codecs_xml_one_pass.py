@@ -21,8 +21,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from aiocamp import errors
+from aiocamp.core._codecs import CODECS, XmlArray, parse_date, parse_datetime
 from aiocamp.core._constants import MAX_NESTING_DEPTH
-from aiocamp.core.codecs import CODECS, XmlArray, parse_date, parse_datetime
 
 from .fuzz_strategies import fuzz_settings
 from .helpers import FIXTURES

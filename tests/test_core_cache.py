@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from aiocamp.core import BasicTokenAuth, CacheEntry, MemoryEtagCache, Request
-from aiocamp.core.cache import ENTRY_OVERHEAD_BYTES
+from aiocamp.core._cache import ENTRY_OVERHEAD_BYTES
 
 from .helpers import make_session
 

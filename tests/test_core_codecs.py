@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from aiocamp import errors
 from aiocamp.core import Request, XmlArray
-from aiocamp.core.codecs import CODECS
+from aiocamp.core._codecs import CODECS
 
 from .helpers import make_session
 

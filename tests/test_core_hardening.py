@@ -26,7 +26,7 @@ from aiocamp.core import (
     RateLimit,
     Request,
 )
-from aiocamp.core.runtime import json_items
+from aiocamp.core._runtime import json_items
 from aiocamp.highrise import Highrise
 
 from .helpers import ThreadedServer, fast_retry, make_session
@@ -130,7 +130,7 @@ async def test_1_a_capped_pause_within_the_budget_is_waited_out_and_retried(serv
 @pytest.mark.redis
 async def test_1_redis_pause_ttl_is_bounded(serve, redis_server) -> None:
     redis_asyncio = pytest.importorskip("redis.asyncio")
-    from aiocamp.core.redis_backends import RedisLimiterBackend
+    from aiocamp.core._redis_backends import RedisLimiterBackend
 
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=429, headers={"Retry-After": "999999999"})

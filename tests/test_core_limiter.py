@@ -169,7 +169,7 @@ async def test_clients_of_one_account_share_the_default_budget(serve) -> None:
     times: list[float] = []
     server = await serve(counting_app(times))
     from aiocamp.core import Session
-    from aiocamp.core.settings import ClientSettings
+    from aiocamp.core._settings import ClientSettings
 
     from .helpers import product
 
@@ -197,7 +197,7 @@ async def test_clients_of_one_account_share_the_default_budget(serve) -> None:
 
 
 async def test_a_backend_overriding_try_acquire_is_called_on_the_fast_path() -> None:
-    from aiocamp.core.limiter import MemoryLimiterBackend
+    from aiocamp.core._limiter import MemoryLimiterBackend
 
     calls: list[tuple[str, ...]] = []
 
@@ -214,7 +214,7 @@ async def test_a_backend_overriding_try_acquire_is_called_on_the_fast_path() -> 
 
 
 async def test_after_a_pause_the_bucket_restarts_with_one_token_not_a_burst() -> None:
-    from aiocamp.core.limiter import MemoryLimiterBackend
+    from aiocamp.core._limiter import MemoryLimiterBackend
 
     limit = Limit(200, 2)  # burst 5, a token every ~10.5 ms
     params = limit.bucket()

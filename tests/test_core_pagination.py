@@ -8,8 +8,8 @@ import pytest
 from aiohttp import web
 
 from aiocamp.core import PageIterator, Paging, Request
-from aiocamp.core.pagination import next_link
-from aiocamp.core.runtime import json_items, xml_items
+from aiocamp.core._pagination import next_link
+from aiocamp.core._runtime import json_items, xml_items
 
 from .helpers import make_session
 

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from aiocamp.core import CacheEntry, Limit, Limiter, RateLimit, Request
-from aiocamp.core.redis_backends import RedisEtagCache, RedisLimiterBackend
+from aiocamp.core._redis_backends import RedisEtagCache, RedisLimiterBackend
 
 from .helpers import RedisServer, make_session, max_in_window
 

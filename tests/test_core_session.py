@@ -12,8 +12,8 @@ from aiohttp import web
 
 from aiocamp import errors
 from aiocamp.core import BasicTokenAuth, BearerAuth, BodyTokenAuth, Request
-from aiocamp.core.auth import NoAuth
-from aiocamp.core.redaction import RedactedHeaders
+from aiocamp.core._auth import NoAuth
+from aiocamp.core._redaction import RedactedHeaders
 
 from .helpers import fast_retry, make_session
 

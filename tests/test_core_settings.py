@@ -11,7 +11,7 @@ from aiohttp import web
 from aiocamp import errors
 from aiocamp.basecamp4 import Basecamp4
 from aiocamp.core import Request, RetryPolicy
-from aiocamp.core.retry import Budget
+from aiocamp.core._retry import Budget
 from aiocamp.highrise import Highrise
 
 UA = "aiocamp-tests (dev@example.com)"

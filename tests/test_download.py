@@ -12,7 +12,7 @@ from aiohttp import web
 from aiocamp.basecamp4 import Basecamp4
 from aiocamp.basecamp4.models import Upload
 from aiocamp.core import BearerAuth
-from aiocamp.core.download import IncompleteDownload, download
+from aiocamp.core._download import IncompleteDownload, download
 from aiocamp.errors import ConfigError, NotFound, UnexpectedRedirect
 
 from .helpers import fast_retry, make_session
@@ -207,7 +207,7 @@ async def test_errors_are_typed_and_scrubbed(serve, tmp_path) -> None:
 
 
 def test_part_files_live_beside_the_destination(tmp_path: Path) -> None:
-    from aiocamp.core.download import _Target
+    from aiocamp.core._download import _Target
 
     target = _Target(tmp_path / "a" / "b.bin")
     assert target.part == tmp_path / "a" / "b.bin.part"

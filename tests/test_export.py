@@ -23,7 +23,7 @@ from aiohttp import web
 
 from aiocamp.basecamp4 import Basecamp4
 from aiocamp.core import Limit, MemoryLimiterBackend, RateLimit
-from aiocamp.core.sqlite_cache import SqliteEtagCache
+from aiocamp.core._sqlite_cache import SqliteEtagCache
 from aiocamp.export import ExitCode, Exporter, ExportOptions, Listing, Plan, plan_for
 from aiocamp.export.checkpoint import JOURNAL, SNAPSHOT
 from aiocamp.export.cli import register, run_export
@@ -560,7 +560,7 @@ async def test_since_on_a_product_without_a_filter_is_a_usage_error(
 
 
 def test_unknown_resources_are_named_with_the_choices() -> None:
-    from aiocamp.core.errors import ConfigError
+    from aiocamp.core._errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"unknown resource.*todos.*choose from.*people"):
         plan_for("highrise").selected(["todos"])

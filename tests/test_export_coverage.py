@@ -42,6 +42,11 @@ VIEWS: dict[str, dict[tuple[str, str], str]] = {
         ("pages", "search"): "search: a filter over pages.list",
         ("tags", "pages"): "the pages carrying one tag, already walked",
     },
+    "harvest": {
+        ("contacts", "list_for_client"): "a client's slice of contacts.list",
+        ("reports", "user_entries"): "a user's slice of the entries walked per project",
+        ("reports", "user_expenses"): "a user's slice of the expenses walked per project",
+    },
     "basecamp_classic": {
         ("calendar_entries", "list_events"): "the CalendarEvent rows of calendar_entries.list",
         ("calendar_entries", "list_milestones"): "the Milestone rows of calendar_entries.list",

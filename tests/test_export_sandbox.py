@@ -327,3 +327,44 @@ async def test_with_files_downloads_the_sandbox_bytes_and_nothing_else(product, 
         url = next(u for k, u in urls.items() if k == rid or u.endswith("/" + rid))
         assert path.read_bytes() == file_bytes(url.split("/__sandbox/", 1)[1]), path
     assert stats["sandbox_errors"] == 0
+
+
+#: resource file -> the sandbox model it holds (Harvest)
+HARVEST_MODELS = {
+    "people": "User",
+    "clients": "Client",
+    "contacts": "Contact",
+    "tasks": "Task",
+    "expense_categories": "ExpenseCategory",
+    "invoice_item_categories": "InvoiceItemCategory",
+    "projects": "Project",
+    "invoices": "Invoice",
+}
+#: Child listings: what each project or invoice leads to.
+HARVEST_CHILDREN = {
+    "task_assignments": "TaskAssignment",
+    "user_assignments": "UserAssignment",
+    "time_entries": "TimeEntry",
+    "expenses": "Expense",
+    "invoice_messages": "InvoiceMessage",
+    "invoice_payments": "Payment",
+}
+
+
+async def test_harvest_export_holds_every_sandbox_record(tmp_path) -> None:
+    """Over the default (JSON) client: invoices page by ?page=, reports need their frame."""
+    counts = {"Invoice": 120}
+    async with sandbox.serve("harvest", rate_limit="off", scale=0.2, counts=counts) as sb:
+        exporter = await run(sb, tmp_path, concurrency=8)
+        store = sb.state
+    assert exporter.state is not None
+    assert exporter.state.problems == {}
+    assert len(read_jsonl(tmp_path / "account.jsonl")) == 1
+    for resource, model in HARVEST_MODELS.items():
+        ids = [r["id"] for r in read_jsonl(tmp_path / f"{resource}.jsonl")]
+        assert sorted(ids) == sorted(store.ids(model)), resource
+    assert len(read_jsonl(tmp_path / "invoices.jsonl")) == 120
+    for resource, model in HARVEST_CHILDREN.items():
+        ids = {r["id"] for r in read_jsonl(tmp_path / f"{resource}.jsonl")}
+        assert ids, resource
+        assert ids <= set(store.ids(model)), resource

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from aiocamp import errors
 from aiocamp.basecamp4.models import Todo
-from aiocamp.core.codecs import CODECS
-from aiocamp.core.runtime import xml_items
+from aiocamp.core._codecs import CODECS
+from aiocamp.core._runtime import xml_items
 from aiocamp.highrise.models import Person
 
 from .helpers import FIXTURES

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiocamp import errors
-from aiocamp.core.codecs import CODECS
+from aiocamp.core._codecs import CODECS
 
 from .fuzz_strategies import (
     PRODUCTS,

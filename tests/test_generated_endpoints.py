@@ -15,15 +15,17 @@ import pytest
 from aiohttp import web
 
 from aiocamp.core import MemoryLimiterBackend, PageIterator, RateLimit
-from aiocamp.core.auth import NoAuth
-from aiocamp.core.client import Resource
-from aiocamp.core.codecs import CODECS
-from aiocamp.core.limiter import BucketParams
+from aiocamp.core._auth import NoAuth
+from aiocamp.core._client import Resource
+from aiocamp.core._codecs import CODECS
+from aiocamp.core._limiter import BucketParams
 from codegen.ir import Endpoint, Param, TypeRef
 
 from .generated_support import (
     PRODUCTS,
     endpoints,
+    format_arg,
+    formats,
     models_module,
     spec,
     without_request_token,
@@ -58,6 +60,7 @@ class Samples:
                 "date": DAY + timedelta(days=n),
                 "datetime_or_date": DAY + timedelta(days=n),
                 "json": {"k": f"v{n}"},
+                "int_or_str": f"user{n}@example.com",
             }[t.name]
         if t.kind == "dict":
             return {"state": f"CA{n}", "zip": f"9{n:04d}"}
@@ -111,21 +114,35 @@ CREATED_PATH = "/created/4242.xml"
 CONTINUED_PATH = "/older/comments.xml"
 
 
-def reply_for(e: Endpoint, product: str, items: int = 1) -> tuple[int, bytes, str]:
+def reply_for(
+    e: Endpoint, product: str, items: int = 1, fmt: str | None = None
+) -> tuple[int, bytes, str]:
     """A reply of the endpoint's result type; a list result holds ``items`` records.
     Backpack's /ws/ calls answer inside ``<response success='true'>``."""
-    status, body, ctype = _reply_for(e, product, items)
+    status, body, ctype = _reply_for(e, product, items, fmt)
     if spec(product).errors == "backpack_envelope" and e.path.startswith("/ws/"):
         body = b"<response success='true'>" + body + b"</response>"
     return status, body, ctype
 
 
-def _reply_for(e: Endpoint, product: str, items: int) -> tuple[int, bytes, str]:
-    fmt = spec(product).format
+def _reply_for(
+    e: Endpoint, product: str, items: int, fmt: str | None = None
+) -> tuple[int, bytes, str]:
+    fmt = fmt or spec(product).format
     ctype = "application/xml" if fmt == "xml" else "application/json"
     r = e.result
     if r is None:
         return (204 if fmt == "json" else 200), b"", ctype
+    if fmt != spec(product).format:  # JSON mirroring XML: records wrapped in their tag
+        model = r.item if r.is_list else r
+        tag = spec(product).model(model.name).xml_tag if model and model.is_model else None
+        key = tag.replace("-", "_") if tag and e.xml_dashes else tag
+
+        def record(i: int) -> Any:
+            return {key: {"id": i}} if key else {"id": i}
+
+        body = [record(i) for i in range(items)] if r.is_list else record(1)
+        return 200, json.dumps(body).encode(), ctype
     if fmt == "json":
         body: Any = [{"id": i} for i in range(items)] if r.is_list else {}
         if r.is_list and e.result_key:
@@ -143,9 +160,19 @@ def _reply_for(e: Endpoint, product: str, items: int) -> tuple[int, bytes, str]:
 
 
 def cases() -> list[Any]:
+    """Every endpoint of every product, in each wire format its client offers."""
     return [
-        pytest.param(product, resource, e, id=f"{product}:{resource}.{e.name}")
+        pytest.param(
+            product,
+            fmt,
+            resource,
+            e,
+            id=f"{product}:{resource}.{e.name}"
+            if len(formats(product)) == 1
+            else f"{product}[{fmt}]:{resource}.{e.name}",
+        )
         for product in PRODUCTS
+        for fmt in formats(product)
         for resource, e in endpoints(product)
     ]
 
@@ -191,7 +218,9 @@ class RecordingBackend(MemoryLimiterBackend):
         return wait
 
 
-def client_for(product: str, base_url: str, backend: RecordingBackend) -> Any:
+def client_for(
+    product: str, base_url: str, backend: RecordingBackend, fmt: str | None = None
+) -> Any:
     module = importlib.import_module(f"aiocamp.{product}")
     cls = getattr(module, spec(product).client)
     credentials = {"access_token": "tok"} if spec(product).auth[0] == "bearer" else {"token": "tok"}
@@ -203,11 +232,14 @@ def client_for(product: str, base_url: str, backend: RecordingBackend) -> Any:
         # Documented limits, on windows 100 times shorter (email search: 2 per 0.1 s).
         rate_limit=RateLimit(backend=backend, time_scale=0.01),
         **credentials,
+        **({"format": format_arg(product, fmt)} if fmt and format_arg(product, fmt) else {}),
     )
 
 
-@pytest.mark.parametrize(("product", "resource", "e"), CASES)
-async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: Endpoint) -> None:
+@pytest.mark.parametrize(("product", "fmt", "resource", "e"), CASES)
+async def test_endpoint_sends_what_the_spec_says(
+    serve, product, fmt, resource, e: Endpoint
+) -> None:
     """Method, path, query, body, paging and limit classes of one call, seen by a server.
 
     List endpoints get a full first page, with a ``Link: rel="next"`` header too: offset
@@ -227,6 +259,7 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
                 "query": parse_qsl(request.query_string, keep_blank_values=True),
                 "body": await request.read(),
                 "ctype": request.headers.get("Content-Type", ""),
+                "accept": request.headers.get("Accept", ""),
             }
         )
         headers = {}
@@ -235,9 +268,9 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
             headers["Location"] = str(request.url.with_path(CREATED_PATH).with_query(None))
             return web.Response(status=201, headers=headers)
         if e.follow_location:
-            status, reply, ctype = reply_for(e, product)
+            status, reply, ctype = reply_for(e, product, 1, fmt)
         elif len(received) == 1:
-            status, reply, ctype = reply_for(e, product, first_page)
+            status, reply, ctype = reply_for(e, product, first_page, fmt)
             next_url = request.url.with_query({"page": "2"})
             headers["Link"] = f'<{next_url}>; rel="next"'
             if paging is not None and paging.style == "continued_at":
@@ -248,7 +281,7 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
                     1,
                 )
         else:
-            status, reply, ctype = reply_for(e, product, 0 if paging.style != "link" else 1)
+            status, reply, ctype = reply_for(e, product, 0 if paging.style != "link" else 1, fmt)
         headers["Content-Type"] = ctype
         return web.Response(status=status, body=reply, headers=headers)
 
@@ -273,7 +306,7 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
             args["filename"] = "logo.png"
 
     backend = RecordingBackend()
-    async with client_for(product, base, backend) as client:
+    async with client_for(product, base, backend, fmt) as client:
         method = getattr(getattr(client, resource), e.name)
         result = method(**args)
         if isinstance(result, PageIterator):
@@ -283,6 +316,7 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
 
     got = received[0]
     assert got["method"] == e.method
+    assert got["accept"] == f"application/{fmt}"
     path = "/" + e.path.split("/", 3)[3] if e.absolute else e.path
     for pp in e.path_params:
         path = path.replace("{" + pp.name + "}", quote(str(args[pp.name]), safe=""))
@@ -350,8 +384,21 @@ async def test_endpoint_sends_what_the_spec_says(serve, product, resource, e: En
         assert got["ctype"] == "image/png"
     elif e.body.kind == "multipart":
         assert got["ctype"].startswith("multipart/form-data; boundary=")
-        assert b'name="logo"; filename="logo.png"' in got["body"]
+        assert f'name="{e.body.field_name}"; filename="logo.png"'.encode() in got["body"]
         assert b"\x89PNG-bytes" in got["body"]
+    elif fmt != p.format:  # JSON mirroring XML (Harvest)
+        assert got["ctype"].startswith("application/json")
+        decoded = CODECS[fmt].decode(got["body"])
+        root = e.body.xml_root or ""
+        dashes = e.xml_dashes
+        if e.body.json_root:
+            assert list(decoded) == [root.replace("-", "_") if dashes else root]
+            decoded = next(iter(decoded.values()))
+        wires = {b.wire.replace("-", "_") if dashes else b.wire: b for b in body_params}
+        assert set(decoded) == set(wires)
+        for w, b in wires.items():
+            if b.type.kind == "scalar" and b.type.name != "json":
+                assert decoded[w] == wire_scalar(args[b.name], "json"), b.name
     else:
         decoded = without_request_token(product, e, CODECS[p.format].decode(got["body"]))
         if p.format == "xml" and e.body.xml_list:

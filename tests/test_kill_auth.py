@@ -11,7 +11,7 @@ from yarl import URL
 from aiocamp import errors
 from aiocamp.basecamp4 import Basecamp4
 from aiocamp.core import BasicPasswordAuth, BasicTokenAuth, BearerAuth, BodyTokenAuth, Request
-from aiocamp.core.auth import AuthStrategy, ensure_secure, is_loopback, select_auth
+from aiocamp.core._auth import AuthStrategy, ensure_secure, is_loopback, select_auth
 from aiocamp.highrise import Highrise
 
 from .helpers import make_session

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from aiocamp.core import CacheEntry, MemoryEtagCache, PageIterator, Paging, Request
-from aiocamp.core.runtime import json_items
+from aiocamp.core._runtime import json_items
 
 from .helpers import make_session
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from aiocamp import errors
 from aiocamp.core import Limit, Limiter, Request
-from aiocamp.core.limiter import SHARED_MEMORY_BACKEND
+from aiocamp.core._limiter import SHARED_MEMORY_BACKEND
 
 from .helpers import fast_retry, make_session
 

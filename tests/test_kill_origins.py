@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from aiocamp import errors
 from aiocamp.core import PageIterator, Paging, Request
-from aiocamp.core.runtime import json_items
+from aiocamp.core._runtime import json_items
 
 from .helpers import make_session
 

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from aiocamp import errors
 from aiocamp.core import PageIterator, Paging, Request
-from aiocamp.core.pagination import next_link
-from aiocamp.core.runtime import json_items
+from aiocamp.core._pagination import next_link
+from aiocamp.core._runtime import json_items
 
 from .helpers import make_session
 

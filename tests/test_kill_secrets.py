@@ -16,8 +16,8 @@ from aiohttp import web
 
 from aiocamp import errors
 from aiocamp.core import BasicPasswordAuth, BasicTokenAuth, BearerAuth, Request
-from aiocamp.core.auth import AuthStrategy
-from aiocamp.core.redaction import RedactedHeaders, Secret
+from aiocamp.core._auth import AuthStrategy
+from aiocamp.core._redaction import RedactedHeaders, Secret
 
 from .helpers import fast_retry, make_session
 

@@ -36,8 +36,8 @@ from aiocamp.basecamp4.models import (
     Upload,
 )
 from aiocamp.core import _models
+from aiocamp.core._codecs import CODECS
 from aiocamp.core._models import WireDatetime, WireModel, codec_of, secret, wire
-from aiocamp.core.codecs import CODECS
 from aiocamp.highrise import Highrise
 from aiocamp.highrise import models as hr_models
 

@@ -17,7 +17,7 @@ def test_every_public_name_resolves() -> None:
 def test_top_level_names_are_the_core_objects() -> None:
     for name in ("RateLimit", "Limit", "RetryPolicy", "UNSET", "PageIterator", "MemoryEtagCache"):
         assert getattr(aiocamp, name) is getattr(core, name)
-    redis_backends = importlib.import_module("aiocamp.core.redis_backends")
+    redis_backends = importlib.import_module("aiocamp.core._redis_backends")
     assert aiocamp.RedisEtagCache is redis_backends.RedisEtagCache
 
 

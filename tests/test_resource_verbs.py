@@ -19,16 +19,17 @@ from aiohttp import web
 
 from aiocamp.core import PageIterator, Paging
 from aiocamp.core._resource import Resource, strftime, xml_list
-from aiocamp.core.runtime import UNSET
+from aiocamp.core._runtime import UNSET
 from aiocamp.errors import ConfigError, DecodeError
 from codegen.ir import Endpoint, Param
 
-from .generated_support import PRODUCTS, endpoints, spec
+from .generated_support import PRODUCTS, endpoints, format_arg, spec
 from .helpers import FIXTURES, ROOT, make_session
 
 
-def client_for(product: str, base_url: str) -> Any:
-    """The product's generated client against a loopback server, without a rate limit."""
+def client_for(product: str, base_url: str, fmt: str | None = None) -> Any:
+    """The product's generated client against a loopback server, without a rate limit
+    (``fmt``: the wire format, for products that offer more than one)."""
     module = importlib.import_module(f"aiocamp.{product}")
     cls = getattr(module, spec(product).client)
     credentials = {"access_token": "tok"} if spec(product).auth[0] == "bearer" else {"token": "tok"}
@@ -38,6 +39,7 @@ def client_for(product: str, base_url: str) -> Any:
         host_overrides={host: base_url for host in module.PRODUCT.credential_hosts},
         rate_limit=None,
         **credentials,
+        **({"format": fmt} if fmt is not None else {}),
     )
 
 
@@ -305,7 +307,8 @@ async def test_every_list_endpoint_follows_a_next_link(serve, product, resource,
     args = {p.name: _sample(p) for p in e.path_params}
     named = [*e.query, *(e.body.params if e.body else ())]
     args |= {p.name: _sample(p) for p in named if p.required}
-    async with client_for(product, await rec.start(serve)) as client:
+    fmt = format_arg(product, spec(product).format)  # the format of the reply above
+    async with client_for(product, await rec.start(serve), fmt) as client:
         items = [x async for x in getattr(getattr(client, resource), e.name)(**args)]
     assert len(items) == 2
     assert [s["raw_path"] for s in rec.seen][1:] == ["/next-page"]

@@ -35,7 +35,10 @@ def expected_pages(paging: Paging | None, total: int) -> int:
 @pytest.mark.parametrize("product", PRODUCTS)
 async def test_client_lists_every_list_endpoint_to_the_end(product: str) -> None:
     # counts large enough that the first parent of each paged list spans several pages
-    counts = {"basecamp4": {"Project": 200, "Todo": 150, "Person": 120}}.get(product)
+    counts = {
+        "basecamp4": {"Project": 200, "Todo": 150, "Person": 120},
+        "harvest": {"Invoice": 120, "Client": 40},
+    }.get(product)
     async with serve(product, scale=0.2, rate_limit="off", counts=counts) as sb:
         app = sb.app
         listed = 0

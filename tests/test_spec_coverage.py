@@ -27,6 +27,9 @@ PLACEHOLDER = re.compile(r"#\{[^}]*\}|\{[^}]*\}|\$[A-Z_]+|:[a-z_]+")
 #: Spec endpoints the docs mention only in prose (each checked by hand against the doc).
 PROSE_ONLY = {
     ("basecamp4", "GET", "/schedule_entries/{id}/occurrences/{date}.json"),
+    # harvest README.md#throttle-limit---http-503: "You can use `GET /account/rate_limit_status`
+    # to programmatically query your current throttle status."
+    ("harvest", "GET", "/account/rate_limit_status"),
 }
 
 
@@ -47,7 +50,10 @@ def doc_endpoints(product: str) -> set[tuple[str, str]]:
             if rest.lstrip().startswith("→"):
                 continue  # a legacy equivalent
             main, _, alternative = path.partition(" (or like: ")
-            found.add((method, main.strip()))
+            main = main.strip()
+            if not main.startswith(("/", "http")):
+                main = "/" + main  # Harvest: GET `account/who_am_i`
+            found.add((method, main))
             if alternative:
                 found.add((method, alternative.rstrip(")").strip()))
     return found

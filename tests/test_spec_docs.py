@@ -20,6 +20,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -70,6 +71,78 @@ FACTS = (
         "to 2 requests in a 10 second period",
     ),
 )
+
+
+_HARVEST_TT = "Sections/Time Tracking.md#working-with-timesheets-for-other-users"
+_HARVEST_ET = "Sections/Expense Tracking.md#working-with-expenses-for-other-users"
+_HARVEST_REPORTS = "Sections/Time and Expense Reporting.md"
+_FILTERS = {
+    "billable": "Acceptable values for the billable parameter are",
+    "only_billed": "Acceptable value for the only_billed parameter is",
+    "only_unbilled": "Acceptable value for the only_unbilled parameter is",
+    "is_closed": "Acceptable values for the is_closed parameter are",
+    "updated_since": "Acceptable value for the updated_since parameter is a UTC date time value",
+}
+
+# Harvest states of_user once per API ("any time tracking API call") and lists the report
+# filters under FILTERING headings of their own, after the endpoint they refine.
+FACTS += (
+    *(
+        Fact(
+            "harvest",
+            f"daily.{m}",
+            "query",
+            "of_user",
+            _HARVEST_TT,
+            "You may add an of_user=#{user_id} parameter to the URL of any time tracking API call",
+        )
+        for m in ("today", "for_day", "show", "toggle_timer", "add", "delete", "update")
+    ),
+    *(
+        Fact(
+            "harvest",
+            f"expenses.{m}",
+            "query",
+            "of_user",
+            _HARVEST_ET,
+            "You may add an of_user=#{user_id} parameter to the URL of any expense tracking "
+            "API call",
+        )
+        for m in ("create", "update", "get", "delete", "attach_receipt", "get_receipt")
+    ),
+    Fact(
+        "harvest",
+        "reports.project_entries",
+        "query",
+        "user_id",
+        f"{_HARVEST_REPORTS}#get-all-time-entries-by-the-current-user-logged-to-a-project-for-a-"
+        "given-timeframe",
+        "GET `/projects/#{project_id}/entries?from=YYYYMMDD&to=YYYYMMDD&user_id=#{user_id}`",
+    ),
+    Fact(
+        "harvest",
+        "reports.user_entries",
+        "query",
+        "project_id",
+        f"{_HARVEST_REPORTS}#get-all-your-time-entries-from-a-project-and-a-given-timeframe",
+        "GET `/people/#{user_id}/entries?from=YYYYMMDD&to=YYYYMMDD&project_id=#{project_id}`",
+    ),
+    *(
+        Fact("harvest", f"reports.{endpoint}", "query", name, f"{_HARVEST_REPORTS}#{anchor}", quote)
+        for endpoint, anchor in (("project_entries", "filtering"), ("user_entries", "filtering-1"))
+        for name, quote in _FILTERS.items()
+    ),
+)
+
+
+def fact_sections(product: Product, endpoint: str, wire: str) -> str:
+    """The doc sections FACTS cite for one query parameter of an endpoint."""
+    out = []
+    for f in FACTS:
+        if (f.product, f.endpoint, f.kind, f.value) == (product.name, endpoint, "query", wire):
+            file, _, anchor = f.where.partition("#")
+            out.append(section(DOCS / product.name / file, anchor))
+    return "\n".join(out)
 
 
 def facts(product: str, kind: str) -> set[tuple[str, str]]:
@@ -334,7 +407,10 @@ def documented_values(text: str, wire: str) -> list[str]:
     values += re.findall(rf"`{w}=([^`]+)`", text)
     for bullet in re.findall(rf"^\s*[*-]\s+`{w}`\s*[-:](.*)$", text, re.MULTILINE):
         values += [v for v in re.findall(r"`([^`]+)`", bullet) if re.match(r"\d{4}", v)]
-    return values
+    # URL-encoded values read as sent (Harvest: 2010-09-25+18%3A30); a stray "?" where the
+    # docs meant "&" ends the value; a spelled pattern (?from=YYYYMMDD) is a format, not a value.
+    values = [unquote_plus(v.split("?", 1)[0]) for v in values]
+    return [v for v in values if not DATE_PATTERN.fullmatch(v)]
 
 
 def says_iso(text: str, wire: str) -> bool:
@@ -371,6 +447,10 @@ def documented_formats(text: str, wire: str) -> set[str]:
     for line in text.splitlines():
         if f"`{wire}`" in line:
             found |= {strftime_of(m) for m in DATE_PATTERN.findall(line)}
+        # Harvest spells the pattern in the URL: ?from=YYYYMMDD
+        for m in re.findall(rf"[?&]{re.escape(wire)}=([A-Za-z:/ -]+?)(?=[&?`\s]|$)", line):
+            if DATE_PATTERN.fullmatch(m):
+                found.add(strftime_of(m))
     return found
 
 
@@ -388,8 +468,9 @@ def test_date_query_parameters_use_the_documented_format(product: Product) -> No
             schema = in_openapi.get(q.wire, {}).get("schema", {})
             openapi_format = {"date": "date", "date-time": "datetime"}.get(schema.get("format"))
             name = f"{label(resource, e)}: {q.wire}"
-            examples = [v for v in documented_values(text, q.wire) if not v.startswith("#{")]
-            formats = documented_formats(text, q.wire)
+            where = text + "\n" + fact_sections(product, label(resource, e), q.wire)
+            examples = [v for v in documented_values(where, q.wire) if not v.startswith("#{")]
+            formats = documented_formats(where, q.wire)
             ours = q.format or ("%Y-%m-%d" if q.type.name == "date" else None)
             if formats and ours not in formats:
                 wrong.append(f"{name}: the docs spell the format {sorted(formats)}, not {ours}")
@@ -416,7 +497,9 @@ def test_date_query_parameters_use_the_documented_format(product: Product) -> No
 def limit_clauses(product: str) -> list[tuple[int, float, str, str]]:
     """(requests, seconds, clause, file) for every "N requests per/in W second(s)" clause."""
     found = []
-    rx = re.compile(r"\b(\d+) requests (?:per|in) (?:a |one )?(\d+(?:\.\d+)?)[- ]seconds?\b")
+    rx = re.compile(
+        r"\b(\d+) (?:requests|calls) (?:per|in) (?:a |one )?(\d+(?:\.\d+)?)[- ]seconds?\b"
+    )
     for file in sorted((DOCS / product).rglob("*.md")):
         for line in lines_of(file):
             for clause in re.split(r"\band\b|;", line):

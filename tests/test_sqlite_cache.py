@@ -6,8 +6,8 @@ import sqlite3
 
 from aiohttp import web
 
-from aiocamp.core.cache import CacheEntry
-from aiocamp.core.sqlite_cache import SqliteEtagCache
+from aiocamp.core._cache import CacheEntry
+from aiocamp.core._sqlite_cache import SqliteEtagCache
 
 from .helpers import make_session
 

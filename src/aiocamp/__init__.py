@@ -29,7 +29,7 @@ from .core import (
 from .core._models import decode_stats, reset_decode_stats
 
 if TYPE_CHECKING:
-    from .core.redis_backends import RedisEtagCache, RedisLimiterBackend
+    from .core._redis_backends import RedisEtagCache, RedisLimiterBackend
 
     __version__: str
 
@@ -42,7 +42,7 @@ def __getattr__(name: str) -> Any:
     # parser), so ``__version__`` is looked up the first time someone asks for it.
     if name in _REDIS:
         # Redis backends need the optional redis package (pip install "aiocamp[redis]").
-        from .core import redis_backends
+        from .core import _redis_backends as redis_backends
 
         return getattr(redis_backends, name)
     if name == "__version__":

@@ -20,6 +20,7 @@ from .core import Limit, RateLimit, RetryPolicy
 from .errors import AiocampError
 from .export.cli import register as register_export
 from .highrise import Highrise
+from .oauth.cli import register as register_oauth
 from .sandbox.cli import register as register_sandbox
 
 DEMO_TOKEN = "demo-token-not-secret"  # noqa: S105 - a throwaway for the local demo
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--people", type=_positive_int, default=1200, help="people on the server (>= 1)"
     )
     register_export(sub)
+    register_oauth(sub)
     register_sandbox(sub)
     return parser
 

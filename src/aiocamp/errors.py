@@ -1,6 +1,6 @@
-"""The public exception tree (see :mod:`aiocamp.core.errors` for the drawing)."""
+"""The public exception tree (see :mod:`aiocamp.core._errors` for the drawing)."""
 
 from __future__ import annotations
 
-from .core.errors import *  # noqa: F403
-from .core.errors import __all__ as __all__
+from .core._errors import *  # noqa: F403
+from .core._errors import __all__ as __all__

@@ -29,19 +29,19 @@ SCRATCH = ROOT / "build" / "mutation"
 #: module name -> (file to mutate, test files that exercise it)
 MODULES: dict[str, tuple[str, list[str]]] = {
     "limiter": (
-        "src/aiocamp/core/limiter.py",
+        "src/aiocamp/core/_limiter.py",
         ["tests/test_core_limiter.py", "tests/test_kill_limiter.py"],
     ),
     "retry": (
-        "src/aiocamp/core/retry.py",
+        "src/aiocamp/core/_retry.py",
         ["tests/test_core_retry.py", "tests/test_kill_retry.py"],
     ),
     "redaction": (
-        "src/aiocamp/core/redaction.py",
+        "src/aiocamp/core/_redaction.py",
         ["tests/test_core_session.py", "tests/test_kill_secrets.py"],
     ),
     "auth": (
-        "src/aiocamp/core/auth.py",
+        "src/aiocamp/core/_auth.py",
         [
             "tests/test_core_session.py",
             "tests/test_kill_auth.py",
@@ -50,11 +50,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "cache": (
-        "src/aiocamp/core/cache.py",
+        "src/aiocamp/core/_cache.py",
         ["tests/test_core_cache.py", "tests/test_kill_cache.py", "tests/test_core_redis.py"],
     ),
     "pagination": (
-        "src/aiocamp/core/pagination.py",
+        "src/aiocamp/core/_pagination.py",
         [
             "tests/test_core_pagination.py",
             "tests/test_kill_pagination.py",
@@ -62,7 +62,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "session": (
-        "src/aiocamp/core/session.py",
+        "src/aiocamp/core/_session.py",
         [
             "tests/test_core_session.py",
             "tests/test_core_retry.py",
@@ -75,21 +75,24 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_kill_pagination.py",
             "tests/test_kill_errors.py",
             "tests/test_kill_session.py",
+            "tests/test_core_hardening.py",
+            "tests/test_core_settings.py",
+            "tests/test_core_fast_paths.py",
         ],
     ),
     "errors": (
-        "src/aiocamp/core/errors.py",
+        "src/aiocamp/core/_errors.py",
         ["tests/test_core_session.py", "tests/test_kill_errors.py"],
     ),
     "codecs": (
-        "src/aiocamp/core/codecs.py",
+        "src/aiocamp/core/_codecs.py",
         ["tests/test_core_codecs.py", "tests/test_generated_fixtures.py"],
     ),
     "runtime": (
-        "src/aiocamp/core/runtime.py",
+        "src/aiocamp/core/_runtime.py",
         ["tests/test_generated_api.py", "tests/test_generated_fixtures.py"],
     ),
-    "redis": ("src/aiocamp/core/redis_backends.py", ["tests/test_core_redis.py"]),
+    "redis": ("src/aiocamp/core/_redis_backends.py", ["tests/test_core_redis.py"]),
     "render": ("codegen/render.py", ["tests/test_codegen.py"]),
 }
 

@@ -10,16 +10,16 @@ from typing import Any
 
 import aiohttp
 
-from aiocamp.core import runtime as _rt
+from aiocamp.core import _runtime as _rt
+from aiocamp.core._auth import AuthStrategy, TokenSource, select_auth
+from aiocamp.core._cache import EtagCache
+from aiocamp.core._client import BaseClient
 from aiocamp.core._constants import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
-from aiocamp.core.auth import AuthStrategy, select_auth
-from aiocamp.core.cache import EtagCache
-from aiocamp.core.client import BaseClient
-from aiocamp.core.errors import ConfigError
-from aiocamp.core.limiter import Limit, RateLimit
-from aiocamp.core.retry import RetryPolicy
-from aiocamp.core.session import ProductConfig
-from aiocamp.core.settings import DEFAULT, ClientSettings, http_session_argument
+from aiocamp.core._errors import ConfigError
+from aiocamp.core._limiter import Limit, RateLimit
+from aiocamp.core._retry import RetryPolicy
+from aiocamp.core._session import ProductConfig
+from aiocamp.core._settings import DEFAULT, ClientSettings, http_session_argument
 
 from .resources.account import AccountResource
 from .resources.attachments import AttachmentsResource
@@ -110,7 +110,9 @@ class Basecamp4(BaseClient):
         account_id: Account id, as listed by Launchpad's authorization.json (not needed with ``base_url``).
         user_agent: Required. Your app's name and a contact, e.g. ``"MyApp (me@example.com)"``.
         access_token: OAuth 2 access token.
-        auth: A ready :class:`~aiocamp.core.auth.AuthStrategy` instead of the above.
+        token_provider: An :class:`aiocamp.oauth.TokenProvider` (or any token source) that
+            refreshes the OAuth 2 token before it expires and once after a 401.
+        auth: A ready :class:`~aiocamp.core._auth.AuthStrategy` instead of the above.
         base_url: Another root URL (a sandbox or a proxy).
         http_session: Your ``aiohttp.ClientSession``; aiocamp never closes it.
             (``session=`` is the deprecated old name.)
@@ -134,6 +136,7 @@ class Basecamp4(BaseClient):
         *,
         user_agent: str,
         access_token: str | None = None,
+        token_provider: TokenSource | None = None,
         auth: AuthStrategy | None = None,
         base_url: str | None = None,
         http_session: aiohttp.ClientSession | None = None,
@@ -160,7 +163,9 @@ class Basecamp4(BaseClient):
             ClientSettings(
                 base_url=base_url,
                 account=account or base_url,
-                auth=select_auth(AUTH_STRATEGIES, auth=auth, **credentials),
+                auth=select_auth(
+                    AUTH_STRATEGIES, auth=auth, token_provider=token_provider, **credentials
+                ),
                 user_agent=user_agent,
                 http_session=http_session_argument(http_session, session),
                 rate_limit=rate_limit,

@@ -5,8 +5,7 @@ Nothing here imports a product package.
 
 from __future__ import annotations
 
-from ._resource import EnvelopePageIterator
-from .auth import (
+from ._auth import (
     AuthStrategy,
     BasicPasswordAuth,
     BasicTokenAuth,
@@ -14,15 +13,16 @@ from .auth import (
     BodyTokenAuth,
     NoAuth,
 )
-from .cache import CacheEntry, EtagCache, MemoryEtagCache
-from .client import BaseClient, Resource
-from .codecs import XmlArray
-from .limiter import Limit, Limiter, MemoryLimiterBackend, RateLimit
-from .pagination import PageIterator, Paging
-from .retry import RetryPolicy, parse_retry_after
-from .runtime import UNSET, UnsetType
-from .session import ProductConfig, Request, Response, Session
-from .settings import DEFAULT, ClientSettings
+from ._cache import CacheEntry, EtagCache, MemoryEtagCache
+from ._client import BaseClient, Resource
+from ._codecs import XmlArray
+from ._limiter import Limit, Limiter, MemoryLimiterBackend, RateLimit
+from ._pagination import PageIterator, Paging
+from ._resource import EnvelopePageIterator
+from ._retry import RetryPolicy, parse_retry_after
+from ._runtime import UNSET, UnsetType
+from ._session import ProductConfig, Request, Response, Session
+from ._settings import DEFAULT, ClientSettings
 
 __all__ = [
     "DEFAULT",

@@ -25,7 +25,7 @@ Drift. A value that does not match its declared type never costs the call or the
 the field is left absent, the raw value is kept in ``extra`` under its wire name (so
 ``to_wire`` writes it back as it came), a warning is logged once per (model, field) on the
 ``aiocamp.models`` logger and the drift is counted (:func:`decode_stats`). With
-``strict=True`` the same mismatch raises :class:`~aiocamp.core.errors.DecodeError` naming
+``strict=True`` the same mismatch raises :class:`~aiocamp.core._errors.DecodeError` naming
 the field. Values keep their wire form: a date-time keeps the offset and the exact text
 the server sent (:class:`WireDatetime`), a bare date stays a :class:`~datetime.date`, a
 number stays the int or float it was.
@@ -50,8 +50,8 @@ import attrs
 if TYPE_CHECKING:
     import cattrs
 
-from .codecs import XmlArray
-from .errors import ConfigError, DecodeError
+from ._codecs import XmlArray, parse_datetime, rfc822_date
+from ._errors import ConfigError, DecodeError
 
 __all__ = [
     "WireDatetime",
@@ -232,8 +232,11 @@ def parse_wire_datetime(text: str) -> WireDatetime:
     try:
         value = WireDatetime.fromisoformat(text)
     except ValueError:
-        parsed = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
-        value = WireDatetime.combine(parsed.date(), parsed.time(), UTC)
+        try:
+            parsed = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S %Z")
+        except ValueError:
+            parsed = parse_datetime(text)  # RFC 822 (Harvest), or ValueError
+        value = WireDatetime.combine(parsed.date(), parsed.time(), parsed.tzinfo or UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value.wire = text
@@ -345,7 +348,8 @@ def _plain_date(text: str) -> Any:
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        return MISMATCH
+        found = rfc822_date(text)  # Harvest's daily payloads: "Wed, 18 Oct 2006"
+        return MISMATCH if found is None else found
     return value if len(text) == 10 and value.isoformat() == text else MISMATCH
 
 

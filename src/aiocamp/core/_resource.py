@@ -24,10 +24,10 @@ from typing import Any, Generic, Literal, Protocol, TypedDict, TypeVar, Unpack, 
 
 from yarl import URL
 
-from .codecs import XmlArray
-from .errors import ConcurrentModification, ConfigError, DecodeError
-from .pagination import PageIterator, Paging
-from .runtime import (
+from ._codecs import XmlArray
+from ._errors import ConcurrentModification, ConfigError, DecodeError
+from ._pagination import PageIterator, Paging
+from ._runtime import (
     UNSET,
     add_query,
     expect_bytes,
@@ -45,7 +45,7 @@ from .runtime import (
     xml_root,
     xml_value,
 )
-from .session import Request, Response, Session
+from ._session import Request, Response, Session
 
 __all__ = ["EnvelopePageIterator", "Resource", "strftime", "xml_list"]
 
@@ -84,6 +84,9 @@ class _Options(TypedDict, total=False):
     follow_location: bool
     url_token: bool
     method: str
+    cache: bool
+    xml_dashes: bool
+    json_root: bool
 
 
 class _WireModel(Protocol):
@@ -363,7 +366,7 @@ class Resource:
             self._session,
             request,
             paging=paging,
-            extract=self._extractor(key),
+            extract=self._extractor(key, _xml_tag(into) if into else None, o),
             convert=_decoder(into, into.__name__ if into else "item", self._strict()),
             max_pages=max_pages,
             max_items=max_items,
@@ -458,6 +461,12 @@ class Resource:
     def _xml(self) -> bool:
         return self._session.product.format == "xml"
 
+    def _mirror(self) -> bool:
+        """JSON whose structure follows the product's XML (Harvest): records wrapped in
+        their element name, underscores where the XML element names have dashes."""
+        product = self._session.product
+        return product.json_mirrors_xml and product.format == "json"
+
     def _request(self, method: str, template: str, o: _Options) -> Request:
         params = o.get("path", {})
         url_token = o.get("url_token", False)
@@ -485,10 +494,15 @@ class Resource:
             else:
                 raw = data
         elif "body" in o:
-            root = o.get("xml_root") if self._xml() else None
+            mirror = self._mirror()
+            root = o.get("xml_root") if self._xml() or mirror else None
+            if mirror and not o.get("json_root", True):
+                root = None  # the XML wrapper this body has in XML only
             # xml_scalar: the root's text is the one value; xml_list: the root is the one list.
             single = o.get("xml_scalar", False) or o.get("xml_list", False)
             body = encode_body(o["body"], xml_root=root, single=single)
+            if mirror and o.get("xml_dashes", False):
+                body = rename_keys(body, "-", "_")
         return Request(
             method,
             path,
@@ -500,14 +514,20 @@ class Resource:
             limit_classes=o.get("limit_classes", self._limit_classes(method)),
             idempotent=o.get("idempotent"),
             token_in_body=not url_token,
+            cache=o.get("cache", True),
         )
 
     async def _call(
         self, method: str, template: str, into: type[Any] | None, optional: bool, o: _Options
     ) -> Any:
-        response = await self._session.request(self._request(method, template, o))
+        request = self._request(method, template, o)
+        if into is bytes:
+            request.raw_reply = True  # a file: its bytes, undecoded
+        response = await self._session.request(request)
         if o.get("follow_location"):
             response = await self._follow_location(response, o.get("limit_classes"))
+        if self._mirror() and o.get("xml_dashes", False):
+            response = replace(response, data=rename_keys(response.data, "_", "-"))
         if into is None:
             return response.data
         if optional and response.data is None:
@@ -545,23 +565,68 @@ class Resource:
 
     def _decode(self, response: Response, into: type[T]) -> T:
         """The reply as ``into``; decode errors gain the status and URL."""
+        if into is bytes:
+            if not isinstance(response.data, bytes):
+                raise response.decode_error(DecodeError("expected a file's bytes"))
+            return response.data  # type: ignore[return-value]
         try:
             data = response.data
             if self._xml():
                 tag = _xml_tag(into)
                 data = xml_root(data, tag) if tag is not None else xml_value(data)
+            elif self._mirror():
+                data = unwrap(data, _xml_tag(into))
+                if into not in _SCALARS and not isinstance(data, dict):
+                    raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
             elif into not in _SCALARS and not isinstance(data, dict):
                 raise DecodeError(f"expected a JSON object, got {type(data).__name__}")
             return _decoder(into, into.__name__, self._strict())(data)
         except DecodeError as exc:
             raise response.decode_error(exc) from None
 
-    def _extractor(self, key: str | None) -> Callable[[Any], list[Any]]:
+    def _extractor(
+        self, key: str | None, tag: str | None = None, o: _Options | None = None
+    ) -> Callable[[Any], list[Any]]:
         if self._xml():
             return xml_items
+        if self._mirror():
+            dashes = bool(o and o.get("xml_dashes", False))
+            return lambda data: mirror_items(data, tag, dashes=dashes)
         if key is None:
             return json_items
         return lambda data: json_items(data, key)
+
+
+def rename_keys(value: Any, old: str, new: str) -> Any:
+    """``value`` with ``old`` replaced by ``new`` in every mapping key, at every depth (JSON
+    that mirrors XML spells ``first_name`` what the XML spells ``first-name``)."""
+    if isinstance(value, dict):
+        return {k.replace(old, new): rename_keys(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [rename_keys(v, old, new) for v in value]
+        return XmlArray(items, value.item_tag) if isinstance(value, XmlArray) else items
+    return value
+
+
+def unwrap(data: Any, tag: str | None) -> Any:
+    """A record out of its XML-like wrapper (``{"client": {...}}``); anything else as is."""
+    if tag is not None and isinstance(data, dict) and len(data) == 1:
+        inner = data.get(tag.replace("-", "_"), data.get(tag))
+        if isinstance(inner, dict):
+            return inner
+    return data
+
+
+def mirror_items(data: Any, tag: str | None, *, dashes: bool) -> list[Any]:
+    """The records of a JSON list that mirrors XML: an array of wrapped records (or of bare
+    ones), keys renamed to the XML spelling when its element names have dashes."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise DecodeError(f"expected a JSON array of records, got {type(data).__name__}")
+    if dashes:
+        data = rename_keys(data, "_", "-")
+    return [unwrap(item, tag) for item in data]
 
 
 def _start_page(request: Request, paging: Paging, page: int | None) -> tuple[Request, Paging, int]:

@@ -18,15 +18,15 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from ..core.auth import ensure_secure
-from ..core.errors import (
+from ..core._auth import ensure_secure
+from ..core._errors import (
     ConnectError,
     RequestTimeout,
     TransportError,
     UnexpectedRedirect,
     error_for_status,
 )
-from ..core.redaction import scrub
+from ..core._redaction import scrub
 
 __all__ = ["download"]
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from ..core.errors import EncodeError
+from ..core._errors import EncodeError
 
 __all__ = ["JsonlWriter", "encode_record"]
 

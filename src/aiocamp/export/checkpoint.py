@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..core.errors import AiocampError
+from ..core._errors import AiocampError
 
 __all__ = ["Checkpoint", "CheckpointError", "ExportState", "TaskState"]
 

@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import AiocampError, ConfigError
-from ..core.limiter import Limit, RateLimit
-from ..core.retry import RetryPolicy
+from ..core._errors import AiocampError, ConfigError
+from ..core._limiter import Limit, RateLimit
+from ..core._retry import RetryPolicy
 from .checkpoint import CheckpointError
 from .engine import SUMMARY, ExitCode, ExportAborted, Exporter, ExportOptions
 from .products import PLANS, plan_for
@@ -72,6 +72,13 @@ TARGETS: dict[str, Target] = {
         ("--subdomain", "subdomain", str),
         "token",
         "AIOCAMP_BASECAMP_CLASSIC_TOKEN",
+    ),
+    "harvest": Target(
+        "aiocamp.harvest",
+        "Harvest",
+        ("--subdomain", "subdomain", str),
+        "access_token",
+        "AIOCAMP_HARVEST_TOKEN",
     ),
     "basecamp4": Target(
         "aiocamp.basecamp4",
@@ -288,10 +295,19 @@ async def _source(args: argparse.Namespace) -> AsyncIterator[tuple[dict[str, Any
             yield dict(sb.credentials), f"sandbox seed={args.seed} scale={args.scale}"
         return
     secret = os.environ.get(target.env)
-    if not secret:
-        raise ConfigError(f"set {target.env} to the {args.product} API token (or use --sandbox)")
     flag, dest, _ = target.account
     account = getattr(args, dest, None)
+    if not secret:
+        stored = _stored_login(args.product, account if dest == "account_id" else None)
+        if stored is None:
+            raise ConfigError(
+                f"set {target.env} to the {args.product} API token, or run "
+                f"`aiocamp login {args.product}` (or use --sandbox)"
+            )
+        if args.base_url:
+            stored["base_url"] = args.base_url
+        yield stored, f"{args.product} stored OAuth login {stored.get('base_url', '')}".strip()
+        return
     if account is None and not args.base_url:
         raise ConfigError(f"{args.product} needs {flag} (or --base-url)")
     kwargs: dict[str, Any] = {target.secret: secret}
@@ -300,6 +316,13 @@ async def _source(args: argparse.Namespace) -> AsyncIterator[tuple[dict[str, Any
     if args.base_url:
         kwargs["base_url"] = args.base_url
     yield kwargs, f"{args.product} {dest}={account} {args.base_url or ''}".strip()
+
+
+def _stored_login(product: str, account_id: int | None) -> dict[str, Any] | None:
+    """Client arguments from the token `aiocamp login` stored (aiocamp.oauth), if any."""
+    from ..oauth import stored_credentials
+
+    return stored_credentials(product, account_id=account_id)
 
 
 def _client_class(product: str) -> Any:
@@ -341,14 +364,14 @@ async def run_export(args: argparse.Namespace) -> int:
             if args.redis:
                 from redis.asyncio import from_url
 
-                from ..core.redis_backends import RedisEtagCache, RedisLimiterBackend
+                from ..core._redis_backends import RedisEtagCache, RedisLimiterBackend
 
                 redis = from_url(args.redis)
                 limiter_backend = RedisLimiterBackend(redis)
                 if args.cache_dir is None:
                     cache = RedisEtagCache(redis)
             if args.cache_dir is not None:
-                from ..core.sqlite_cache import SqliteEtagCache
+                from ..core._sqlite_cache import SqliteEtagCache
 
                 cache = SqliteEtagCache(Path(args.cache_dir) / "etags.sqlite3")
             rate_limit = RateLimit(

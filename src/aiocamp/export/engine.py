@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import (
+from ..core._errors import (
     AccountInactive,
     AiocampError,
     ConnectError,
@@ -43,7 +43,7 @@ from ..core.errors import (
     ServerError,
     Unauthorized,
 )
-from ..core.limiter import Limit
+from ..core._limiter import Limit
 from ._jsonl import JsonlWriter, encode_record
 from .checkpoint import Checkpoint, CheckpointError, ExportState, TaskState
 from .plan import Endpoint, Listing, Plan, endpoint_of, next_cursor, page_request, task_key

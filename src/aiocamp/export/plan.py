@@ -7,7 +7,7 @@ product to ``aiocamp export`` is writing its plan in :mod:`aiocamp.export.produc
 
 The engine drives the pages itself (it must resume a listing at a recorded page), so it
 reads the request, paging style and converters the generated list method prepared in its
-:class:`~aiocamp.core.pagination.PageIterator`; :func:`endpoint_of` is the one place that
+:class:`~aiocamp.core._pagination.PageIterator`; :func:`endpoint_of` is the one place that
 knows those attributes.
 """
 
@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from ..core.errors import ConfigError, DecodeError
-from ..core.pagination import PageIterator, Paging
-from ..core.session import Request, Response
+from ..core._errors import ConfigError, DecodeError
+from ..core._pagination import PageIterator, Paging
+from ..core._session import Request, Response
 
 __all__ = [
     "Child",

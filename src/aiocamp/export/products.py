@@ -8,10 +8,10 @@ never needs to know a product's URLs or paging.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from ..core.errors import ConfigError
+from ..core._errors import ConfigError
 from .plan import Child, Listing, Plan
 
 __all__ = ["PLANS", "plan_for"]
@@ -592,11 +592,139 @@ def backpack() -> Plan:
     return Plan("backpack", {listing.name: listing for listing in listings})
 
 
+# -- Harvest -------------------------------------------------------------------------------
+
+
+def _updated(since: datetime | None) -> dict[str, Any]:
+    """Harvest's incremental filter: ``updated_since`` (a UTC date-time)."""
+    return {} if since is None else {"updated_since": since}
+
+
+#: Reports need a time frame (Time and Expense Reporting.md): from the first day Harvest
+#: could hold to far enough ahead for entries dated in the future.
+_HARVEST_FROM = date(2006, 1, 1)
+
+
+def _harvest_frame(since: datetime | None) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "from_date": _HARVEST_FROM,
+        "to_date": date.today().replace(year=date.today().year + 1),
+    }
+    return frame | _updated(since)
+
+
+def harvest() -> Plan:
+    listings = [
+        Listing("account", "account", fetch=lambda c, a: c.account.who_am_i(), root=True),
+        Listing(
+            "people",
+            "people",
+            lambda c, a, s: c.people.list(**_updated(s)),
+            root=True,
+            since=True,
+        ),
+        Listing(
+            "clients",
+            "clients",
+            lambda c, a, s: c.clients.list(**_updated(s)),
+            root=True,
+            since=True,
+        ),
+        Listing(
+            "contacts",
+            "contacts",
+            lambda c, a, s: c.contacts.list(**_updated(s)),
+            root=True,
+            since=True,
+        ),
+        Listing(
+            "tasks", "tasks", lambda c, a, s: c.tasks.list(**_updated(s)), root=True, since=True
+        ),
+        Listing(
+            "expense_categories",
+            "expense_categories",
+            lambda c, a, s: c.expense_categories.list(**_updated(s)),
+            root=True,
+            since=True,
+        ),
+        Listing(
+            "invoice_item_categories",
+            "invoice_item_categories",
+            lambda c, a, s: c.invoice_item_categories.list(),
+            root=True,
+        ),
+        Listing(
+            "projects",
+            "projects",
+            lambda c, a, s: c.projects.list(**_updated(s)),
+            root=True,
+            since=True,
+            children=(
+                Child("task_assignments", _by_id("project_id")),
+                Child("user_assignments", _by_id("project_id")),
+                Child("time_entries", _by_id("project_id")),
+                Child("expenses", _by_id("project_id")),
+            ),
+        ),
+        Listing(
+            "task_assignments",
+            "task_assignments",
+            lambda c, a, s: c.task_assignments.list(a["project_id"], **_updated(s)),
+            since=True,
+        ),
+        Listing(
+            "user_assignments",
+            "user_assignments",
+            lambda c, a, s: c.user_assignments.list(a["project_id"], **_updated(s)),
+            since=True,
+        ),
+        Listing(
+            "time_entries",
+            "time_entries",
+            lambda c, a, s: c.reports.project_entries(a["project_id"], **_harvest_frame(s)),
+            since=True,
+        ),
+        Listing(
+            "expenses",
+            "expenses",
+            lambda c, a, s: c.reports.project_expenses(a["project_id"], **_harvest_frame(s)),
+            since=True,
+        ),
+        Listing(
+            "invoices",
+            "invoices",
+            lambda c, a, s: c.invoices.list(**_updated(s)),
+            root=True,
+            since=True,
+            children=(
+                Child("invoice_messages", _by_id("invoice_id")),
+                Child("invoice_payments", _by_id("invoice_id")),
+            ),
+        ),
+        Listing(
+            "invoice_messages",
+            "invoice_messages",
+            lambda c, a, s: c.invoice_messages.list(a["invoice_id"]),
+        ),
+        Listing(
+            "invoice_payments",
+            "invoice_payments",
+            lambda c, a, s: c.invoice_payments.list(a["invoice_id"]),
+        ),
+    ]
+    return Plan(
+        "harvest",
+        {listing.name: listing for listing in listings},
+        since_help="records updated since then (Harvest's updated_since)",
+    )
+
+
 #: Product name -> its plan.
 PLANS: dict[str, Callable[[], Plan]] = {
     "backpack": backpack,
     "basecamp4": basecamp4,
     "basecamp_classic": basecamp_classic,
+    "harvest": harvest,
     "highrise": highrise,
 }
 

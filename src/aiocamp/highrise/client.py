@@ -10,16 +10,16 @@ from typing import Any
 
 import aiohttp
 
-from aiocamp.core import runtime as _rt
+from aiocamp.core import _runtime as _rt
+from aiocamp.core._auth import AuthStrategy, TokenSource, select_auth
+from aiocamp.core._cache import EtagCache
+from aiocamp.core._client import BaseClient
 from aiocamp.core._constants import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT
-from aiocamp.core.auth import AuthStrategy, select_auth
-from aiocamp.core.cache import EtagCache
-from aiocamp.core.client import BaseClient
-from aiocamp.core.errors import ConfigError
-from aiocamp.core.limiter import Limit, RateLimit
-from aiocamp.core.retry import RetryPolicy
-from aiocamp.core.session import ProductConfig
-from aiocamp.core.settings import DEFAULT, ClientSettings, http_session_argument
+from aiocamp.core._errors import ConfigError
+from aiocamp.core._limiter import Limit, RateLimit
+from aiocamp.core._retry import RetryPolicy
+from aiocamp.core._session import ProductConfig
+from aiocamp.core._settings import DEFAULT, ClientSettings, http_session_argument
 
 from .resources.account import AccountResource
 from .resources.cases import CasesResource
@@ -69,7 +69,9 @@ class Highrise(BaseClient):
         token: API token.
         username, password: Login (HTTP Basic).
         access_token: OAuth 2 access token.
-        auth: A ready :class:`~aiocamp.core.auth.AuthStrategy` instead of the above.
+        token_provider: An :class:`aiocamp.oauth.TokenProvider` (or any token source) that
+            refreshes the OAuth 2 token before it expires and once after a 401.
+        auth: A ready :class:`~aiocamp.core._auth.AuthStrategy` instead of the above.
         base_url: Another root URL (a sandbox or a proxy).
         http_session: Your ``aiohttp.ClientSession``; aiocamp never closes it.
             (``session=`` is the deprecated old name.)
@@ -96,6 +98,7 @@ class Highrise(BaseClient):
         username: str | None = None,
         password: str | None = None,
         access_token: str | None = None,
+        token_provider: TokenSource | None = None,
         auth: AuthStrategy | None = None,
         base_url: str | None = None,
         http_session: aiohttp.ClientSession | None = None,
@@ -125,7 +128,9 @@ class Highrise(BaseClient):
             ClientSettings(
                 base_url=base_url,
                 account=account or base_url,
-                auth=select_auth(AUTH_STRATEGIES, auth=auth, **credentials),
+                auth=select_auth(
+                    AUTH_STRATEGIES, auth=auth, token_provider=token_provider, **credentials
+                ),
                 user_agent=user_agent,
                 http_session=http_session_argument(http_session, session),
                 rate_limit=rate_limit,

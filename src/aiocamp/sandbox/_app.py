@@ -264,7 +264,7 @@ class SandboxApp:
         self._bodies.clear()
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=self.conv.middlewares())
         if self.oauth is not None:  # its routes come before the catch-all
             serves_launchpad = any(
                 e.path.endswith("/authorization.json") for e in self.table.endpoints
@@ -414,7 +414,9 @@ class SandboxApp:
                 return conv.throttled(retry_after)
         params: dict[str, Any] = {
             k: int(v)
-            if v.isdigit() and (p := e.param(k)) is not None and p.type.name == "int"
+            if v.isdigit()
+            and (p := e.param(k)) is not None
+            and p.type.name in ("int", "int_or_str")  # Harvest people: an id or an e-mail
             else v
             for k, v in raw.items()
         }

@@ -11,8 +11,10 @@ import base64
 import binascii
 import contextvars
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from datetime import date as date_type
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 from xml.sax.saxutils import escape
 
@@ -188,6 +190,10 @@ class Conventions:
     ) -> list[dict[str, Any]]:
         """Narrow a list the way the product documents for this endpoint (states...)."""
         return items
+
+    def middlewares(self) -> list[Any]:
+        """aiohttp middlewares in front of the engine (Harvest: JSON <-> XML)."""
+        return []
 
 
 class HighriseConventions(Conventions):
@@ -574,11 +580,118 @@ class BasecampClassicConventions(Conventions):
         return items
 
 
+class HarvestConventions(Conventions):
+    """Harvest API v1 (README.md): HTTP Basic with e-mail and password or an OAuth 2 token;
+    100 calls per 15 s, then 503 + Retry-After, and a call during the block restarts it;
+    creates of records with a GET path answer 201 with only their Location. The same API
+    speaks XML and JSON,
+    picked by Accept / Content-Type: the engine serves the docs' XML, and :meth:`middlewares`
+    translates JSON requests and replies (the JSON mirrors the XML structure)."""
+
+    name = "harvest"
+    throttle_status = 503
+    block_extends = True
+    subdomain = "sandbox"
+    #: /daily/{day_of_year}/{year} names a day, not a record: any number is a day.
+    param_aliases: ClassVar[Mapping[str, str]] = {"day_of_year": "*", "year": "*"}
+
+    def credentials(self, url: str, secrets: Secrets) -> dict[str, Any]:
+        return {"username": secrets.username, "password": secrets.password, "base_url": url}
+
+    def middlewares(self) -> list[Any]:
+        return [_harvest_json]
+
+
+def _dashed(path: str) -> bool:
+    """Time Tracking.md payloads (/daily) use underscores in XML; the others dashes."""
+    return not path.startswith("/daily")
+
+
+def _rename(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {k.replace(old, new): _rename(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename(v, old, new) for v in value]
+    return value
+
+
+def _to_json(data: Any, dashed: bool) -> Any:
+    """Decoded XML as Harvest's JSON: one root's content, lists as arrays of wrapped records."""
+    from aiocamp.core._codecs import XmlArray
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, XmlArray):
+            return [{value.item_tag: walk(v)} if value.item_tag else walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if isinstance(value, date_type):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return str(value)
+        return value
+
+    if isinstance(data, dict) and len(data) == 1:
+        ((root, value),) = data.items()
+        out = walk(value) if isinstance(value, XmlArray) else {root: walk(value)}
+    else:
+        out = walk(data)
+    return _rename(out, "-", "_") if dashed else out
+
+
+@web.middleware
+async def _harvest_json(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    from aiocamp.core._codecs import CODECS
+
+    wants_json = "json" in request.headers.get("Accept", "") or "json" in request.headers.get(
+        "Content-Type", ""
+    )
+    if not wants_json or request.path.startswith("/__sandbox/"):
+        return await handler(request)
+    dashed = _dashed(request.path)
+    raw = await request.read()
+    if raw.strip():
+        try:
+            data = CODECS["json"].decode(raw)
+        except Exception:
+            data = None
+        if isinstance(data, dict):
+            if len(data) == 1 and isinstance(next(iter(data.values())), dict):
+                root, inner = next(iter(data.items()))
+            else:
+                root, inner = "request", data  # POST /daily/add: no wrapper in JSON
+            if dashed:
+                root, inner = root.replace("_", "-"), _rename(inner, "_", "-")
+            try:
+                xml = CODECS["xml"].encode({root: inner})
+            except Exception:
+                xml = b"<invalid/>"
+        else:
+            xml = b"<invalid/>"
+        request._read_bytes = xml  # the engine reads the XML form
+    response = await handler(request)
+    body = getattr(response, "body", None)
+    if isinstance(response, web.Response) and isinstance(body, bytes) and body.strip():
+        try:
+            converted = json_body(_to_json(CODECS["xml"].decode(body), dashed))
+        except Exception:
+            return response  # a deliberately broken body (faults) stays broken
+        response.body = converted
+        response.content_type = "application/json"
+    return response
+
+
 CONVENTIONS: dict[str, type[Conventions]] = {
     "highrise": HighriseConventions,
     "basecamp4": Basecamp4Conventions,
     "backpack": BackpackConventions,
     "basecamp_classic": BasecampClassicConventions,
+    "harvest": HarvestConventions,
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from aiocamp.core.limiter import Limit, MemoryLimiterBackend, RateLimit
+from aiocamp.core._limiter import Limit, MemoryLimiterBackend, RateLimit
 
 from ._app import OAuthExtension, SandboxApp
 from ._data import Store

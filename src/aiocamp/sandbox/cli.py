@@ -12,6 +12,7 @@ from aiocamp.errors import ConfigError
 
 from ._serve import serve
 from ._table import PRODUCTS
+from .oauth import OAuthServer
 
 
 def register(subparsers: Any) -> None:
@@ -47,6 +48,9 @@ def register(subparsers: Any) -> None:
         help="e.g. 500:0.05,503:0.02,drop:0.01,cut:0.01,truncate:0.01,latency:5ms,storm:2-3",
     )
     p.add_argument("--inactive", action="store_true", help="answer as an inactive account")
+    p.add_argument(
+        "--token-lifetime", type=int, default=None, help="OAuth 2 token lifetime, seconds"
+    )
     p.set_defaults(handler=run)
 
 
@@ -77,6 +81,15 @@ async def _serve_forever(args: argparse.Namespace, ready: asyncio.Event | None =
         print(f"api root: {sb.api_url}", flush=True)
         print("credentials: " + json.dumps(sb.credentials), flush=True)
         print(f"records: {sum(counts.values())} in {len(counts)} models", flush=True)
+        if isinstance(sb.oauth, OAuthServer):
+            oauth = sb.oauth.settings
+            if getattr(args, "token_lifetime", None) is not None:
+                oauth.launchpad_token_lifetime = oauth.harvest_token_lifetime = args.token_lifetime
+            print(
+                f"oauth: AIOCAMP_CLIENT_ID={oauth.client_id} AIOCAMP_CLIENT_SECRET="
+                f"{oauth.client_secret} aiocamp login {sb.product} --server-url {sb.url}",
+                flush=True,
+            )
         print(f"stats: GET {sb.url}/__sandbox/stats   reset: POST {sb.url}/__sandbox/reset")
         print("Ctrl-C stops it.", flush=True)
         if ready is not None:

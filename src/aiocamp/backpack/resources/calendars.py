@@ -8,8 +8,8 @@ Docs: https://github.com/basecamp/backpack-api/blob/master/sections/calendars.md
 
 from __future__ import annotations
 
+from aiocamp.core._pagination import PageIterator, Paging
 from aiocamp.core._resource import Resource
-from aiocamp.core.pagination import PageIterator, Paging
 
 from .. import models as _m
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Literal
 
 from aiocamp.core._resource import Resource
-from aiocamp.core.runtime import UNSET, UnsetType
+from aiocamp.core._runtime import UNSET, UnsetType
 
 from .. import models as _m
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from aiocamp.core._pagination import PageIterator, Paging
 from aiocamp.core._resource import Resource
-from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.runtime import UNSET, UnsetType
+from aiocamp.core._runtime import UNSET, UnsetType
 
 from .. import models as _m
 

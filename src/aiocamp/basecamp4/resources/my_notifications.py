@@ -9,7 +9,7 @@ Docs: https://github.com/basecamp/bc3-api/blob/master/sections/my_notifications.
 from __future__ import annotations
 
 from aiocamp.core._resource import Resource
-from aiocamp.core.runtime import UNSET, UnsetType
+from aiocamp.core._runtime import UNSET, UnsetType
 
 from .. import models as _m
 

@@ -12,9 +12,9 @@ import builtins
 from datetime import date, datetime
 from typing import Literal
 
+from aiocamp.core._pagination import PageIterator, Paging
 from aiocamp.core._resource import Resource
-from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.runtime import UNSET, UnsetType
+from aiocamp.core._runtime import UNSET, UnsetType
 
 from .. import models as _m
 

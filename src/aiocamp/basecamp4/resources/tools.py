@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aiocamp.core._resource import Resource
-from aiocamp.core.runtime import UNSET, UnsetType
+from aiocamp.core._runtime import UNSET, UnsetType
 
 from .. import models as _m
 

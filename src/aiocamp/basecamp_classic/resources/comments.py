@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from aiocamp.core._pagination import PageIterator, Paging
 from aiocamp.core._resource import Resource
-from aiocamp.core.pagination import PageIterator, Paging
 
 from .. import models as _m
 

@@ -8,9 +8,9 @@ Docs: https://github.com/basecamp/highrise-api/blob/master/sections/groups.md
 
 from __future__ import annotations
 
+from aiocamp.core._pagination import PageIterator, Paging
 from aiocamp.core._resource import Resource
-from aiocamp.core.pagination import PageIterator, Paging
-from aiocamp.core.runtime import UNSET, UnsetType
+from aiocamp.core._runtime import UNSET, UnsetType
 
 from .. import models as _m
 
