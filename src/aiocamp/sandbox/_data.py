@@ -558,7 +558,8 @@ class Seeder:
         if kind == "number":
             return r.randint(0, 1000) if r.random() < 0.5 else round(r.uniform(0, 100), 2)
         if kind == "int_or_str":
-            return r.randint(1, 10_000) if r.random() < 0.5 else self.faker.sentence(1)
+            # Ids typed int | str (BC4 people) are numbers; a string is the rare system actor.
+            return self.scalar("int", f, model, rid)
         return self.faker.sentence(1)
 
     def nested(self, model: ModelInfo, depth: int) -> dict[str, Any]:
