@@ -105,8 +105,6 @@ PENDING: dict[str, set[tuple[str, str]]] = {
     "highrise": set(),
     "basecamp_classic": {
         ("messages", "list_archive"),  # posts.xml shows only the newest 25 per project
-        ("people", "list_for_project"),
-        ("companies", "list_for_project"),
     },
     "basecamp4": {
         ("boosts", "list"),

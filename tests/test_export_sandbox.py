@@ -240,6 +240,13 @@ async def test_basecamp_classic_export_holds_every_sandbox_record(tmp_path) -> N
     assert exporter.state is not None
     assert exporter.state.problems == {}
     assert len(read_jsonl(tmp_path / "account.jsonl")) == 1
+    # Who is on each project: one listing per project, each as the sandbox files them.
+    for resource, model in (("project_people", "Person"), ("project_companies", "Company")):
+        expected = sum(
+            len(list(store.linked(model, {"project_id": p}))) for p in store.ids("Project")
+        )
+        assert len(read_jsonl(tmp_path / f"{resource}.jsonl")) == expected, resource
+        assert expected, resource
     for resource, model in CLASSIC_MODELS.items():
         ids = [r["id"] for r in read_jsonl(tmp_path / f"{resource}.jsonl")]
         assert sorted(ids) == sorted(store.ids(model)), resource

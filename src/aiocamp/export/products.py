@@ -461,7 +461,19 @@ def basecamp_classic() -> Plan:
                 Child("categories", _by_id("project_id")),
                 Child("files", _by_id("project_id")),
                 Child("time_entries", _by_id("project_id")),
+                Child("project_people", _by_id("project_id")),
+                Child("project_companies", _by_id("project_id")),
             ),
+        ),
+        Listing(
+            "project_people",
+            "project_people",
+            lambda c, a, s: c.people.list_for_project(a["project_id"]),
+        ),
+        Listing(
+            "project_companies",
+            "project_companies",
+            lambda c, a, s: c.companies.list_for_project(a["project_id"]),
         ),
         Listing(
             "todo_lists",
