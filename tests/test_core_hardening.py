@@ -347,9 +347,11 @@ async def test_3_a_5mb_page_does_not_stall_the_event_loop(serve) -> None:
     # What decoding the page on the loop in one go would block it for, measured now: on a
     # busy machine both grow, so the bound is relative (100 ms on an idle one, where the
     # one-go decode takes several hundred ms; the benchmark reports the real figure).
-    started = time.perf_counter()
-    json.loads(body)
-    one_go = time.perf_counter() - started
+    one_go = 0.0
+    for _ in range(3):  # the slowest of three: the machine is as busy as during the listing
+        started = time.perf_counter()
+        json.loads(body)
+        one_go = max(one_go, time.perf_counter() - started)
     limit = max(0.1, one_go / 2)
     assert max(stalls) < limit, f"longest loop stall {max(stalls) * 1e3:.0f} ms > {limit * 1e3:.0f}"
 
