@@ -111,11 +111,6 @@ PENDING: dict[str, set[tuple[str, str]]] = {
         ("boosts", "list_for_event"),
         ("events", "list"),
         ("client_replies", "list"),
-        ("bookmarks", "list_mine"),
-        ("drafts", "list_mine"),
-        ("bubble_ups", "list"),
-        ("question_reminders", "list"),
-        ("folders", "list"),
     },
 }
 

@@ -81,6 +81,11 @@ BASECAMP4_MODELS = {
     "gauge_needles": "GaugeNeedle",
     "timesheet_entries": "TimesheetEntry",
     "upload_versions": "UploadVersion",
+    "bookmarks": "Bookmark",
+    "drafts": "Draft",
+    "bubble_ups": "MyNotification",
+    "folders": "Folder",
+    "question_reminders": None,
 }
 
 
@@ -140,6 +145,9 @@ async def test_basecamp4_export_holds_every_sandbox_record(tmp_path) -> None:
         tmp_path / "todolist_groups.jsonl"
     )
     assert sorted(r["id"] for r in lists) == sorted(store.ids("Todolist"))
+    # A question reminder is keyed by reminder_id (it has no id): each one once.
+    reminders = [r["reminder_id"] for r in read_jsonl(tmp_path / "question_reminders.jsonl")]
+    assert len(reminders) == len(set(reminders)) == len(store.ids("QuestionReminder"))
 
 
 @pytest.mark.parametrize("product", ["highrise", "basecamp4"])

@@ -236,6 +236,18 @@ def basecamp4() -> Plan:
         Listing(
             "lineup_markers", "lineup_markers", lambda c, a, s: c.lineup_markers.list(), root=True
         ),
+        # The token user's own lists (bookmarks, drafts, bubble-ups, question reminders)
+        # and the account's project folders: none of them is reachable from a project.
+        Listing("bookmarks", "bookmarks", lambda c, a, s: c.bookmarks.list_mine(), root=True),
+        Listing("drafts", "drafts", lambda c, a, s: c.drafts.list_mine(), root=True),
+        Listing("bubble_ups", "bubble_ups", lambda c, a, s: c.bubble_ups.list(), root=True),
+        Listing(
+            "question_reminders",
+            "question_reminders",
+            lambda c, a, s: c.question_reminders.list(),
+            root=True,
+        ),
+        Listing("folders", "folders", lambda c, a, s: c.folders.list(), root=True),
         Listing(
             "projects",
             "projects",
