@@ -242,12 +242,18 @@ CLASSIC_MODELS = {
 
 
 async def test_basecamp_classic_export_holds_every_sandbox_record(tmp_path) -> None:
-    async with sandbox.serve("basecamp_classic", rate_limit="off", scale=0.2) as sb:
+    # 60 messages: posts.xml shows a project's newest 25, the archive every one.
+    counts = {"Post": 60}
+    async with sandbox.serve("basecamp_classic", rate_limit="off", scale=0.2, counts=counts) as sb:
         exporter = await run(sb, tmp_path, concurrency=8)
         store = sb.state
     assert exporter.state is not None
     assert exporter.state.problems == {}
     assert len(read_jsonl(tmp_path / "account.jsonl")) == 1
+    per_project = [len(list(store.linked("Post", {"project_id": p}))) for p in store.ids("Project")]
+    assert max(per_project) > 25
+    archive = [r["id"] for r in read_jsonl(tmp_path / "message_archive.jsonl")]
+    assert sorted(archive) == sorted(store.ids("Post"))
     # Who is on each project: one listing per project, each as the sandbox files them.
     for resource, model in (("project_people", "Person"), ("project_companies", "Company")):
         expected = sum(

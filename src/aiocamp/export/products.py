@@ -468,7 +468,7 @@ def basecamp_classic() -> Plan:
             root=True,
             children=(
                 Child("todo_lists", _by_id("project_id")),
-                Child("messages", _by_id("project_id")),
+                Child("message_archive", _by_id("project_id")),
                 Child("calendar_entries", _by_id("project_id")),
                 Child("categories", _by_id("project_id")),
                 Child("files", _by_id("project_id")),
@@ -499,10 +499,19 @@ def basecamp_classic() -> Plan:
             lambda c, a, s: c.todo_items.list(a["todo_list_id"]),
             children=(_classic_comments("todo_items"),),
         ),
+        # posts.xml shows only a project's newest 25 messages; the archive lists a summary
+        # of every one, and each message is then read whole by its id (one request per
+        # message, so none is missed and none is written twice).
+        Listing(
+            "message_archive",
+            "message_archive",
+            lambda c, a, s: c.messages.list_archive(a["project_id"]),
+            children=(Child("messages", _by_id("id")),),
+        ),
         Listing(
             "messages",
             "messages",
-            lambda c, a, s: c.messages.list(a["project_id"]),
+            fetch=lambda c, a: c.messages.get(a["id"]),
             children=(_classic_comments("posts"),),
         ),
         Listing(

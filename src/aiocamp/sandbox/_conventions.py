@@ -567,6 +567,10 @@ class BackpackConventions(Conventions):
 
 class BasecampClassicConventions(Conventions):
     name = "basecamp_classic"
+    #: messages.md: the archive lists a short form of every message (the posts themselves).
+    virtual_models: ClassVar[Mapping[str, tuple[tuple[str, ...], str]]] = {
+        "PostSummary": (("Post",), "kind")
+    }
 
     def list_filter(
         self, route: Route, query: Mapping[str, str], items: list[dict[str, Any]]
@@ -577,6 +581,10 @@ class BasecampClassicConventions(Conventions):
         )
         if route.model == "CalendarEntry" and kind is not None:
             return [r for r in items if r.get("type") == kind]
+        if route.model == "Post" and route.endpoint.name in ("list", "list_for_category"):
+            # messages.md: posts.xml holds the 25 most recent; the archive holds them all.
+            newest = sorted(items, key=lambda r: str(r.get("posted_on") or ""), reverse=True)
+            return newest[:25]
         return items
 
 
