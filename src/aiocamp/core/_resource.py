@@ -220,6 +220,48 @@ def _xml_tag(into: type[Any]) -> str | None:
     return tag if isinstance(tag, str) else None
 
 
+class _Verb(Protocol):
+    """The typed signature of a verb (``Resource._get`` and the others), as called on a
+    resource: ``into`` gives the result type, ``optional=True`` allows an empty reply."""
+
+    @overload
+    async def __call__(
+        self,
+        template: str,
+        /,
+        *,
+        into: type[T],
+        optional: Literal[False] = ...,
+        **o: Unpack[_Options],
+    ) -> T: ...
+    @overload
+    async def __call__(
+        self, template: str, /, *, into: type[T], optional: Literal[True], **o: Unpack[_Options]
+    ) -> T | None: ...
+    @overload
+    async def __call__(
+        self, template: str, /, *, into: None = ..., **o: Unpack[_Options]
+    ) -> Any: ...
+
+
+def _verb(method: str) -> Any:
+    """The verb ``method`` as a method of :class:`Resource` (typed by :class:`_Verb`)."""
+
+    async def verb(
+        self: Resource,
+        template: str,
+        /,
+        *,
+        into: Any = None,
+        optional: bool = False,
+        **o: Unpack[_Options],
+    ) -> Any:
+        return await self._call(method, template, into, optional, o)
+
+    verb.__name__ = verb.__qualname__ = f"_{method.lower()}"
+    return verb
+
+
 class Resource:
     """Base of generated resource classes: they see only the session and these verbs."""
 
@@ -230,93 +272,13 @@ class Resource:
 
     # -- typed verbs ------------------------------------------------------------------------
     # Each verb returns the decoded ``into`` (``None`` when ``optional`` and the reply is
-    # empty), or the plain decoded data when ``into`` is None.
+    # empty), or the plain decoded data when ``into`` is None. One function serves all four;
+    # their typed signature is written once, in :class:`_Verb`.
 
-    @overload
-    async def _get(
-        self,
-        template: str,
-        /,
-        *,
-        into: type[T],
-        optional: Literal[False] = ...,
-        **o: Unpack[_Options],
-    ) -> T: ...
-    @overload
-    async def _get(
-        self, template: str, /, *, into: type[T], optional: Literal[True], **o: Unpack[_Options]
-    ) -> T | None: ...
-    @overload
-    async def _get(self, template: str, /, *, into: None = ..., **o: Unpack[_Options]) -> Any: ...
-    async def _get(
-        self, template: str, /, *, into: Any = None, optional: bool = False, **o: Unpack[_Options]
-    ) -> Any:
-        return await self._call("GET", template, into, optional, o)
-
-    @overload
-    async def _post(
-        self,
-        template: str,
-        /,
-        *,
-        into: type[T],
-        optional: Literal[False] = ...,
-        **o: Unpack[_Options],
-    ) -> T: ...
-    @overload
-    async def _post(
-        self, template: str, /, *, into: type[T], optional: Literal[True], **o: Unpack[_Options]
-    ) -> T | None: ...
-    @overload
-    async def _post(self, template: str, /, *, into: None = ..., **o: Unpack[_Options]) -> Any: ...
-    async def _post(
-        self, template: str, /, *, into: Any = None, optional: bool = False, **o: Unpack[_Options]
-    ) -> Any:
-        return await self._call("POST", template, into, optional, o)
-
-    @overload
-    async def _put(
-        self,
-        template: str,
-        /,
-        *,
-        into: type[T],
-        optional: Literal[False] = ...,
-        **o: Unpack[_Options],
-    ) -> T: ...
-    @overload
-    async def _put(
-        self, template: str, /, *, into: type[T], optional: Literal[True], **o: Unpack[_Options]
-    ) -> T | None: ...
-    @overload
-    async def _put(self, template: str, /, *, into: None = ..., **o: Unpack[_Options]) -> Any: ...
-    async def _put(
-        self, template: str, /, *, into: Any = None, optional: bool = False, **o: Unpack[_Options]
-    ) -> Any:
-        return await self._call("PUT", template, into, optional, o)
-
-    @overload
-    async def _delete(
-        self,
-        template: str,
-        /,
-        *,
-        into: type[T],
-        optional: Literal[False] = ...,
-        **o: Unpack[_Options],
-    ) -> T: ...
-    @overload
-    async def _delete(
-        self, template: str, /, *, into: type[T], optional: Literal[True], **o: Unpack[_Options]
-    ) -> T | None: ...
-    @overload
-    async def _delete(
-        self, template: str, /, *, into: None = ..., **o: Unpack[_Options]
-    ) -> Any: ...
-    async def _delete(
-        self, template: str, /, *, into: Any = None, optional: bool = False, **o: Unpack[_Options]
-    ) -> Any:
-        return await self._call("DELETE", template, into, optional, o)
+    _get: _Verb = _verb("GET")
+    _post: _Verb = _verb("POST")
+    _put: _Verb = _verb("PUT")
+    _delete: _Verb = _verb("DELETE")
 
     @overload
     def _list(
