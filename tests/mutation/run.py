@@ -16,6 +16,7 @@ killed / (killed + survived), timeouts counted as killed; mutants listed in
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import re
 import shutil
@@ -78,6 +79,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_core_hardening.py",
             "tests/test_core_settings.py",
             "tests/test_core_fast_paths.py",
+            "tests/test_kill_session_requests.py",
+            "tests/test_kill_session_bodies.py",
         ],
     ),
     "errors": (
@@ -143,7 +146,7 @@ def prepare(name: str) -> Path:
     return work
 
 
-def run(name: str, children: int) -> tuple[int, int, int, list[str]]:
+def run(name: str, children: int, only: list[str]) -> tuple[int, int, int, list[str]]:
     work = prepare(name)
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
@@ -153,7 +156,7 @@ def run(name: str, children: int) -> tuple[int, int, int, list[str]]:
         (work.parent / "shared").symlink_to(docs)
     mutmut = [sys.executable, "-m", "mutmut"]
     subprocess.run(
-        [*mutmut, "run", "--max-children", str(children)], cwd=work, env=env, check=False
+        [*mutmut, "run", "--max-children", str(children), *only], cwd=work, env=env, check=False
     )
     out = subprocess.run(
         [*mutmut, "results", "--all", "true"],
@@ -167,6 +170,8 @@ def run(name: str, children: int) -> tuple[int, int, int, list[str]]:
     survivors: list[str] = []
     for line in out.splitlines():
         key, _, status = line.strip().rpartition(": ")
+        if only and not any(fnmatch.fnmatchcase(key, pattern) for pattern in only):
+            continue
         if status == "killed":
             killed += 1
         elif status == "timeout":
@@ -194,6 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="module names (default: all)")
     parser.add_argument("--list", action="store_true", help="print the module names")
     parser.add_argument("--max-children", type=int, default=2, help="parallel mutants")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="run only the mutants whose names match (repeatable), e.g. "
+        "'aiocamp.core._session.xǁSessionǁ_send__mutmut_*'",
+    )
     args = parser.parse_args(argv)
     if args.list:
         print("\n".join(MODULES))
@@ -204,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     failed = []
     for name in args.modules or list(MODULES):
-        killed, timeout, survived, survivors = run(name, args.max_children)
+        killed, timeout, survived, survivors = run(name, args.max_children, args.only)
         total = killed + timeout + survived
         if not total:
             print(f"\n{name}: no results: the clean test run failed (see mutmut's output above)")
