@@ -16,7 +16,12 @@ from aiohttp import web
 
 from aiocamp import errors
 from aiocamp.core import Limit, Limiter, Request
-from aiocamp.core._limiter import SHARED_MEMORY_BACKEND
+from aiocamp.core._limiter import (
+    SHARED_MEMORY_BACKEND,
+    BucketParams,
+    LimiterWaitTooLong,
+    MemoryLimiterBackend,
+)
 
 from .helpers import fast_retry, make_session
 
@@ -212,3 +217,98 @@ async def test_a_limiter_built_without_a_backend_uses_the_shared_one() -> None:
     assert await a.acquire(["default"]) == 0.0
     with pytest.raises(TimeoutError):  # the same bucket: its one token is spent
         await b.acquire(["default"], deadline=time.monotonic() + 1)
+
+
+async def test_waiters_of_different_class_sets_queue_in_one_fifo() -> None:
+    """Kills: ``Limiter._lock`` handing each class set its own lock for a shared bucket.
+    B waits for the next ``default`` token; the loop is then held past that token's time,
+    and C (drawing from ``default`` and ``other``) arrives before B wakes. C must queue
+    behind B, not take the token on the fast path because its own lock looks free."""
+    limiter = Limiter(
+        "p",
+        f"fifo-{time.monotonic_ns()}",
+        {"default": Limit(2, 0.2), "other": Limit(100, 1)},
+        MemoryLimiterBackend(),
+    )
+    order: list[str] = []
+
+    async def take(name: str, classes: tuple[str, ...]) -> None:
+        await limiter.acquire(classes)
+        order.append(name)
+
+    await limiter.acquire(("default",))  # a fresh bucket: its burst of one is spent
+    b = asyncio.create_task(take("B", ("default",)))
+    await asyncio.sleep(0.01)  # B now sleeps for the next token (0.115 s), first in line
+    time.sleep(0.2)  # noqa: ASYNC251 (on purpose: the loop is late, B has not woken yet)
+    c = asyncio.create_task(take("C", ("default", "other")))
+    await asyncio.gather(b, c)
+    assert order == ["B", "C"]
+
+
+def test_a_limiter_queues_waiters_again_in_a_second_event_loop() -> None:
+    """Kills: the event-loop tracking of the queue locks (``self._loop`` not updated, the
+    locks or the resolved class sets not dropped): asyncio locks bind to the loop they
+    first queue waiters on, so a second ``asyncio.run`` would fail with a RuntimeError."""
+    limiter = Limiter(
+        "p", f"loops-{time.monotonic_ns()}", {"default": Limit(2, 0.2)}, MemoryLimiterBackend()
+    )
+
+    async def contend() -> float:
+        started = time.monotonic()
+        await asyncio.gather(*(limiter.acquire(("default",)) for _ in range(3)))
+        return time.monotonic() - started
+
+    first = asyncio.run(contend())
+    second = asyncio.run(contend())
+    # three tokens one interval (0.115 s) apart: waiters really queued in both loops
+    assert first >= 0.2
+    assert second >= 0.2
+
+
+async def test_a_request_without_limit_classes_never_calls_the_backend(serve) -> None:
+    """Kills: ``acquire`` of no class going to the backend (``if not r.keys``), on the
+    path of a backend without a synchronous fast path (as Redis is)."""
+
+    class Recording(MemoryLimiterBackend):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[tuple[str, ...]] = []
+
+        async def try_acquire(self, keys, params) -> float:  # type: ignore[no-untyped-def]
+            self.calls.append(tuple(keys))
+            return await super().try_acquire(keys, params)
+
+    backend = Recording()
+    limiter = Limiter("p", f"none-{time.monotonic_ns()}", {"default": Limit(1, 10)}, backend)
+    assert await limiter.acquire(()) == 0.0
+    assert await limiter.acquire([]) == 0.0
+    assert backend.calls == []
+    assert await limiter.acquire(("default",)) == 0.0
+    assert backend.calls == [(limiter.key("default"),)]
+
+
+async def test_a_pause_without_bucket_parameters_restarts_at_the_pause_end() -> None:
+    """Kills: the defaults of ``MemoryLimiterBackend.pause`` for callers that pass no
+    bucket parameters (tolerance 0: the first token comes when the pause ends)."""
+    backend = MemoryLimiterBackend()
+    await backend.pause(["k"], 0.3)
+    wait = backend.try_acquire_now(["k"], [BucketParams(burst=1, interval=0.5)])
+    assert 0.25 < wait <= 0.3
+    await backend.pause(["k"], 0.1)  # shorter: never shortens the pause
+    wait = backend.try_acquire_now(["k"], [BucketParams(burst=1, interval=0.5)])
+    assert 0.25 < wait <= 0.3
+
+
+async def test_limiter_errors_say_what_is_wrong() -> None:
+    """Kills: ``None`` messages of LimiterWaitTooLong and of a limiter with no classes."""
+    with pytest.raises(errors.ConfigError, match="at least one limit class"):
+        Limiter("p", "a", {})
+    limiter = Limiter(
+        "p", f"msg-{time.monotonic_ns()}", {"default": Limit(1, 10)}, MemoryLimiterBackend()
+    )
+    await limiter.acquire(("default",))
+    with pytest.raises(LimiterWaitTooLong, match=r"asks for a 10\.\ds wait") as info:
+        await limiter.acquire(("default",), deadline=time.monotonic() + 0.05)
+    assert 10.0 <= info.value.wait <= 10.3
+    with pytest.raises(errors.ConfigError, match="unknown limit class 'nope'"):
+        await limiter.acquire(("nope",))
