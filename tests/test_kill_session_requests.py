@@ -583,13 +583,13 @@ async def test_a_slow_credential_refresh_that_spends_the_budget_sends_nothing_mo
         return web.json_response({"error": "expired"}, status=401)
 
     async def slow_refresh() -> str:
-        await asyncio.sleep(0.35)
+        await asyncio.sleep(0.6)
         return "fresh-token-456"
 
     server = await serve(app_of(handler))
     base = base_of(server)
     auth = BearerAuth("stale-token-123", refresher=slow_refresh)
-    async with make_session(base, auth=auth, retry=fast_retry(total_budget=0.25)) as s:
+    async with make_session(base, auth=auth, retry=fast_retry(total_budget=0.5)) as s:
         with pytest.raises(errors.RequestTimeout) as info:
             await s.request(Request("GET", "/me.json"))
         assert s.stats.requests == 1
@@ -680,7 +680,7 @@ async def test_backoff_is_slept_with_a_limiter_when_there_is_no_retry_after(
         assert (s.stats.requests, s.stats.retries) == (3, 2)
     assert r.data == {"ok": True}
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert all(0.14 <= gap < 0.5 for gap in gaps), gaps
+    assert all(0.14 <= gap < 1.0 for gap in gaps), gaps
 
 
 # -- credential refresh ------------------------------------------------------------------
