@@ -105,12 +105,7 @@ VIEWS: dict[str, dict[tuple[str, str], str]] = {
 PENDING: dict[str, set[tuple[str, str]]] = {
     "highrise": set(),
     "basecamp_classic": set(),
-    "basecamp4": {
-        ("boosts", "list"),
-        ("boosts", "list_for_event"),
-        ("events", "list"),
-        ("client_replies", "list"),
-    },
+    "basecamp4": set(),
 }
 
 
