@@ -214,6 +214,32 @@ async def test_basecamp4_export_walks_events_and_boosts_of_every_kind_of_recordi
     assert set(per_kind(replies, "recording_id")) == {"ClientApproval", "ClientCorrespondence"}
 
 
+async def test_basecamp4_export_stopped_among_events_resumes_exactly_once(tmp_path) -> None:
+    """Stopped while recordings' events and boosts are being walked, then run again:
+    every comment, event, boost and client reply once, as in an export never stopped."""
+    async with sandbox.serve("basecamp4", rate_limit="off", scale=0.05) as sb:
+        await run(sb, tmp_path / "clean", concurrency=8)
+        out = tmp_path / "stopped"
+        task = asyncio.create_task(run(sb, out, concurrency=8))
+        boosts = out / "boosts.jsonl"
+        while not (boosts.exists() and boosts.stat().st_size > 2000):
+            assert not task.done()
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        stopped = ids_per_file(out)
+        exporter = await run(sb, out, concurrency=8)
+    assert exporter.resumed
+    clean = ids_per_file(tmp_path / "clean")
+    # stopped part way: some events and boosts were still to come
+    assert sum(stopped["events"].values()) < sum(clean["events"].values())
+    assert ids_per_file(out) == clean
+    for resource in ("comments", "events", "boosts", "client_replies"):
+        assert clean[resource]
+        assert set(clean[resource].values()) == {1}, resource
+
+
 @pytest.mark.parametrize("product", ["highrise", "basecamp4"])
 async def test_export_under_faults_equals_a_clean_export(product, tmp_path) -> None:
     """5xx, dropped connections, truncated and malformed bodies, a 429 storm: same lines."""

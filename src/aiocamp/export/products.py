@@ -7,6 +7,7 @@ never needs to know a product's URLs or paging.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -233,15 +234,24 @@ def _bc4_chat(project: Any) -> Mapping[str, Any] | None:
     return None if chat is None or _id(project) is None else {"bucket_id": project.id, **chat}
 
 
+_EVENT_BOOSTS = re.compile(r"/recordings/(\d+)/events/(\d+)/boosts\.json")
+
+
 def _bc4_event_boosts(event: Any) -> Mapping[str, Any] | None:
     """boosts.md: only boostable events (completed, adopted, column_changed) carry
-    ``boosts_count``; list the boosts of those that have some."""
+    ``boosts_count``; list the boosts of those that have some (the recording from
+    ``recording_id``, or from ``boosts_url`` should the event lack it)."""
     count = getattr(event, "boosts_count", None)
-    recording = getattr(event, "recording_id", None)
-    if not isinstance(count, int) or count <= 0 or not isinstance(recording, int):
-        return None
     value = _id(event)
-    return None if value is None else {"recording_id": recording, "event_id": value}
+    if not isinstance(count, int) or count <= 0 or value is None:
+        return None
+    recording = getattr(event, "recording_id", None)
+    if not isinstance(recording, int):
+        found = _EVENT_BOOSTS.search(str(getattr(event, "boosts_url", None) or ""))
+        if found is None or int(found[2]) != value:
+            return None
+        recording = int(found[1])
+    return {"recording_id": recording, "event_id": value}
 
 
 def _bc4_client_replies(record: Any) -> Mapping[str, Any] | None:
