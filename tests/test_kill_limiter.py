@@ -15,8 +15,13 @@ import pytest
 from aiohttp import web
 
 from aiocamp import errors
-from aiocamp.core import Limit, Limiter, Request
-from aiocamp.core._limiter import SHARED_MEMORY_BACKEND
+from aiocamp.core import Limit, Limiter, RateLimit, Request
+from aiocamp.core._limiter import (
+    SHARED_MEMORY_BACKEND,
+    BucketParams,
+    LimiterWaitTooLong,
+    MemoryLimiterBackend,
+)
 
 from .helpers import fast_retry, make_session
 
@@ -212,3 +217,167 @@ async def test_a_limiter_built_without_a_backend_uses_the_shared_one() -> None:
     assert await a.acquire(["default"]) == 0.0
     with pytest.raises(TimeoutError):  # the same bucket: its one token is spent
         await b.acquire(["default"], deadline=time.monotonic() + 1)
+
+
+async def test_waiters_of_different_class_sets_queue_in_one_fifo() -> None:
+    """Kills: ``Limiter._lock`` handing each class set its own lock for a shared bucket.
+    B waits for the next ``default`` token; the loop is then held past that token's time,
+    and C (drawing from ``default`` and ``other``) arrives before B wakes. C must queue
+    behind B, not take the token on the fast path because its own lock looks free."""
+    limiter = Limiter(
+        "p",
+        f"fifo-{time.monotonic_ns()}",
+        {"default": Limit(2, 0.2), "other": Limit(100, 1)},
+        MemoryLimiterBackend(),
+    )
+    order: list[str] = []
+
+    async def take(name: str, classes: tuple[str, ...]) -> None:
+        await limiter.acquire(classes)
+        order.append(name)
+
+    await limiter.acquire(("default",))  # a fresh bucket: its burst of one is spent
+    b = asyncio.create_task(take("B", ("default",)))
+    await asyncio.sleep(0.01)  # B now sleeps for the next token (0.115 s), first in line
+    time.sleep(0.2)  # noqa: ASYNC251 (on purpose: the loop is late, B has not woken yet)
+    c = asyncio.create_task(take("C", ("default", "other")))
+    await asyncio.gather(b, c)
+    assert order == ["B", "C"]
+
+
+def test_a_limiter_queues_waiters_again_in_a_second_event_loop() -> None:
+    """Kills: the event-loop tracking of the queue locks (``self._loop`` not updated, the
+    locks or the resolved class sets not dropped): asyncio locks bind to the loop they
+    first queue waiters on, so a second ``asyncio.run`` would fail with a RuntimeError."""
+    limiter = Limiter(
+        "p", f"loops-{time.monotonic_ns()}", {"default": Limit(2, 0.2)}, MemoryLimiterBackend()
+    )
+
+    async def contend() -> float:
+        started = time.monotonic()
+        await asyncio.gather(*(limiter.acquire(("default",)) for _ in range(3)))
+        return time.monotonic() - started
+
+    first = asyncio.run(contend())
+    second = asyncio.run(contend())
+    # three tokens one interval (0.115 s) apart: waiters really queued in both loops
+    assert first >= 0.2
+    assert second >= 0.2
+
+
+async def test_a_request_without_limit_classes_never_calls_the_backend(serve) -> None:
+    """Kills: ``acquire`` of no class going to the backend (``if not r.keys``), on the
+    path of a backend without a synchronous fast path (as Redis is)."""
+
+    class Recording(MemoryLimiterBackend):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[tuple[str, ...]] = []
+
+        async def try_acquire(self, keys, params) -> float:  # type: ignore[no-untyped-def]
+            self.calls.append(tuple(keys))
+            return await super().try_acquire(keys, params)
+
+    backend = Recording()
+    limiter = Limiter("p", f"none-{time.monotonic_ns()}", {"default": Limit(1, 10)}, backend)
+    assert await limiter.acquire(()) == 0.0
+    assert await limiter.acquire([]) == 0.0
+    assert backend.calls == []
+    assert await limiter.acquire(("default",)) == 0.0
+    assert backend.calls == [(limiter.key("default"),)]
+
+
+async def test_a_pause_without_bucket_parameters_restarts_at_the_pause_end() -> None:
+    """Kills: the defaults of ``MemoryLimiterBackend.pause`` for callers that pass no
+    bucket parameters (tolerance 0: the first token comes when the pause ends)."""
+    backend = MemoryLimiterBackend()
+    await backend.pause(["k"], 0.3)
+    wait = backend.try_acquire_now(["k"], [BucketParams(burst=1, interval=0.5)])
+    assert 0.25 < wait <= 0.3
+    await backend.pause(["k"], 0.1)  # shorter: never shortens the pause
+    wait = backend.try_acquire_now(["k"], [BucketParams(burst=1, interval=0.5)])
+    assert 0.25 < wait <= 0.3
+
+
+async def test_limiter_errors_say_what_is_wrong() -> None:
+    """Kills: ``None`` messages of LimiterWaitTooLong and of a limiter with no classes."""
+    with pytest.raises(errors.ConfigError, match="at least one limit class"):
+        Limiter("p", "a", {})
+    limiter = Limiter(
+        "p", f"msg-{time.monotonic_ns()}", {"default": Limit(1, 10)}, MemoryLimiterBackend()
+    )
+    await limiter.acquire(("default",))
+    with pytest.raises(LimiterWaitTooLong, match=r"asks for a 10\.\ds wait") as info:
+        await limiter.acquire(("default",), deadline=time.monotonic() + 0.05)
+    assert 10.0 <= info.value.wait <= 10.3
+    with pytest.raises(errors.ConfigError, match="unknown limit class 'nope'"):
+        await limiter.acquire(("nope",))
+
+
+class _ProtocolOnlyBackend:
+    """A backend with just the two protocol calls (as Redis has): no synchronous fast
+    path, so every token goes through ``await try_acquire``."""
+
+    def __init__(self) -> None:
+        self._inner = MemoryLimiterBackend()
+        self.calls = 0
+
+    async def try_acquire(self, keys, params) -> float:  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return await self._inner.try_acquire(keys, params)
+
+    async def pause(self, keys, seconds, params=()) -> None:  # type: ignore[no-untyped-def]
+        await self._inner.pause(keys, seconds, params)
+
+
+async def test_a_backend_without_a_fast_path_still_limits_every_request(serve) -> None:
+    """Kills: ``_sync_try_acquire`` without a default for a backend lacking
+    ``try_acquire_now`` (the limiter could not be built), and ``acquire_now`` reporting a
+    token taken (or calling a missing fast path) when the backend has none: requests
+    would then go unlimited or fail."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    backend = _ProtocolOnlyBackend()
+    limit = Limit(2, 0.2)  # burst 1, then one token every 0.115 s
+    async with make_session(
+        str(server.make_url("")),
+        rate_limit=RateLimit(backend=backend, limits={"default": limit}),
+        cache=None,
+    ) as s:
+        await asyncio.gather(*(s.request(get(i)) for i in range(3)))
+    assert len(times) == 3
+    assert backend.calls >= 3
+    times.sort()
+    interval = limit.bucket().interval
+    assert times[1] - times[0] >= interval - 0.02
+    assert times[2] - times[1] >= interval - 0.02
+
+
+def test_a_late_waiter_keeps_its_scheduled_slot() -> None:
+    """Kills: a bucket without catch-up (``BucketParams`` built without ``catchup``): a
+    waiter woken a little late must keep its slot, so the next token is one interval
+    after the slot, not after the late wake-up (else every late timer drifts the rate
+    down). Limit(10, 0.5): a token every 0.053 s, catch-up 7.5 ms; the wake is 4 ms late."""
+    params = Limit(10, 0.5).bucket()
+    assert params.catchup == pytest.approx(0.0075)
+    backend = MemoryLimiterBackend()
+    assert backend.try_acquire_now(["k"], [params]) == 0.0  # the burst of one
+    wait = backend.try_acquire_now(["k"], [params])
+    assert 0.04 < wait <= params.interval
+    time.sleep(wait + 0.004)
+    assert backend.try_acquire_now(["k"], [params]) == 0.0
+    after = backend.try_acquire_now(["k"], [params])
+    assert after <= params.interval - 0.003
+
+
+async def test_acquire_returns_the_seconds_it_waited() -> None:
+    """Kills: ``acquire`` returning anything but the time waited (the session adds it to
+    ``stats.limiter_wait``, which the export's summary reports)."""
+    limiter = Limiter(
+        "p", f"waited-{time.monotonic_ns()}", {"default": Limit(2, 0.2)}, MemoryLimiterBackend()
+    )
+    assert await limiter.acquire(("default",)) == 0.0
+    started = time.monotonic()
+    waited = await limiter.acquire(("default",))
+    elapsed = time.monotonic() - started
+    assert 0.09 <= waited <= elapsed

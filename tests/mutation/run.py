@@ -89,13 +89,55 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "codecs": (
         "src/aiocamp/core/_codecs.py",
-        ["tests/test_core_codecs.py", "tests/test_generated_fixtures.py"],
+        [
+            "tests/test_core_codecs.py",
+            "tests/test_codecs_json.py",
+            "tests/test_codecs_xml_one_pass.py",
+            "tests/test_backpack_dialect.py",
+            "tests/test_generated_fixtures.py",
+            "tests/test_kill_codecs.py",
+        ],
+    ),
+    "models": (
+        "src/aiocamp/core/_models.py",
+        [
+            "tests/test_models_runtime.py",
+            "tests/test_generated_fixtures.py",
+            "tests/test_kill_models.py",
+        ],
+    ),
+    "resource": (
+        "src/aiocamp/core/_resource.py",
+        [
+            "tests/test_resource_verbs.py",
+            "tests/test_generated_endpoints.py",
+            "tests/test_kill_resource.py",
+        ],
+    ),
+    "download": (
+        "src/aiocamp/core/_download.py",
+        ["tests/test_download.py", "tests/test_kill_download.py"],
+    ),
+    "sqlite_cache": (
+        "src/aiocamp/core/_sqlite_cache.py",
+        ["tests/test_sqlite_cache.py", "tests/test_kill_sqlite_cache.py"],
+    ),
+    "settings": (
+        "src/aiocamp/core/_settings.py",
+        ["tests/test_core_settings.py", "tests/test_kill_settings.py"],
+    ),
+    "client": (
+        "src/aiocamp/core/_client.py",
+        ["tests/test_generated_endpoints.py", "tests/test_kill_client.py"],
     ),
     "runtime": (
         "src/aiocamp/core/_runtime.py",
         ["tests/test_generated_api.py", "tests/test_generated_fixtures.py"],
     ),
-    "redis": ("src/aiocamp/core/_redis_backends.py", ["tests/test_core_redis.py"]),
+    "redis": (
+        "src/aiocamp/core/_redis_backends.py",
+        ["tests/test_core_redis.py", "tests/test_kill_redis.py"],
+    ),
     "render": (
         "codegen/render.py",
         [

@@ -266,9 +266,6 @@ class Limiter:
     def key(self, limit_class: str) -> str:
         return f"{self._prefix}:{limit_class}"
 
-    def classes(self) -> tuple[str, ...]:
-        return tuple(self._params)
-
     def _check(self, classes: Iterable[str]) -> tuple[str, ...]:
         out = tuple(classes)
         for name in out:
