@@ -27,6 +27,7 @@ from aiocamp.core._models import (
     ModelMeta,
     WireDatetime,
     WireModel,
+    codec_of,
     parse_wire_datetime,
     secret,
     wire,
@@ -688,3 +689,211 @@ def test_a_subclass_declared_after_its_base_shares_its_slots_and_equality() -> N
     assert Child.from_wire({"leaf": {"id": 5}}).to_wire() == {"leaf": {"id": 5}}
     assert Base(size=None) == Base(size=None)
     assert Base() != Base(size=4)
+
+
+def test_date_times_in_every_accepted_form_keep_offset_and_text() -> None:
+    """parse_wire_datetime: the ``%Y-%m-%d %H:%M:%S %Z`` fallback (format padded or
+    re-cased), ``WireDatetime.combine`` (``None`` value, date, time or zone, an argument
+    dropped, ``tzinfo and UTC``) for the RFC 822 form with its own offset;
+    format_wire_datetime: a naive value set in code is written as UTC (``value = None``,
+    ``tzinfo=None``)."""
+
+    class Stamp(WireModel):
+        at: datetime | None = None
+
+    for text, expected, offset in [
+        ("2011-11-17 10:19:57 UTC", datetime(2011, 11, 17, 10, 19, 57, tzinfo=UTC), 0),
+        ("Thu, 17 Nov 2011 10:19:57 +0100", datetime(2011, 11, 17, 9, 19, 57, tzinfo=UTC), 1),
+        ("Thu, 17 Nov 2011 10:19:57 -0000", datetime(2011, 11, 17, 10, 19, 57, tzinfo=UTC), 0),
+    ]:
+        s = Stamp.from_wire({"at": text}, strict=True)
+        assert isinstance(s.at, WireDatetime)
+        assert s.at == expected
+        assert s.at.utcoffset() == timedelta(hours=offset)
+        assert (s.at.hour, s.at.minute, s.at.second) == (10, 19, 57)
+        assert s.at.wire == text
+        assert s.to_wire() == {"at": text}
+    assert Stamp(at=datetime(2024, 1, 2, 3, 4, 5)).to_wire() == {"at": "2024-01-02T03:04:05Z"}
+    assert Stamp(at=datetime(2024, 1, 2, 3, 4, 5, 6)).to_wire() == {
+        "at": "2024-01-02T03:04:05.000006Z"
+    }
+
+
+def test_only_plain_and_rfc822_dates_are_dates() -> None:
+    """_plain_date: the RFC 822 date (``found = None``, ``or True``) and a ten-character
+    ISO week date that would not round-trip (``len(text) == 10 or ...``)."""
+
+    class Day(WireModel):
+        day: date | None = None
+
+    assert Day.from_wire({"day": "Wed, 18 Oct 2006"}).day == date(2006, 10, 18)
+    week = Day.from_wire({"day": "2022-W46-2"})
+    assert week.day is None
+    assert week.extra == {"day": "2022-W46-2"}
+    assert Day.from_wire({"day": "2022-11-15"}).day == date(2022, 11, 15)
+
+
+def test_drift_messages_shorten_long_values_and_log_the_wire_name(caplog) -> None:
+    """_shown: 80 characters shown whole, 81 cut to 77 and ``...`` (``< 80``, ``<= 81``,
+    ``[:78]``, ``XX...XX``, ``or True``); _FieldInfo.drift's log line (format and
+    arguments: wire name, expected) and _build passing the wire name (``None``)."""
+    caplog.set_level(logging.WARNING, logger="aiocamp.models")
+
+    class Note(WireModel):
+        body_text: int | None = wire("Body")
+
+    fits = "x" * 78  # repr adds two quotes: 80 characters
+    with pytest.raises(errors.DecodeError) as info:
+        Note.from_wire({"Body": fits}, strict=True)
+    assert str(info.value) == f"field 'Note.body_text': expected an integer, got '{fits}'"
+    long = "y" * 79  # 81 characters
+    with pytest.raises(errors.DecodeError) as info:
+        Note.from_wire({"Body": long}, strict=True)
+    assert str(info.value) == (f"field 'Note.body_text': expected an integer, got '{'y' * 76}...")
+    Note.from_wire({"Body": "z"})
+    assert [r.getMessage() for r in caplog.records if r.name == "aiocamp.models"] == [
+        "field Note.body_text (wire name 'Body'): expected an integer, got 'z'; kept in "
+        "extra, field left absent (later mismatches of this field are only counted)"
+    ]
+
+
+def test_from_wire_accepts_dict_subclasses_and_names_what_it_got() -> None:
+    """WireModel.from_wire: ``is not dict or not isinstance`` (a dict subclass refused)
+    and the type named in the error (``type(None)``)."""
+    from collections import OrderedDict
+
+    class Row(WireModel):
+        id: int | None = None
+
+    row = Row.from_wire(OrderedDict(id=3, more=4))
+    assert row.id == 3
+    assert row.extra == {"more": 4}
+    with pytest.raises(errors.DecodeError) as info:
+        Row.from_wire([1])  # type: ignore[arg-type]
+    assert str(info.value) == "expected an object for Row, got list"
+
+
+def test_snake_case_names_stay_and_json_scalar_lists_need_a_list() -> None:
+    """_wire_name: snake case keeps underscores (``case == "kebab" or True``);
+    _scalar_items: a JSON value that is not a list is drift (``is list or True`` would
+    iterate a string's characters or a dict's keys)."""
+
+    class Labels(WireModel):
+        created_by: str | None = None
+        names: list[str] | None = None
+
+    assert dict(Labels.WIRE_NAMES) == {"created_by": "created_by", "names": "names"}
+    for value in ("ab", {"a": 1}):
+        got = Labels.from_wire({"created_by": "me", "names": value})
+        assert got.created_by == "me"
+        assert got.names is None
+        assert got.extra == {"names": value}
+    assert Labels.from_wire({"names": ["a", None]}).names == ["a", None]
+
+
+def test_lists_of_dates_and_date_times_are_written_as_text() -> None:
+    """_build: the list encoder's date kinds (``datetime_or_date`` padded / re-cased) and
+    ``ns["datetime"]`` in a model whose only dates are in a list."""
+
+    class Only(WireModel):
+        whens: list[datetime | date] | None = None
+
+    made = Only(whens=[datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), date(2024, 1, 3)])
+    assert made.to_wire() == {"whens": ["2024-01-02T03:04:05Z", "2024-01-03"]}
+    got = Only.from_wire({"whens": ["2024-01-02T03:04:05+01:00", "2024-01-03"]})
+    assert got.whens == [datetime(2024, 1, 2, 2, 4, 5, tzinfo=UTC), date(2024, 1, 3)]
+    assert got.to_wire() == {"whens": ["2024-01-02T03:04:05+01:00", "2024-01-03"]}
+
+
+def test_strict_decodes_nested_models_of_a_fresh_class() -> None:
+    """_build: the nested model class in the namespace (``M = None``) used by strict
+    decoding; _xml_items: keys starting with ``X`` are not attributes (``XX@#XX``)."""
+    Everything = json_everything()
+    e = Everything.from_wire(JSON_RECORD, strict=True)
+    slot = type(e).__dict__["leaf"].member.__get__(e)
+    assert isinstance(slot, Leaf)
+    assert slot.id == 1
+    assert [x.id for x in type(e).__dict__["leaves"].member.__get__(e)] == [2, 3]
+    Sheet = xml_everything()
+    odd = Sheet.from_wire({"tags": {"Xtra": "1"}})
+    assert odd.tags is None
+    assert odd.extra == {"tags": {"Xtra": "1"}}
+
+
+def test_unsupported_unions_and_missing_slots_are_config_errors() -> None:
+    """_build: a union of models is an unsupported type (``isinstance(tp, type) or
+    issubclass(...)`` raised TypeError); _member: a field without a slot."""
+
+    class Either(WireModel):
+        one: Leaf | Tag | None = None
+
+    with pytest.raises(errors.ConfigError) as info:
+        Either.from_wire({})
+    assert str(info.value).startswith("Either.one: unsupported field type ")
+
+    class Slotless(WireModel):
+        __slots__ = ()
+        leaf: Leaf | None = None
+
+    with pytest.raises(errors.ConfigError) as info:
+        Slotless.from_wire({})
+    assert str(info.value) == "Slotless has no slot 'leaf'"
+
+
+def test_each_built_codec_shows_its_own_source_in_tracebacks() -> None:
+    """_build: ``_counter += 1`` (``= 1``): two classes of the same name get distinct
+    linecache entries, each holding its own source."""
+    import linecache
+
+    def declare(with_extra_field: bool) -> type[WireModel]:
+        if with_extra_field:
+
+            class Same(WireModel):
+                a: int | None = None
+                b: int | None = None
+
+        else:
+
+            class Same(WireModel):  # type: ignore[no-redef]
+                a: int | None = None
+
+        return Same
+
+    first, second = declare(False), declare(True)
+    f1 = codec_of(first).decode.__code__.co_filename
+    f2 = codec_of(second).decode.__code__.co_filename
+    assert f1 != f2
+    assert "".join(linecache.getlines(f1)) == codec_of(first).source
+    assert "".join(linecache.getlines(f2)) == codec_of(second).source
+    assert codec_of(first).source != codec_of(second).source
+
+
+def test_a_subclass_built_after_its_base_writes_unread_nested_values_untouched() -> None:
+    """_member: the slot under the base's lazy wrapper (``isinstance(...) and False``
+    would read through the wrapper and decode on encode)."""
+
+    class Holder(WireModel):
+        leaf: Leaf | None = None
+        leaves: list[Leaf] | None = None
+
+    record = {"leaf": {"id": 1}, "leaves": [{"id": 2}]}
+    assert Holder.from_wire(record).leaf == Leaf(id=1)  # the base's codec is built
+
+    class Sub(Holder):
+        pass
+
+    out = Sub.from_wire(record).to_wire()
+    assert out["leaf"] is record["leaf"]
+    assert out["leaves"] is record["leaves"]
+
+
+def test_the_converter_leaves_plain_attrs_classes_to_cattrs() -> None:
+    """_is_model: ``isinstance(tp, type) or ...`` would send every class (here a plain
+    attrs class never seen before) to ``from_wire``."""
+
+    @attrs.define
+    class Plain:
+        x: int
+
+    assert _models.converter.structure({"x": "1"}, Plain) == Plain(x=1)
+    assert _models.converter.unstructure(Plain(x=2)) == {"x": 2}
