@@ -329,6 +329,11 @@ class Session:
         self._has_credentials = not isinstance(auth, NoAuth)
         # Absolute endpoints of another host (Launchpad) can be pointed at a sandbox too.
         self._overrides = {host: URL(target) for host, target in settings.host_overrides.items()}
+        for host, target in self._overrides.items():
+            if not target.host or target.scheme not in ("http", "https"):
+                raise ConfigError(
+                    f"host_overrides[{host!r}] must be an absolute http(s) URL, got {str(target)!r}"
+                )
         self._hosts = (
             base.host,
             *product.credential_hosts,
