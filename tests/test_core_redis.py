@@ -12,7 +12,7 @@ from aiohttp import web
 from aiocamp.core import CacheEntry, Limit, Limiter, RateLimit, Request
 from aiocamp.core._redis_backends import RedisEtagCache, RedisLimiterBackend
 
-from .helpers import RedisServer, make_session, max_in_window
+from .helpers import JITTER, RedisServer, make_session, max_in_window
 
 redis_asyncio = pytest.importorskip("redis.asyncio")
 
@@ -53,7 +53,7 @@ async def test_two_processes_share_one_account_budget(redis, serve) -> None:
     for s in sessions:
         await s.close()
     assert len(times) == 50
-    assert max_in_window(times, 0.5) <= 10
+    assert max_in_window(times, 0.5, jitter=JITTER) <= 10
     rate = (len(times) - 1) / (times[-1] - times[0])
     # Shared, not starved: well above one process's share (the benchmark reports the real
     # rate; a loaded test machine must not turn this into a timing failure).

@@ -501,12 +501,25 @@ async def test_ctrl_c_saves_progress_exits_130_and_the_same_command_resumes(
         str(srv.make_url("")), "--out", str(tmp_path), "--resources", ",".join(WALK),
         "--rate-limit", "100000/1", "--progress", "off", "--concurrency", "4",
     ]  # fmt: skip
+    # Past 100 requests the server holds every reply until the signal has been sent, so a
+    # fast machine cannot finish the export before Ctrl-C arrives.
+    gate = asyncio.Event()
+
+    async def hold(request: web.Request) -> web.StreamResponse | None:
+        if sum(server.hits.values()) > 100:
+            await gate.wait()
+        return None
+
+    server.fault = hold
     proc = await asyncio.create_subprocess_exec(*argv, env=env, stderr=asyncio.subprocess.PIPE)
     while sum(server.hits.values()) < 100:
         assert proc.returncode is None
         await asyncio.sleep(0.005)
     proc.send_signal(signal.SIGINT)
+    await asyncio.sleep(0.3)
+    gate.set()
     _, err = await proc.communicate()
+    server.fault = None
     assert proc.returncode == ExitCode.INTERRUPTED, err.decode()
     assert b"run the same command to resume" in err
     summary = json.loads((tmp_path / "summary.json").read_text())

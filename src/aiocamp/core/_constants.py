@@ -27,8 +27,11 @@ MAX_RETRY_AFTER = 300.0
 #: Token bucket: burst is this fraction of the limit (at least 1 request) ...
 LIMITER_BURST_FRACTION = 0.025
 #: ... and the refill rate leaves this fraction of the window as a safety margin, so timer
-#: coarseness and send jitter never push a sliding window over the server's limit.
+#: coarseness and send jitter never push a sliding window over the server's limit ...
 LIMITER_WINDOW_MARGIN = 0.02
+#: ... but never less than this many seconds: jitter is absolute, so a short window (a
+#: test's, or a sandbox's "20 per second") keeps room for a late send or a busy loop.
+LIMITER_MIN_MARGIN = 0.03
 #: Share of that margin a late waiter may still claim as its scheduled slot (see BucketParams).
 LIMITER_CATCHUP_SHARE = 0.25
 
