@@ -95,6 +95,16 @@ def settings(base_url: str = "https://api.example.test", **kw: Any) -> ClientSet
             "host_overrides['launchpad.example.test'] must be an absolute http(s) URL, "
             "got 'localhost:8080'",
         ),
+        (
+            {"host_overrides": {"launchpad.example.test": "ftp://sandbox.example.test"}},
+            "host_overrides['launchpad.example.test'] must be an absolute http(s) URL, "
+            "got 'ftp://sandbox.example.test'",
+        ),
+        (
+            {"host_overrides": {"launchpad.example.test": "https:///path"}},
+            "host_overrides['launchpad.example.test'] must be an absolute http(s) URL, "
+            "got 'https:///path'",
+        ),
     ],
     ids=[
         "blank-ua",
@@ -109,11 +119,14 @@ def settings(base_url: str = "https://api.example.test", **kw: Any) -> ClientSet
         "ftp",
         "no-host",
         "override-without-scheme",
+        "override-ftp",
+        "override-without-host",
     ],
 )
 def test_bad_settings_are_config_errors_that_say_what_to_fix(overrides, message) -> None:
     """Kills: the boundary mutants of the checks (``timeout >= 0``, ``max_body < 2`` or
-    ``<= 1``, ``and`` for ``or`` between the type and range checks, ``not host and``),
+    ``<= 1``, ``and`` for ``or`` between the type and range checks, ``not host and`` for
+    the base URL and for a host override),
     DEL (0x7f) no longer a control character, and every message set to None, padded or
     upper-cased (the exact text is what a user reads)."""
     with pytest.raises(errors.ConfigError) as info:
@@ -140,6 +153,9 @@ async def test_the_smallest_valid_settings_work_at_their_boundaries(serve) -> No
     assert s.base_url == str(server.make_url("/accountX"))
     assert seen == ["/accountX/one.json"]
     assert (r.data, r.size) == (7, 1)
+    # Host overrides of either scheme are accepted (kills "https" misspelt in the check).
+    for target in ("https://sandbox.example.test", "http://127.0.0.1:9"):
+        Session(product(), settings(host_overrides={"launchpad.example.test": target}))
 
 
 # -- headers and bodies -------------------------------------------------------------------
@@ -603,19 +619,23 @@ async def test_big_bodies_decode_to_the_same_values_as_small_ones(serve) -> None
 
 
 async def test_big_bodies_that_are_not_what_the_product_speaks_are_decode_errors(serve) -> None:
-    """A big JSON array with data after its end, and a JSON array sent to an XML product,
-    are DecodeErrors with status and URL, never a silently accepted value. Kills the
-    trailing-data check inverted (``pos == len(text)``) and ``name == "json" or`` (the JSON
-    array decoder used for an XML product)."""
+    """A big JSON array with data after its end or a NaN in it (not JSON), and a JSON
+    array sent to an XML product, are DecodeErrors with status and URL, never a silently
+    accepted value. Kills the trailing-data check inverted (``pos == len(text)``) and
+    ``name == "json" or`` (the JSON array decoder used for an XML product)."""
     array = b"[" + b",".join(b"%d" % n for n in range(60_000)) + b"]"
-    bodies = {"/junk.json": _padded(array + b" trailing"), "/array.xml": _padded(array)}
+    bodies = {
+        "/junk.json": _padded(array + b" trailing"),
+        "/nan.json": _padded(array[:-1] + b",NaN]"),
+        "/array.xml": _padded(array),
+    }
 
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=bodies[request.path], content_type="application/json")
 
     server = await serve(app_of(handler))
     base = str(server.make_url(""))
-    for fmt, path in (("json", "/junk.json"), ("xml", "/array.xml")):
+    for fmt, path in (("json", "/junk.json"), ("json", "/nan.json"), ("xml", "/array.xml")):
         async with make_session(base, fmt=fmt, cache=None) as s:
             with pytest.raises(errors.DecodeError) as info:
                 await s.request(Request("GET", path))
