@@ -820,6 +820,13 @@ async def test_an_error_envelope_in_a_200_raises_the_class_of_its_code(serve) ->
             assert err.retryable is False
     assert len(seen) == len(ENVELOPE_ERRORS)  # one request each, never retried
     assert all(b"<request><token>secret-token-123</token>" in b for b in seen)
+    # A REST GET (journal entries) answered with an envelope names the GET it sent.
+    async with _backpack(base) as s:
+        path = next(iter(ENVELOPE_ERRORS))
+        with pytest.raises(errors.HTTPError) as info:
+            await s.request(Request("GET", path))
+        assert info.value.method == "GET"
+        assert str(info.value).startswith(f"HTTP {ENVELOPE_ERRORS[path][2]} for GET {base}{path}")
 
 
 async def test_envelopes_are_unwrapped_and_other_documents_pass_through(serve) -> None:
