@@ -243,3 +243,12 @@ def test_a_decode_error_without_context_names_no_url(codec, body) -> None:
     assert info.value.status is None
     assert "HTTP" not in str(info.value)
     assert str(info.value).startswith(f"malformed {codec.upper()}: ")
+
+
+def test_a_lone_surrogate_is_escaped_and_dates_and_decimals_still_written() -> None:
+    """JsonCodec.encode: the escaping fallback for a lone surrogate keeps the default hook
+    (``default=None`` or dropped would refuse the decimal and the dates)."""
+    body = JSON.encode(
+        {"s": "\ud800x", "d": Decimal("1.5"), "day": date(2020, 1, 2), "at": datetime(2020, 1, 2)}
+    )
+    assert body == (b'{"s":"\\ud800x","d":"1.5","day":"2020-01-02","at":"2020-01-02T00:00:00Z"}')
