@@ -163,6 +163,34 @@ async def test_an_async_writer_receives_every_byte(serve) -> None:
     assert max(len(p) for p in sink.parts) <= 256 * 1024  # streamed, not read whole
 
 
+@pytest.mark.parametrize("ranges", [True, False], ids=["range", "no-range"])
+async def test_an_async_writer_cut_mid_body_gets_each_byte_once(serve, ranges) -> None:
+    """A writer cannot rewind: after a drop mid-body the retry asks for the bytes it does
+    not have (``Range``), and a server that ignores Range sends them all again, of which
+    only the missing ones are written. Either way the writer holds PAYLOAD exactly once."""
+    storage = Storage(cut_first_at=300_000, ranges=ranges)
+    api_server, _, _ = await start_pair(serve, storage)
+    url = f"http://127.0.0.1:{api_server.port}/999/buckets/1/uploads/2/download/logo.png"
+
+    class Sink:
+        def __init__(self) -> None:
+            self.parts: list[bytes] = []
+
+        async def write(self, data: bytes) -> None:
+            self.parts.append(data)
+
+    sink = Sink()
+    async with client(api_server) as bc:
+        result = await bc.download(url, sink)
+    got = b"".join(sink.parts)
+    assert len(got) == len(PAYLOAD)
+    assert got == PAYLOAD
+    assert result.bytes == len(PAYLOAD)
+    retried = storage.seen[-1].get("Range")
+    assert len(storage.seen) >= 2
+    assert retried is not None and retried.startswith("bytes=") and retried != "bytes=0-"
+
+
 async def test_credentials_never_go_to_a_foreign_first_hop(serve, tmp_path) -> None:
     storage = Storage()
     api_server, store, _ = await start_pair(serve, storage)

@@ -136,7 +136,8 @@ async def download(
     to the client's base URL. Only the first hop, on the client's own origin, carries the
     credential and draws from the rate limiter. Transport failures mid-body are retried
     (within the session's retry policy) from the byte reached when the server honours
-    ``Range``; otherwise from the start.
+    ``Range``; otherwise a file is rewritten from the start, and a writer (which cannot
+    rewind) gets only the bytes it does not have yet.
     """
     url = URL(str(source), encoded=isinstance(source, str) and "%" in source)
     if not url.is_absolute():
@@ -159,7 +160,9 @@ async def download(
                     raise
                 attempts += 1
                 session.stats.retries += 1
-                offset = target.existing() if target.part is not None else 0
+                # A file resumes from its .part; a writer cannot rewind, so it resumes
+                # from the bytes it already has (skipped if the server sends them again).
+                offset = target.existing() if target.part is not None else target.written
                 log.debug("download attempt %d failed (%s); resuming at %d", attempts, exc, offset)
                 await asyncio.sleep(retry.backoff(attempts - 1))
                 continue
@@ -188,12 +191,14 @@ async def _attempt(
         classes = product.method_limit_classes.get("GET", product.default_limit_classes)
         await limiter.acquire(classes, time.monotonic() + float(session._retry.total_budget))
     send_credentials = credentialed and session._has_credentials
+    have = offset  # bytes the destination already holds
+    use_range = bool(offset)
     for _hop in range(MAX_REDIRECTS + 1):
         headers = RedactedHeaders({"User-Agent": session._user_agent, "Accept": "*/*"})
         if send_credentials:
             headers.update(session._auth.headers())
-        if offset and target.part is not None:
-            headers["Range"] = f"bytes={offset}-"
+        if use_range:
+            headers["Range"] = f"bytes={have}-"
         safe = scrub(str(url.with_user(None).with_query(None)), secrets)
         session.stats.requests += 1
         try:
@@ -236,21 +241,31 @@ async def _attempt(
                     )
                 start = 0
                 total: int | None = None
-                if resp.status == 206 and offset:
+                if resp.status == 206 and use_range:
                     start, total = _content_range(resp.headers.get("Content-Range"), safe)
-                    if start != offset:
-                        start = 0  # an unexpected range: start over rather than corrupt
-                        offset = 0
-                        headers.pop("Range", None)
-                        target.open(0)
+                    if start != have:
+                        # An unexpected range: ask for the whole body rather than corrupt.
+                        use_range = False
+                        if target.writer is None:
+                            have = 0
                         continue
                 else:
                     length = resp.headers.get("Content-Length")
                     total = int(length) if length and length.isdigit() else None
+                # A file is rewritten from ``start``; a writer already holds ``have`` bytes,
+                # so the ones the server sends again are dropped, not written twice.
+                skip = have - start if target.writer is not None else 0
                 target.open(start)
                 target.expected = total
                 done = start
                 async for chunk in resp.content.iter_chunked(chunk_size):
+                    if skip:
+                        cut = min(skip, len(chunk))
+                        skip -= cut
+                        done += cut
+                        chunk = chunk[cut:]
+                        if not chunk:
+                            continue
                     await target.write(chunk)
                     done += len(chunk)
                     target.written = done
