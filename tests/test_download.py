@@ -188,7 +188,9 @@ async def test_an_async_writer_cut_mid_body_gets_each_byte_once(serve, ranges) -
     assert result.bytes == len(PAYLOAD)
     retried = storage.seen[-1].get("Range")
     assert len(storage.seen) >= 2
-    assert retried is not None and retried.startswith("bytes=") and retried != "bytes=0-"
+    assert retried is not None
+    assert retried.startswith("bytes=")
+    assert retried != "bytes=0-"
 
 
 async def test_credentials_never_go_to_a_foreign_first_hop(serve, tmp_path) -> None:
