@@ -111,6 +111,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         [
             "tests/test_resource_verbs.py",
             "tests/test_generated_endpoints.py",
+            "tests/test_patch.py",
             "tests/test_kill_resource.py",
         ],
     ),
@@ -128,7 +129,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "client": (
         "src/aiocamp/core/_client.py",
-        ["tests/test_generated_endpoints.py", "tests/test_kill_client.py"],
+        [
+            "tests/test_generated_endpoints.py",
+            "tests/test_download.py",
+            "tests/test_kill_client.py",
+        ],
     ),
     "runtime": (
         "src/aiocamp/core/_runtime.py",
