@@ -5,17 +5,31 @@ a download raises (type, method, URL, message)."""
 
 from __future__ import annotations
 
+import asyncio
+import ssl
+import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
-from aiocamp.core import BearerAuth
+from aiocamp.core import BearerAuth, Limit, Session
 from aiocamp.core._download import IncompleteDownload, _content_range, download
-from aiocamp.errors import ConnectError, TransportError
+from aiocamp.core._limiter import LimiterWaitTooLong
+from aiocamp.errors import (
+    AccountInactive,
+    BadRequest,
+    ConnectError,
+    RequestTimeout,
+    TransportError,
+    UnexpectedRedirect,
+)
 
-from .helpers import fast_retry, make_session
-from .test_download import PAYLOAD, TOKEN
+from .helpers import fast_retry, make_session, product
+from .test_download import TOKEN
 
 SMALL = bytes(range(256)) * 8  # 2 KiB
 
@@ -166,3 +180,306 @@ def test_content_range_parsing() -> None:
         assert str(info.value).startswith(f"unusable Content-Range {bad!r}")
         assert info.value.method == "GET"
         assert info.value.url == "https://h/f"
+
+
+class Hops:
+    """An API server: ``/r/<status>/<rest>`` answers ``status`` with ``Location: /<rest>``
+    (``rest`` may itself be ``r/...``); ``/loc`` answers a file *and* a Location header;
+    ``/err/<status>`` answers an error with a long, partly invalid UTF-8 body; ``/stall``
+    sends its headers and then nothing. Everything else is the file."""
+
+    def __init__(self) -> None:
+        self.files = Files()
+        self.seen: list[dict[str, Any]] = []
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.seen.append({"raw_path": request.raw_path, "headers": dict(request.headers)})
+        parts = request.raw_path.lstrip("/").split("/", 2)
+        if parts[0] == "r":
+            return web.Response(status=int(parts[1]), headers={"Location": "/" + parts[2]})
+        parts = request.path.lstrip("/").split("/", 2)
+        if parts[0] == "err":
+            body = b"\xff\xfe bad bytes " + TOKEN.encode() + b" " + b"e" * 2000
+            headers = {"Set-Cookie": "s=1", "X-Request-Id": "rid-7"}
+            if parts[1] == "inactive":
+                return web.Response(
+                    status=404, body=body, headers={**headers, "Reason": "Account Inactive"}
+                )
+            return web.Response(status=int(parts[1]), body=body, headers=headers)
+        if parts[0] == "stall":
+            resp = web.StreamResponse(headers={"Content-Length": "10"})
+            await resp.prepare(request)
+            await resp.write(b"12")
+            await asyncio.sleep(5)
+            return resp
+        if parts[0] == "loc":
+            return web.Response(body=SMALL, headers={"Location": "/elsewhere"})
+        if parts[0] == "badrange":
+            return web.Response(status=206, body=SMALL, headers={"Content-Range": "nonsense"})
+        if parts[0] == "shifted":
+            # Asked for a range, answers another one; asked for none, answers the file.
+            if "Range" in request.headers:
+                return web.Response(
+                    status=206,
+                    body=SMALL[5:],
+                    headers={"Content-Range": f"bytes 5-{len(SMALL) - 1}/{len(SMALL)}"},
+                )
+            return web.Response(body=SMALL)
+        self.seen.pop()
+        return await self.files.handle(request)
+
+    async def start(self, serve: Any) -> Any:
+        app = web.Application()
+        app.router.add_route("GET", "/{tail:.*}", self.handle)
+        return await serve(app)
+
+
+async def test_every_redirect_status_is_followed_up_to_the_hop_limit(serve, tmp_path) -> None:
+    """Kills the redirect status tuple (301, 303, 307, 308 each dropped or changed),
+    ``and`` -> ``or`` with the Location check (a 200 with a Location followed), the
+    Location read without ``encoded=True`` (a signed target's escapes changed), the hop
+    limit (``MAX_REDIRECTS - 1`` / ``+ 2``), the request counter, the User-Agent and
+    Accept headers (names and value padded), and the result's path and origin."""
+    hops = Hops()
+    server = await hops.start(serve)
+    base = f"http://127.0.0.1:{server.port}"
+    async with session_for(server, user_agent="kill-agent (k@example.com)") as session:
+        one = await download(
+            session, f"{base}/r/301/r/303/r/307/s%2Fa%41.bin?x=%2B", tmp_path / "a"
+        )
+        two = await download(session, f"{base}/r/308/r/302/loc", tmp_path / "b")
+        assert session.stats.requests == 4 + 3
+        with pytest.raises(UnexpectedRedirect) as info:
+            await download(session, f"{base}/r/302/r/302/r/302/r/302/f.bin", tmp_path / "c")
+    assert info.value.status == 310
+    assert str(info.value).startswith("HTTP 310 for GET ")
+    assert info.value.server_message == "too many redirects"
+    assert (one.path, one.bytes, one.origin) == (tmp_path / "a", len(SMALL), "http://127.0.0.1")
+    assert two.bytes == len(SMALL)
+    assert (tmp_path / "a").read_bytes() == SMALL
+    assert (tmp_path / "b").read_bytes() == SMALL
+    assert hops.files.seen[0]["raw_path"] == "/s%2Fa%41.bin?x=%2B"
+    assert [s["raw_path"] for s in hops.seen[:3]] == [
+        "/r/301/r/303/r/307/s%2Fa%41.bin?x=%2B",
+        "/r/303/r/307/s%2Fa%41.bin?x=%2B",
+        "/r/307/s%2Fa%41.bin?x=%2B",
+    ]
+    for seen in [*hops.seen, *hops.files.seen]:
+        assert seen["headers"]["User-Agent"] == "kill-agent (k@example.com)"
+        assert seen["headers"]["Accept"] == "*/*"
+    assert len(hops.seen) == 4 + 2 + 4  # the fifth hop of the last chain is never asked
+
+
+async def test_error_replies_are_typed_with_their_context(serve, tmp_path) -> None:
+    """Kills ``status >= 400`` -> ``> 400`` / ``>= 401``, the body decoded strictly (a
+    UnicodeDecodeError escaping), ``error_for_status`` without the headers (an inactive
+    account read as a plain 404), and the error's status, method, URL (``safe`` None),
+    body and headers (None, left out, the Set-Cookie filter inverted or mis-spelled)."""
+    hops = Hops()
+    server = await hops.start(serve)
+    base = f"http://127.0.0.1:{server.port}"
+    async with session_for(server) as session:
+        with pytest.raises(BadRequest) as bad:
+            await download(session, f"{base}/err/400?sig=secret", tmp_path / "e")
+        with pytest.raises(AccountInactive) as inactive:
+            await download(session, f"{base}/err/inactive", tmp_path / "e")
+    err = bad.value
+    assert (err.status, err.method, err.url) == (400, "GET", f"{base}/err/400")
+    assert err.body.startswith("\ufffd\ufffd bad bytes ".encode())
+    assert TOKEN.encode() not in err.body
+    # 512 bytes read: two invalid bytes become two 3-byte U+FFFD, the token becomes "***".
+    assert len(err.body) == 512 + 2 * 2 - (len(TOKEN) - 3)
+    assert {k.lower(): v for k, v in err.headers.items()}["x-request-id"] == "rid-7"
+    assert "set-cookie" not in {k.lower() for k in err.headers}
+    assert err.request_id == "rid-7"
+    assert inactive.value.status == 404
+    assert not (tmp_path / "e").exists()
+
+
+async def test_a_stalled_body_times_out_and_a_bad_range_is_an_error(serve, tmp_path) -> None:
+    """Kills the download's timeout mutants (None, left out, ``sock_read`` None or left
+    out: the stall would last the server's 5 s), the URL handed to ``_content_range``
+    (None), and ``offset = 1`` after an unexpected range (the restart asks for a range)."""
+    hops = Hops()
+    server = await hops.start(serve)
+    base = f"http://127.0.0.1:{server.port}"
+    async with session_for(server, timeout=0.3, retry=fast_retry(max_retries=0)) as session:
+        with pytest.raises(RequestTimeout) as stalled:
+            await asyncio.wait_for(download(session, f"{base}/stall", tmp_path / "s"), 3)
+        (tmp_path / "b.part").write_bytes(b"x" * 10)
+        with pytest.raises(TransportError) as ranged:
+            await download(session, f"{base}/badrange?sig=k", tmp_path / "b")
+        (tmp_path / "c.part").write_bytes(b"x" * 10)
+        shifted = await download(session, f"{base}/shifted", tmp_path / "c")
+    assert str(stalled.value).startswith("download stalled")
+    assert stalled.value.url == f"{base}/stall"
+    assert ranged.value.url == f"{base}/badrange"
+    assert (tmp_path / "c").read_bytes() == SMALL
+    assert shifted.bytes == len(SMALL)
+    shifted_seen = [s for s in hops.seen if s["raw_path"] == "/shifted"]
+    assert [s["headers"].get("Range") for s in shifted_seen] == ["bytes=10-", None]
+
+
+async def test_a_redirect_elsewhere_drops_the_credential_and_checks_the_scheme(
+    serve, tmp_path
+) -> None:
+    """Kills ``send_credentials = None`` (still falsy: equivalent) and, for a plain-http
+    first hop, the https -> http rule widened (``or`` for ``and``, ``!= "https"``): a
+    redirect to a remote http host is followed (here it does not resolve), not refused;
+    and a redirect to a non-http scheme is refused with its status, method, URL and
+    message."""
+    app = web.Application()
+
+    async def away(request: web.Request) -> web.Response:
+        target = request.query["to"]
+        return web.Response(status=307, headers={"Location": target})
+
+    app.router.add_get("/away", away)
+    other = await serve(app)
+    async with session_for(other) as session:
+        with pytest.raises(ConnectError):
+            await download(
+                session,
+                f"http://127.0.0.1:{other.port}/away?to=http://files.invalid/f",
+                tmp_path / "x",
+            )
+        with pytest.raises(UnexpectedRedirect) as info:
+            await download(
+                session, f"http://127.0.0.1:{other.port}/away?to=ftp://h/f&sig=1", tmp_path / "x"
+            )
+    err = info.value
+    assert (err.status, err.method) == (307, "GET")
+    assert err.url == f"http://127.0.0.1:{other.port}/away"
+    assert err.server_message == "redirect to a non-http(s) URL"
+
+
+@pytest.fixture
+async def tls(tmp_path: Path) -> Any:
+    """Start aiohttp apps over TLS on 127.0.0.1 (a throwaway self-signed certificate)."""
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run(  # noqa: ASYNC221 - a tenth of a second, once per test
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> int:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        runners.append(runner)
+        server = site._server
+        assert server is not None
+        port: int = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return port
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def test_from_https_only_loopback_http_and_any_https_are_followed(
+    serve, tls, tmp_path
+) -> None:
+    """Kills the https -> http rule: the scheme names changed (``"XXhttpsXX"``, ``"HTTPS"``,
+    ``"XXhttpXX"``, ``"HTTP"``, ``!= "http"``), ``or`` for ``and``, ``is_loopback``
+    inverted or given None, ``"https"`` dropped from the followed schemes, and every field
+    of the refusal (status, method, URL, message: None, padded, left out, case-changed)."""
+    seen: list[str] = []
+
+    async def away(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        return web.Response(status=302, headers={"Location": request.query["to"]})
+
+    app = web.Application()
+    app.router.add_get("/999/away", away)
+    port = await tls(app)
+    plain = Files()
+    plain_server = await plain.start(serve)
+    base = f"https://127.0.0.1:{port}/999/away?to="
+    insecure = aiohttp.TCPConnector(ssl=False)
+    async with aiohttp.ClientSession(connector=insecure) as http:
+        session = make_session(
+            f"https://127.0.0.1:{port}/999",
+            auth=BearerAuth(TOKEN),
+            http_session=http,
+            retry=fast_retry(max_retries=0),
+        )
+        async with session:
+            done = await download(
+                session, f"{base}http://127.0.0.1:{plain_server.port}/f.bin", tmp_path / "a"
+            )
+            with pytest.raises(UnexpectedRedirect) as refused:
+                await download(session, f"{base}http://files.invalid/f.bin", tmp_path / "b")
+            with pytest.raises(ConnectError):
+                await download(session, f"{base}https://files.invalid/f.bin", tmp_path / "c")
+            with pytest.raises(ConnectError):
+                await download(session, f"{base}https://127.0.0.1:9/f.bin", tmp_path / "d")
+    assert done.bytes == len(SMALL)
+    assert (tmp_path / "a").read_bytes() == SMALL
+    assert "Authorization" not in plain.seen[0]["headers"]
+    assert seen == [f"Bearer {TOKEN}"] * 4
+    err = refused.value
+    assert (err.status, err.method) == (302, "GET")
+    assert err.url == f"https://127.0.0.1:{port}/999/away"
+    assert err.server_message == "refusing a redirect from https to http"
+
+
+async def test_only_the_credentialed_hop_draws_from_the_get_classes(serve, tmp_path) -> None:
+    """Kills the limiter step of ``_attempt``: no limiter (``limiter = None``, ``is
+    None``), every hop limited (``credentialed or ...``), the GET classes looked up under
+    another name (None, ``"XXGETXX"``, ``"get"``: the product's default classes instead),
+    and the deadline (None or left out: waits past the budget; ``now - budget``: fails at
+    once)."""
+    files = Files()
+    server = await files.start(serve)
+    limits = {"default": Limit(10_000, 1.0), "reads": Limit(1, 0.5)}
+    config = product("json", limits, method_limit_classes={"GET": ("reads",)})
+
+    def session(budget: float) -> Session:
+        base = make_session(
+            f"http://127.0.0.1:{server.port}/999",
+            auth=BearerAuth(TOKEN),
+            retry=fast_retry(max_retries=0, total_budget=budget),
+        )
+        return Session(config, base.settings)
+
+    async with session(10.0) as patient:
+        started = time.monotonic()
+        await download(patient, "/a.bin", tmp_path / "a")
+        await download(patient, "/b.bin", tmp_path / "b")
+        limited = time.monotonic() - started
+        started = time.monotonic()
+        for name in "cde":  # another origin: no credential, no token
+            await download(patient, f"http://localhost:{server.port}/{name}", tmp_path / name)
+        free = time.monotonic() - started
+    assert limited >= 0.4
+    assert free < 0.4
+    async with session(0.1) as hurried:
+        await download(hurried, "/f.bin", tmp_path / "f")
+        with pytest.raises(LimiterWaitTooLong):
+            await download(hurried, "/g.bin", tmp_path / "g")
+    assert not (tmp_path / "g").exists()

@@ -137,7 +137,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "runtime": (
         "src/aiocamp/core/_runtime.py",
-        ["tests/test_generated_api.py", "tests/test_generated_fixtures.py"],
+        [
+            "tests/test_generated_api.py",
+            "tests/test_generated_fixtures.py",
+            "tests/test_kill_runtime.py",
+        ],
     ),
     "redis": (
         "src/aiocamp/core/_redis_backends.py",
