@@ -96,5 +96,67 @@ def test_encode_refuses_what_json_cannot_hold() -> None:
     loop.append(loop)
     with pytest.raises(errors.EncodeError):
         JSON.encode(loop)
-    with pytest.raises(errors.EncodeError):
-        JSON.encode({"big": 2**64, "bad": "\ud800"})
+    # A lone surrogate (as a server may send one) is written escaped, not refused.
+    assert (
+        JSON.encode({"big": 2**64, "odd": "\ud800"})
+        == b'{"big":18446744073709551616,"odd":"\\ud800"}'
+    )
+
+
+ODD = b'[{"id": 1, "title": "cut emoji \\ud83d", "ratio": 1e400, "hours": 1.5}]'
+
+
+def test_what_json_allows_and_msgspec_refuses_is_kept_exactly() -> None:
+    """A lone surrogate escape (half an emoji a server cut) and a number beyond a double
+    keep their record: the text as sent, the number exact as a Decimal (never inf)."""
+    from decimal import Decimal
+
+    data = JSON.decode(ODD)
+    assert data == [{"id": 1, "title": "cut emoji \ud83d", "ratio": Decimal("1e400"), "hours": 1.5}]
+    assert type(data[0]["hours"]) is float
+    # Written back escaped: valid UTF-8 JSON that decodes to the same text.
+    body = JSON.encode({"title": data[0]["title"]})
+    body.decode("utf-8")
+    assert JSON.decode(body) == {"title": "cut emoji \ud83d"}
+    for bad in (b"[NaN]", b'{"a": Infinity}', b"[1, 2", b'"\xff"', b"[1] x"):
+        with pytest.raises(errors.DecodeError):
+            JSON.decode(bad)
+
+
+async def test_a_record_reads_the_same_on_a_small_and_a_big_page(serve) -> None:
+    """Pages of 256 KiB and more are decoded a record at a time off the loop; the odd
+    values above must read the same there as on a small page, and NaN fail on both."""
+    from aiocamp.core._constants import OFFLOOP_DECODE_BYTES
+
+    big = ODD + b" " * OFFLOOP_DECODE_BYTES
+
+    async def handler(request: web.Request) -> web.Response:
+        body = {"/small.json": ODD, "/big.json": big}.get(request.path)
+        if body is None:
+            body = b"[NaN]" + (b" " * OFFLOOP_DECODE_BYTES if "big" in request.path else b"")
+        return web.Response(body=body, content_type="application/json")
+
+    server = await serve(_app(handler))
+    async with make_session(str(server.make_url(""))) as s:
+        small = (await s.request(Request("GET", "/small.json"))).data
+        large = (await s.request(Request("GET", "/big.json"))).data
+        assert small == large == JSON.decode(ODD)
+        for path in ("/nan.json", "/nan-big.json"):
+            with pytest.raises(errors.DecodeError):
+                await s.request(Request("GET", path))
+
+
+def test_an_export_line_keeps_a_lone_surrogate_escaped() -> None:
+    from aiocamp.export._jsonl import encode_record
+
+    line = encode_record(JSON.decode(ODD)[0])
+    assert line.endswith(b"\n")
+    assert json.loads(line)["title"] == "cut emoji \ud83d"
+    assert b"\\ud83d" in line
+    assert encode_record({"t": "é"}) == '{"t":"é"}\n'.encode()
+
+
+def _app(handler) -> web.Application:  # type: ignore[no-untyped-def]
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    return app

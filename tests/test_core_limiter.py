@@ -239,3 +239,34 @@ async def test_after_a_pause_the_bucket_restarts_with_one_token_not_a_burst() ->
     assert stamps[0] - started >= 0.09
     # 4 intervals, less the catch-up a late waiter may claim; a burst would be ~0 s.
     assert stamps[-1] - stamps[0] >= 2.5 * params.interval
+
+
+async def test_a_throttled_reply_widens_the_margin_until_quiet_windows_pass() -> None:
+    """A 429/503 with Retry-After while the limiter kept to the limit means arrivals jitter
+    more than the margin on this path: each pause doubles the class's margin (at most 4x),
+    only for the classes paused, and each 30 quiet windows halve it again."""
+    limiter = Limiter(
+        "p",
+        f"widen-{time.monotonic_ns()}",
+        {"default": Limit(10, 0.2), "other": Limit(10, 0.2), "tiny": Limit(2, 0.005)},
+        MemoryLimiterBackend(),
+    )
+    assert limiter.margin_factor("default") == 1.0
+    await limiter.pause(["default"], 0.01, "429")
+    assert limiter.margin_factor("default") == 2.0
+    assert limiter.margin_factor("other") == 1.0
+    await limiter.pause(["default"], 0.01, "429")
+    await limiter.pause(["default"], 0.01, "429")
+    assert limiter.margin_factor("default") == 4.0  # capped
+    # The wider margin is what the bucket now keeps: 11 tokens (one more than a window
+    # holds) span the window plus 4 x 30 ms, less the catch-up; lateness only adds.
+    await asyncio.sleep(0.25)  # the bucket refills
+    started = time.monotonic()
+    for _ in range(11):
+        await limiter.acquire(("default",))
+    assert time.monotonic() - started >= 0.2 + 0.12 * 0.75 - 0.005
+    # 30 quiet windows of 5 ms: the margin halves, and halves again after 30 more.
+    await limiter.pause(["tiny"], 0.001, "503")
+    assert limiter.margin_factor("tiny") == 2.0
+    await asyncio.sleep(30 * 0.005 + 0.02)
+    assert limiter.margin_factor("tiny") == 1.0

@@ -105,12 +105,7 @@ VIEWS: dict[str, dict[tuple[str, str], str]] = {
 PENDING: dict[str, set[tuple[str, str]]] = {
     "highrise": set(),
     "basecamp_classic": set(),
-    "basecamp4": {
-        ("boosts", "list"),
-        ("boosts", "list_for_event"),
-        ("events", "list"),
-        ("client_replies", "list"),
-    },
+    "basecamp4": set(),
 }
 
 
@@ -174,3 +169,32 @@ def test_the_recorder_sees_what_a_plan_opens() -> None:
     walked = _walked("highrise")
     assert ("people", "list") in walked
     assert ("comments", "list_for_email") in walked
+
+
+def test_basecamp4_children_follow_the_counts() -> None:
+    """Boosts of boostable events only (with the recording even when the event omits
+    recording_id), client replies under the record's project, nothing for counts of 0."""
+    from aiocamp.basecamp4.models import ClientCorrespondence, Event, Todo
+
+    listings = PLANS["basecamp4"]().listings
+    (event_boosts,) = listings["events"].children
+    url = "https://x/999/buckets/5/recordings/7/events/9/boosts.json"
+    assert event_boosts.args_for(Event(id=9, recording_id=7, boosts_count=2)) == [
+        {"recording_id": 7, "event_id": 9}
+    ]
+    assert event_boosts.args_for(Event(id=9, boosts_count=1, boosts_url=url)) == [
+        {"recording_id": 7, "event_id": 9}
+    ]
+    assert event_boosts.args_for(Event(id=9, recording_id=7, boosts_count=0)) == []
+    assert event_boosts.args_for(Event(id=9, recording_id=7, action="created")) == []
+    replies = {c.listing: c for c in listings["client_correspondences"].children}
+    thread = ClientCorrespondence.from_wire({"id": 3, "replies_count": 2, "bucket": {"id": 5}})
+    assert replies["client_replies"].args_for(thread) == [{"bucket_id": 5, "recording_id": 3}]
+    quiet = ClientCorrespondence.from_wire({"id": 3, "replies_count": 0, "bucket": {"id": 5}})
+    assert replies["client_replies"].args_for(quiet) == []
+    todo = {c.listing: c for c in listings["todos"].children}
+    assert todo["boosts"].args_for(Todo(id=4, boosts_count=0)) == []
+    assert todo["boosts"].args_for(Todo(id=4, boosts_count=1)) == [{"recording_id": 4}]
+    # a missing count (drift) never hides records: the list is asked
+    assert todo["boosts"].args_for(Todo(id=4)) == [{"recording_id": 4}]
+    assert todo["events"].args_for(Todo(id=4)) == [{"recording_id": 4}]

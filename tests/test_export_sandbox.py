@@ -86,6 +86,10 @@ BASECAMP4_MODELS = {
     "bubble_ups": "MyNotification",
     "folders": "Folder",
     "question_reminders": None,
+    "comments": "Comment",
+    "events": "Event",
+    "boosts": "Boost",
+    "client_replies": "ClientReply",
 }
 
 
@@ -148,6 +152,92 @@ async def test_basecamp4_export_holds_every_sandbox_record(tmp_path) -> None:
     # A question reminder is keyed by reminder_id (it has no id): each one once.
     reminders = [r["reminder_id"] for r in read_jsonl(tmp_path / "question_reminders.jsonl")]
     assert len(reminders) == len(set(reminders)) == len(store.ids("QuestionReminder"))
+
+
+#: Kinds of recording (recordings.md) the Basecamp 4 walk reaches as records, and the
+#: reached records whose boosts_count says they can be boosted (boosts.md).
+BC4_EVENTFUL = {
+    "CardTableCard",
+    "Comment",
+    "Document",
+    "Message",
+    "QuestionAnswer",
+    "ScheduleEntry",
+    "Todo",
+    "Todolist",
+    "Upload",
+    "Vault",
+}
+BC4_BOOSTABLE = BC4_EVENTFUL - {"Vault"} | {"CampfireLine", "GaugeNeedle", "InboxReply"}
+
+
+async def test_basecamp4_export_walks_events_and_boosts_of_every_kind_of_recording(
+    tmp_path,
+) -> None:
+    """Per kind of parent: the events, boosts and client replies exported are the
+    sandbox's, so a walk that skipped one kind of recording (or events' boosts) fails."""
+    async with sandbox.serve("basecamp4", rate_limit="off", scale=0.05) as sb:
+        await run(sb, tmp_path, concurrency=8)
+        store = sb.state
+
+    def kind(rid: int) -> str:
+        return store.meta[rid].model
+
+    def per_kind(ids: list[int], parent: str) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = collections.defaultdict(list)
+        for rid in ids:
+            for p in store.meta[rid].links[parent]:
+                found[kind(p)].append(rid)
+        return {k: sorted(v) for k, v in found.items()}
+
+    events = read_jsonl(tmp_path / "events.jsonl")
+    exported = per_kind([e["id"] for e in events], "recording_id")
+    assert set(exported) == BC4_EVENTFUL
+    assert exported == per_kind(store.ids("Event"), "recording_id")
+    assert {kind(e["recording_id"]) for e in events} == BC4_EVENTFUL
+
+    boosts = [b["id"] for b in read_jsonl(tmp_path / "boosts.jsonl")]
+    assert len(boosts) == len(set(boosts))
+    on_events = [b for b in boosts if "event_id" in store.meta[b].links]
+    on_recordings = [b for b in boosts if "event_id" not in store.meta[b].links]
+    assert on_events
+    assert sorted(on_events) == sorted(
+        b for b in store.ids("Boost") if "event_id" in store.meta[b].links
+    )
+    by_kind = per_kind(on_recordings, "recording_id")
+    assert set(by_kind) == BC4_BOOSTABLE
+    assert by_kind == per_kind(
+        [b for b in store.ids("Boost") if "event_id" not in store.meta[b].links], "recording_id"
+    )
+
+    replies = [r["id"] for r in read_jsonl(tmp_path / "client_replies.jsonl")]
+    assert set(per_kind(replies, "recording_id")) == {"ClientApproval", "ClientCorrespondence"}
+
+
+async def test_basecamp4_export_stopped_among_events_resumes_exactly_once(tmp_path) -> None:
+    """Stopped while recordings' events and boosts are being walked, then run again:
+    every comment, event, boost and client reply once, as in an export never stopped."""
+    async with sandbox.serve("basecamp4", rate_limit="off", scale=0.05) as sb:
+        await run(sb, tmp_path / "clean", concurrency=8)
+        out = tmp_path / "stopped"
+        task = asyncio.create_task(run(sb, out, concurrency=8))
+        boosts = out / "boosts.jsonl"
+        while not (boosts.exists() and boosts.stat().st_size > 2000):
+            assert not task.done()
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        stopped = ids_per_file(out)
+        exporter = await run(sb, out, concurrency=8)
+    assert exporter.resumed
+    clean = ids_per_file(tmp_path / "clean")
+    # stopped part way: some events and boosts were still to come
+    assert sum(stopped["events"].values()) < sum(clean["events"].values())
+    assert ids_per_file(out) == clean
+    for resource in ("comments", "events", "boosts", "client_replies"):
+        assert clean[resource]
+        assert set(clean[resource].values()) == {1}, resource
 
 
 @pytest.mark.parametrize("product", ["highrise", "basecamp4"])

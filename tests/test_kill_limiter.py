@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from aiocamp import errors
-from aiocamp.core import Limit, Limiter, Request
+from aiocamp.core import Limit, Limiter, RateLimit, Request
 from aiocamp.core._limiter import (
     SHARED_MEMORY_BACKEND,
     BucketParams,
@@ -312,3 +312,72 @@ async def test_limiter_errors_say_what_is_wrong() -> None:
     assert 10.0 <= info.value.wait <= 10.3
     with pytest.raises(errors.ConfigError, match="unknown limit class 'nope'"):
         await limiter.acquire(("nope",))
+
+
+class _ProtocolOnlyBackend:
+    """A backend with just the two protocol calls (as Redis has): no synchronous fast
+    path, so every token goes through ``await try_acquire``."""
+
+    def __init__(self) -> None:
+        self._inner = MemoryLimiterBackend()
+        self.calls = 0
+
+    async def try_acquire(self, keys, params) -> float:  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return await self._inner.try_acquire(keys, params)
+
+    async def pause(self, keys, seconds, params=()) -> None:  # type: ignore[no-untyped-def]
+        await self._inner.pause(keys, seconds, params)
+
+
+async def test_a_backend_without_a_fast_path_still_limits_every_request(serve) -> None:
+    """Kills: ``_sync_try_acquire`` without a default for a backend lacking
+    ``try_acquire_now`` (the limiter could not be built), and ``acquire_now`` reporting a
+    token taken (or calling a missing fast path) when the backend has none: requests
+    would then go unlimited or fail."""
+    times: list[float] = []
+    server = await serve(timed_app(times))
+    backend = _ProtocolOnlyBackend()
+    limit = Limit(2, 0.2)  # burst 1, then one token every 0.115 s
+    async with make_session(
+        str(server.make_url("")),
+        rate_limit=RateLimit(backend=backend, limits={"default": limit}),
+        cache=None,
+    ) as s:
+        await asyncio.gather(*(s.request(get(i)) for i in range(3)))
+    assert len(times) == 3
+    assert backend.calls >= 3
+    times.sort()
+    interval = limit.bucket().interval
+    assert times[1] - times[0] >= interval - 0.02
+    assert times[2] - times[1] >= interval - 0.02
+
+
+def test_a_late_waiter_keeps_its_scheduled_slot() -> None:
+    """Kills: a bucket without catch-up (``BucketParams`` built without ``catchup``): a
+    waiter woken a little late must keep its slot, so the next token is one interval
+    after the slot, not after the late wake-up (else every late timer drifts the rate
+    down). Limit(10, 0.5): a token every 0.053 s, catch-up 7.5 ms; the wake is 4 ms late."""
+    params = Limit(10, 0.5).bucket()
+    assert params.catchup == pytest.approx(0.0075)
+    backend = MemoryLimiterBackend()
+    assert backend.try_acquire_now(["k"], [params]) == 0.0  # the burst of one
+    wait = backend.try_acquire_now(["k"], [params])
+    assert 0.04 < wait <= params.interval
+    time.sleep(wait + 0.004)
+    assert backend.try_acquire_now(["k"], [params]) == 0.0
+    after = backend.try_acquire_now(["k"], [params])
+    assert after <= params.interval - 0.003
+
+
+async def test_acquire_returns_the_seconds_it_waited() -> None:
+    """Kills: ``acquire`` returning anything but the time waited (the session adds it to
+    ``stats.limiter_wait``, which the export's summary reports)."""
+    limiter = Limiter(
+        "p", f"waited-{time.monotonic_ns()}", {"default": Limit(2, 0.2)}, MemoryLimiterBackend()
+    )
+    assert await limiter.acquire(("default",)) == 0.0
+    started = time.monotonic()
+    waited = await limiter.acquire(("default",))
+    elapsed = time.monotonic() - started
+    assert 0.09 <= waited <= elapsed

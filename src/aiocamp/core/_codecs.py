@@ -30,6 +30,7 @@ the status, URL and first bytes of the body) or returns plain data.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -414,6 +415,22 @@ def _json_default(value: Any) -> Any:
 _json_decoder = msgspec.json.Decoder()
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_or_exact(text: str) -> float | Decimal:
+    value = float(text)
+    return value if math.isfinite(value) else Decimal(text)
+
+
+#: The standard library's decoder, for the documents JSON allows and msgspec refuses: a
+#: lone surrogate escape (half an emoji cut by a server) and a number beyond a double (kept
+#: exact as a Decimal, never ``inf``); ``NaN`` and ``Infinity`` stay refused. Big pages are
+#: decoded with it too (``Session``), so a record reads the same on any page.
+STDLIB_JSON = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite_or_exact)
+
+
 class JsonCodec(Codec):
     name = "json"
     content_type = "application/json; charset=utf-8"
@@ -427,8 +444,13 @@ class JsonCodec(Codec):
         except msgspec.DecodeError as exc:  # ValidationError too: an integer over 4300 digits
             reason = f"malformed JSON: {exc}"
         except RecursionError:
-            reason = "rejected JSON: nested too deeply"
-        raise DecodeError(reason, status=status, url=url, body=body)
+            raise DecodeError(
+                "rejected JSON: nested too deeply", status=status, url=url, body=body
+            ) from None
+        try:  # the error path only: what JSON allows and msgspec refuses (see STDLIB_JSON)
+            return STDLIB_JSON.decode(body.decode("utf-8"))
+        except (ValueError, RecursionError):
+            raise DecodeError(reason, status=status, url=url, body=body) from None
 
     def encode(self, data: Any) -> bytes:
         try:
@@ -436,13 +458,19 @@ class JsonCodec(Codec):
         except orjson.JSONEncodeError:
             pass  # e.g. an integer beyond 64 bits: the standard library writes it exactly
         try:
-            return json.dumps(
+            text = json.dumps(
                 data,
                 default=_json_default,
                 separators=(",", ":"),
                 ensure_ascii=False,
                 allow_nan=False,
-            ).encode()
+            )
+            try:
+                return text.encode()
+            except UnicodeEncodeError:  # a lone surrogate (read from a server): escape it
+                return json.dumps(
+                    data, default=_json_default, separators=(",", ":"), allow_nan=False
+                ).encode()
         except (TypeError, ValueError) as exc:
             raise EncodeError(f"cannot write JSON: {exc}") from None
         except RecursionError:

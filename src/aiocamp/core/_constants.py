@@ -34,6 +34,11 @@ LIMITER_WINDOW_MARGIN = 0.02
 LIMITER_MIN_MARGIN = 0.03
 #: Share of that margin a late waiter may still claim as its scheduled slot (see BucketParams).
 LIMITER_CATCHUP_SHARE = 0.25
+#: A throttled reply (429/503 with Retry-After) means arrivals jitter more than the margin
+#: allows on this path: each doubles the bucket's margin, up to this many times ...
+LIMITER_MAX_WIDEN = 4.0
+#: ... and the margin halves again after this many windows without one.
+LIMITER_NARROW_AFTER = 30
 
 #: ETag cache: total bytes kept by the in-memory backend (bodies, headers, keys). Small
 #: enough that a long listing reaches it early, so memory stays flat from then on

@@ -30,7 +30,9 @@ from typing import Protocol
 from ._constants import (
     LIMITER_BURST_FRACTION,
     LIMITER_CATCHUP_SHARE,
+    LIMITER_MAX_WIDEN,
     LIMITER_MIN_MARGIN,
+    LIMITER_NARROW_AFTER,
     LIMITER_WINDOW_MARGIN,
     MAX_RETRY_AFTER,
 )
@@ -64,7 +66,7 @@ class Limit:
         """The same count over a window ``factor`` times as long (tests scale time down)."""
         return Limit(self.requests, self.per_seconds * factor)
 
-    def bucket(self) -> BucketParams:
+    def bucket(self, widen: float = 1.0) -> BucketParams:
         """Burst and interval for a bucket that can never exceed this limit.
 
         GCRA lets ``burst`` requests go at once and one more every ``interval``, so the
@@ -72,11 +74,12 @@ class Limit:
         first. That span is set to the window plus the margin: every sliding window holds
         at most ``N`` requests, with the margin (less the catch-up) to spare for jitter,
         and a long run sustains ``(N - burst + 1) / (W + margin)``: 96-98% of the limit
-        for windows of a second or more (97% for "20 per second").
+        for windows of a second or more (97% for "20 per second"). ``widen`` multiplies
+        the margin (the limiter widens it after throttled replies).
         """
         burst = max(1, math.floor(self.requests * LIMITER_BURST_FRACTION))
         burst = min(burst, self.requests)
-        margin = max(self.per_seconds * LIMITER_WINDOW_MARGIN, LIMITER_MIN_MARGIN)
+        margin = max(self.per_seconds * LIMITER_WINDOW_MARGIN, LIMITER_MIN_MARGIN) * widen
         interval = (self.per_seconds + margin) / (self.requests - burst + 1)
         catchup = min(interval, margin * LIMITER_CATCHUP_SHARE)
         return BucketParams(burst=burst, interval=interval, catchup=catchup)
@@ -254,7 +257,10 @@ class Limiter:
             raise ConfigError("a limiter needs at least one limit class")
         self._prefix = f"{product}:{account}"
         self._max_pause = max_pause
-        self._params = {name: lim.scaled(time_scale).bucket() for name, lim in limits.items()}
+        self._limits = {name: lim.scaled(time_scale) for name, lim in limits.items()}
+        self._params = {name: lim.bucket() for name, lim in self._limits.items()}
+        #: class -> (margin factor, when it last changed): see :meth:`pause`.
+        self._widened: dict[str, tuple[float, float]] = {}
         self._backend = backend if backend is not None else SHARED_MEMORY_BACKEND
         self._try_now = _sync_try_acquire(self._backend)
         self._locks: dict[str, asyncio.Lock] = {}
@@ -311,6 +317,9 @@ class Limiter:
             )
             if not wait:
                 return 0.0
+        if self._widened:
+            self._narrow()
+            r = self._resolve(classes)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop = loop
@@ -362,4 +371,35 @@ class Limiter:
         names = self._check(classes)
         keys = [self.key(n) for n in names]
         log.debug("buckets %s: paused %.3fs (%s)", keys, seconds, reason)
+        # The server counted more than its limit although this limiter kept to it (or
+        # another client shares the account): arrivals jitter more than the margin
+        # allows on this path, so widen it for a while.
+        now = time.monotonic()
+        for name in names:
+            factor = self._widened.get(name, (1.0, now))[0]
+            self._set_margin(name, min(factor * 2, LIMITER_MAX_WIDEN), now)
         await self._backend.pause(keys, seconds, [self._params[n] for n in names])
+
+    def margin_factor(self, limit_class: str) -> float:
+        """How many times its usual margin this class's bucket keeps now (1 until a
+        throttled reply widens it; back to 1 after quiet windows)."""
+        self._narrow()
+        return self._widened.get(limit_class, (1.0, 0.0))[0]
+
+    def _set_margin(self, name: str, factor: float, now: float) -> None:
+        old = self._widened.get(name, (1.0, now))[0]
+        if factor <= 1.0:
+            self._widened.pop(name, None)
+        else:
+            self._widened[name] = (factor, now)
+        if factor != old:
+            self._params[name] = self._limits[name].bucket(widen=factor)
+            self._resolved.clear()
+            log.info("limit class %r: safety margin now %gx the usual one", name, factor)
+
+    def _narrow(self) -> None:
+        """Halve each widened margin once per ``LIMITER_NARROW_AFTER`` quiet windows."""
+        now = time.monotonic()
+        for name, (factor, since) in list(self._widened.items()):
+            if now - since >= LIMITER_NARROW_AFTER * self._limits[name].per_seconds:
+                self._set_margin(name, factor / 2, now)

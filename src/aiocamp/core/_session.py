@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import re
 import secrets
@@ -28,7 +27,7 @@ from yarl import URL
 
 from ._auth import AuthStrategy, NoAuth, ensure_secure
 from ._cache import CacheEntry, cache_key, sync_get
-from ._codecs import CODECS, Codec
+from ._codecs import CODECS, STDLIB_JSON, Codec
 from ._constants import (
     CACHE_KEPT_HEADERS,
     MAX_REDIRECTS,
@@ -171,6 +170,7 @@ class _Reply:
     headers: CIMultiDictProxy[str]
     body: bytes
     url: URL
+    method: str  # of the request this replies to (after a 303: the GET)
 
 
 @dataclass(slots=True)
@@ -228,11 +228,7 @@ async def offload(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(_paused_gc, fn, *args, **kwargs)
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_JSON = json.JSONDecoder(parse_constant=_no_constants)
+_JSON = STDLIB_JSON  # the same values as a small page's decode (see _codecs.STDLIB_JSON)
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -329,6 +325,11 @@ class Session:
         self._has_credentials = not isinstance(auth, NoAuth)
         # Absolute endpoints of another host (Launchpad) can be pointed at a sandbox too.
         self._overrides = {host: URL(target) for host, target in settings.host_overrides.items()}
+        for host, target in self._overrides.items():
+            if not target.host or target.scheme not in ("http", "https"):
+                raise ConfigError(
+                    f"host_overrides[{host!r}] must be an absolute http(s) URL, got {str(target)!r}"
+                )
         self._hosts = (
             base.host,
             *product.credential_hosts,
@@ -732,7 +733,7 @@ class Session:
             code = 500
         raise error_for_status(code)(
             code,
-            method="POST",
+            method=reply.method,
             url=self._safe(reply.url),
             body=excerpt.encode(),
             headers=dict(reply.headers),
@@ -875,7 +876,7 @@ class Session:
                     headers = RedactedHeaders(headers)
                     headers.pop("Content-Type", None)
                 continue
-            return _Reply(status, resp_headers, payload, final)
+            return _Reply(status, resp_headers, payload, final, method)
         raise TooManyRedirects(
             status,
             method=call.method,

@@ -37,9 +37,18 @@ _ENCODER = json.JSONEncoder(
 )
 
 
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_default, check_circular=False)
+
+
 def encode_record(data: Any) -> bytes:
     """One JSONL line (newline included)."""
-    return (_ENCODER.encode(data) + "\n").encode("utf-8")
+    line = _ENCODER.encode(data) + "\n"
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate escape the server sent (half an emoji): written escaped, as it
+        # came, so the line is valid UTF-8 JSON and the value is exact.
+        return (_ASCII_ENCODER.encode(data) + "\n").encode("ascii")
 
 
 class JsonlWriter:

@@ -7,6 +7,7 @@ never needs to know a product's URLs or paging.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -36,16 +37,21 @@ def _by_id(name: str) -> Callable[[Any], Mapping[str, Any] | None]:
     return args
 
 
-def _with_comments(name: str) -> Callable[[Any], Mapping[str, Any] | None]:
-    """Like :func:`_by_id`, skipping records whose ``comments_count`` says there are none."""
+def _with_count(name: str, count: str = "comments_count") -> Callable[[Any], Any]:
+    """Like :func:`_by_id`, skipping records whose ``count`` field says there are none
+    (a record without the field, or with a value that is not a number, is listed)."""
 
     def args(record: Any) -> Mapping[str, Any] | None:
-        count = getattr(record, "comments_count", None)
-        if isinstance(count, int) and count <= 0:
+        value = getattr(record, count, None)
+        if isinstance(value, int) and value <= 0:
             return None
         return _by_id(name)(record)
 
     return args
+
+
+def _with_comments(name: str) -> Callable[[Any], Mapping[str, Any] | None]:
+    return _with_count(name, "comments_count")
 
 
 # -- Highrise ------------------------------------------------------------------------------
@@ -228,8 +234,45 @@ def _bc4_chat(project: Any) -> Mapping[str, Any] | None:
     return None if chat is None or _id(project) is None else {"bucket_id": project.id, **chat}
 
 
+_EVENT_BOOSTS = re.compile(r"/recordings/(\d+)/events/(\d+)/boosts\.json")
+
+
+def _bc4_event_boosts(event: Any) -> Mapping[str, Any] | None:
+    """boosts.md: only boostable events (completed, adopted, column_changed) carry
+    ``boosts_count``; list the boosts of those that have some (the recording from
+    ``recording_id``, or from ``boosts_url`` should the event lack it)."""
+    count = getattr(event, "boosts_count", None)
+    value = _id(event)
+    if not isinstance(count, int) or count <= 0 or value is None:
+        return None
+    recording = getattr(event, "recording_id", None)
+    if not isinstance(recording, int):
+        found = _EVENT_BOOSTS.search(str(getattr(event, "boosts_url", None) or ""))
+        if found is None or int(found[2]) != value:
+            return None
+        recording = int(found[1])
+    return {"recording_id": recording, "event_id": value}
+
+
+def _bc4_client_replies(record: Any) -> Mapping[str, Any] | None:
+    """client_replies.md: a correspondence's or approval's replies, under its project."""
+    count = getattr(record, "replies_count", None)
+    bucket = _id(getattr(record, "bucket", None))
+    value = _id(record)
+    if (isinstance(count, int) and count <= 0) or bucket is None or value is None:
+        return None
+    return {"bucket_id": bucket, "recording_id": value}
+
+
 def basecamp4() -> Plan:
     comments = Child("comments", _with_comments("recording_id"))
+    # events.md: every change of a recording is an event, so each recording the walk
+    # reaches (the types recordings.md lists) has its events listed; boosts.md: a record
+    # with boosts_count can be boosted, so its boosts are listed unless the count is 0.
+    events = Child("events", _by_id("recording_id"))
+    boosts = Child("boosts", _with_count("recording_id", "boosts_count"))
+    recording = (comments, events, boosts)
+    client_replies = Child("client_replies", _bc4_client_replies)
     listings = [
         Listing("people", "people", lambda c, a, s: c.people.list(), root=True),
         Listing("templates", "templates", lambda c, a, s: c.templates.list(), root=True),
@@ -289,16 +332,19 @@ def basecamp4() -> Plan:
             "client_approvals",
             "client_approvals",
             lambda c, a, s: c.client_approvals.list(a["bucket_id"]),
+            children=(client_replies,),
         ),
         Listing(
             "client_correspondences",
             "client_correspondences",
             lambda c, a, s: c.client_correspondences.list(a["bucket_id"]),
+            children=(client_replies,),
         ),
         Listing(
             "gauge_needles",
             "gauge_needles",
             lambda c, a, s: c.gauges.list_needles(a["project_id"]),
+            children=(comments, boosts),
         ),
         Listing(
             "timesheet",
@@ -323,7 +369,7 @@ def basecamp4() -> Plan:
                 Child("todos", _by_id("todolist_id")),
                 Child("todos_completed", _by_id("todolist_id")),
                 Child("todolist_groups", _by_id("todolist_id")),
-                comments,
+                *recording,
             ),
         ),
         Listing(
@@ -333,38 +379,38 @@ def basecamp4() -> Plan:
             children=(
                 Child("todos", _by_id("todolist_id")),
                 Child("todos_completed", _by_id("todolist_id")),
-                comments,
+                *recording,
             ),
         ),
         Listing(
             "todos",
             "todos",
             lambda c, a, s: c.todos.list(a["todolist_id"]),
-            children=(comments,),
+            children=recording,
         ),
         Listing(
             "todos_completed",
             "todos",
             lambda c, a, s: c.todos.list(a["todolist_id"], completed=True),
-            children=(comments,),
+            children=recording,
         ),
         Listing(
             "messages",
             "messages",
             lambda c, a, s: c.messages.list(a["message_board_id"]),
-            children=(comments,),
+            children=recording,
         ),
         Listing(
             "documents",
             "documents",
             lambda c, a, s: c.documents.list(a["vault_id"]),
-            children=(comments,),
+            children=recording,
         ),
         Listing(
             "uploads",
             "uploads",
             lambda c, a, s: c.uploads.list(a["vault_id"]),
-            children=(comments, Child("upload_versions", _by_id("upload_id"))),
+            children=(*recording, Child("upload_versions", _by_id("upload_id"))),
             files=_bc4_download,
         ),
         Listing(
@@ -375,18 +421,20 @@ def basecamp4() -> Plan:
                 Child("documents", _by_id("vault_id")),
                 Child("uploads", _by_id("vault_id")),
                 Child("vaults", _by_id("vault_id")),
+                events,
             ),
         ),
         Listing(
             "schedule_entries",
             "schedule_entries",
             lambda c, a, s: c.schedule_entries.list(a["schedule_id"]),
-            children=(comments,),
+            children=recording,
         ),
         Listing(
             "campfire_lines",
             "campfire_lines",
             lambda c, a, s: c.campfires.list_lines(a["chat_id"]),
+            children=(boosts,),
         ),
         Listing(
             "questions",
@@ -398,18 +446,19 @@ def basecamp4() -> Plan:
             "question_answers",
             "question_answers",
             lambda c, a, s: c.question_answers.list(a["question_id"]),
-            children=(comments,),
+            children=recording,
         ),
         Listing(
             "inbox_forwards",
             "inbox_forwards",
             lambda c, a, s: c.forwards.list(a["inbox_id"]),
-            children=(Child("inbox_replies", _by_id("inbox_forward_id")),),
+            children=(Child("inbox_replies", _with_count("inbox_forward_id", "replies_count")),),
         ),
         Listing(
             "inbox_replies",
             "inbox_replies",
             lambda c, a, s: c.inbox_replies.list(a["inbox_forward_id"]),
+            children=(boosts,),
         ),
         Listing(
             "card_tables",
@@ -421,12 +470,30 @@ def basecamp4() -> Plan:
             "cards",
             "cards",
             lambda c, a, s: c.card_table_cards.list(a["column_id"]),
-            children=(comments,),
+            children=recording,
         ),
         Listing(
             "comments",
             "comments",
             lambda c, a, s: c.comments.list(a["recording_id"]),
+            children=(events, boosts),
+        ),
+        Listing(
+            "events",
+            "events",
+            lambda c, a, s: c.events.list(a["recording_id"]),
+            children=(Child("event_boosts", _bc4_event_boosts),),
+        ),
+        Listing("boosts", "boosts", lambda c, a, s: c.boosts.list(a["recording_id"])),
+        Listing(
+            "event_boosts",
+            "boosts",
+            lambda c, a, s: c.boosts.list_for_event(a["recording_id"], a["event_id"]),
+        ),
+        Listing(
+            "client_replies",
+            "client_replies",
+            lambda c, a, s: c.client_replies.list(a["bucket_id"], a["recording_id"]),
         ),
     ]
     return Plan("basecamp4", {listing.name: listing for listing in listings})

@@ -644,6 +644,9 @@ class SandboxApp:
         e = route.endpoint
         model = self._model(route.model)
         items = self.listed(model.name, filters)
+        apart = self.conv.list_excludes.get(e.key)
+        if apart:  # records filed deeper (a boost on one of the recording's events)
+            items = [r for r in items if not apart & self.store.meta[r["id"]].links.keys()]
         items = self._query_filter(request, route, model, items)
         items = self.conv.list_filter(route, request.query, items)
         total = len(items)

@@ -64,6 +64,9 @@ class Conventions:
     single_parent: ClassVar[frozenset[str]] = frozenset()
     #: DELETE endpoints (by name) that only set ``status`` (the record stays readable).
     soft_delete: ClassVar[Mapping[str, str]] = {}
+    #: List endpoint key -> parameters whose presence among a record's links keeps it out
+    #: of that list (a boost on an event is not one of its recording's own boosts).
+    list_excludes: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     # -- credentials -----------------------------------------------------------------------
 
@@ -97,6 +100,16 @@ class Conventions:
 
     def password_allowed(self, route: Route) -> bool:
         return True
+
+    def param_models(self, endpoint: EndpointInfo, name: str) -> tuple[str, ...] | None:
+        """The models a path parameter of this endpoint can name, where neither the URL
+        nor :attr:`param_aliases` says it (None: decide from them)."""
+        return None
+
+    def seed_parents(self, seeder: Seeder, route: Route) -> list[tuple[dict[str, Any], int]] | None:
+        """(parent parameters, how many records) to seed under a list endpoint, for lists
+        whose parents the generic rule would pick badly (None: the generic rule)."""
+        return None
 
     def action_for(self, endpoint: EndpointInfo) -> str | None:
         """How to serve an endpoint (list, get, singleton, create, update, delete, action)
@@ -322,6 +335,180 @@ class Basecamp4Conventions(Conventions):
         ("kanban_board", "Card Table", "CardTable"),
     )
 
+    #: recordings.md "Get recordings": the types of recording (Kanban::Card is a card,
+    #: Question::Answer a check-in answer...); events.md: every change of one is an event.
+    RECORDINGS: ClassVar[tuple[str, ...]] = (
+        "CardTableCard",
+        "CardTableStep",
+        "Comment",
+        "Document",
+        "Message",
+        "QuestionAnswer",
+        "ScheduleEntry",
+        "Todo",
+        "Todolist",
+        "Upload",
+        "Vault",
+    )
+    #: Records with ``comments_count`` that lists reach (comments.md).
+    COMMENTABLE: ClassVar[tuple[str, ...]] = (
+        "CardTableCard",
+        "Document",
+        "GaugeNeedle",
+        "Message",
+        "QuestionAnswer",
+        "ScheduleEntry",
+        "Todo",
+        "Todolist",
+        "Upload",
+    )
+    #: boosts.md: a record with ``boosts_count`` and ``boosts_url`` can be boosted.
+    BOOSTABLE: ClassVar[tuple[str, ...]] = (
+        "CampfireLine",
+        "CardTableCard",
+        "Comment",
+        "Document",
+        "GaugeNeedle",
+        "InboxReply",
+        "Message",
+        "QuestionAnswer",
+        "ScheduleEntry",
+        "Todo",
+        "Todolist",
+        "Upload",
+    )
+    #: client_replies.md: replies hang under a client correspondence or approval.
+    CLIENT_THREADS: ClassVar[tuple[str, ...]] = ("ClientApproval", "ClientCorrespondence")
+    #: boosts.md: only these events take boosts (and carry boosts_count/boosts_url).
+    BOOSTABLE_ACTIONS: ClassVar[tuple[str, ...]] = ("completed", "adopted", "column_changed")
+    list_excludes: ClassVar[Mapping[str, frozenset[str]]] = {"boosts.list": frozenset({"event_id"})}
+    #: Which records a ``recording_id`` names, by endpoint (the others take any record).
+    RECORDING_OF: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "comments.list": COMMENTABLE,
+        "comments.create": COMMENTABLE,
+        "events.list": RECORDINGS,
+        "boosts.list": BOOSTABLE,
+        "boosts.create": BOOSTABLE,
+        "boosts.list_for_event": RECORDINGS,
+        "boosts.create_for_event": RECORDINGS,
+        "client_replies.list": CLIENT_THREADS,
+        "client_replies.get": CLIENT_THREADS,
+    }
+
+    def param_models(self, endpoint: EndpointInfo, name: str) -> tuple[str, ...] | None:
+        if name == "recording_id":
+            return self.RECORDING_OF.get(endpoint.key)
+        return None
+
+    @staticmethod
+    def _reached(seeder: Seeder, models: tuple[str, ...]) -> list[tuple[int, int]]:
+        """(position among its model's, id) of the records of ``models`` filed under a
+        list (so an export reaches them), model by model."""
+        store = seeder.store
+        found: list[tuple[int, int]] = []
+        for model in models:
+            seeder.seed_model(model)
+            filed = [rid for rid in store.ids(model) if store.meta[rid].links]
+            found.extend(enumerate(filed))
+        return found
+
+    def _event_actions(self, store: Store) -> dict[int, str]:
+        """Each recording's first event is its creation, the later ones boostable changes."""
+        by_recording: dict[Any, list[int]] = {}
+        for eid in store.ids("Event"):
+            for rid in store.meta[eid].links.get("recording_id", ()):
+                by_recording.setdefault(rid, []).append(eid)
+        actions = {}
+        for eids in by_recording.values():
+            for i, eid in enumerate(sorted(eids)):
+                actions[eid] = (
+                    "created"
+                    if i == 0
+                    else self.BOOSTABLE_ACTIONS[(i - 1) % len(self.BOOSTABLE_ACTIONS)]
+                )
+        return actions
+
+    def seed_parents(self, seeder: Seeder, route: Route) -> list[tuple[dict[str, Any], int]] | None:
+        # Comments, events, boosts and client replies sit on records an export reaches,
+        # spread over every kind of parent; the first parent gets a list long enough to
+        # page, the others a few records. Every recording has events (its creation at
+        # least); comments and boosts are on some parents only, as in a real account.
+        key = route.endpoint.key
+        big = seeder._paged_count(route, big=True)
+        planned: list[tuple[dict[str, Any], int]] = []
+        if key in ("comments.list", "events.list", "boosts.list"):
+            models = {
+                "comments.list": self.COMMENTABLE,
+                "events.list": self.RECORDINGS,
+                "boosts.list": self.BOOSTABLE,
+            }[key]
+            every = {"comments.list": 3, "events.list": 1, "boosts.list": 5}[key]
+            for j, rid in self._reached(seeder, models):
+                if j % every == 0:
+                    planned.append(({"recording_id": rid}, big if not planned else 1 + j % 2))
+            return planned
+        if key == "boosts.list_for_event":
+            seeder.seed_model("Event")
+            store = seeder.store
+            actions = self._event_actions(store)
+            boostable = [e for e in store.ids("Event") if actions.get(e, "created") != "created"]
+            for j, eid in enumerate(boostable):
+                if j % 4 == 0:
+                    recording = next(iter(store.meta[eid].links["recording_id"]))
+                    planned.append(({"recording_id": recording, "event_id": eid}, 1 + j % 2))
+            return planned
+        if key == "client_replies.list":
+            store = seeder.store
+            for j, rid in self._reached(seeder, self.CLIENT_THREADS):
+                bucket = store.meta[rid].links.get("bucket_id")
+                if j % 2 == 0 and bucket:
+                    combo = {"bucket_id": next(iter(bucket)), "recording_id": rid}
+                    planned.append((combo, 1 + j % 3))
+            return planned
+        return None
+
+    def _counts(self, seeder: Seeder) -> None:
+        """``comments_count``, ``boosts_count`` and ``replies_count`` say what the lists
+        hold; each event gets its action (boostable or not, boosts.md)."""
+        store = seeder.store
+        tally: dict[str, dict[Any, int]] = {}
+
+        def count(name: str, model: str, link: str, unless: str | None = None) -> None:
+            found = tally.setdefault(name, {})
+            for rid in store.ids(model):
+                links = store.meta[rid].links
+                if unless is not None and unless in links:
+                    continue
+                for parent in links.get(link, ()):
+                    found[parent] = found.get(parent, 0) + 1
+
+        count("comments_count", "Comment", "recording_id")
+        count("boosts_count", "Boost", "recording_id", unless="event_id")
+        count("event_boosts", "Boost", "event_id")
+        count("replies_count", "ClientReply", "recording_id")
+        count("replies_count", "InboxReply", "inbox_forward_id")
+        for model, records in store.records.items():
+            info = seeder.table.models.get(model)
+            if info is None or model == "Event":
+                continue
+            for name in ("comments_count", "boosts_count", "replies_count"):
+                if info.field(name) is not None:
+                    for rid, record in records.items():
+                        record[name] = tally[name].get(rid, 0)
+        actions = self._event_actions(store)
+        for eid, event in store.records.get("Event", {}).items():
+            recording = next(iter(store.meta[eid].links.get("recording_id", ())), None)
+            action = actions.get(eid, "created")
+            event["action"] = action
+            event["recording_id"] = recording
+            if action in self.BOOSTABLE_ACTIONS:
+                event["boosts_count"] = tally["event_boosts"].get(eid, 0)
+                event["boosts_url"] = (
+                    f"{seeder.base_url}/recordings/{recording}/events/{eid}/boosts.json"
+                )
+            else:  # boosts.md: only boostable events carry the two fields
+                event["boosts_count"] = event["boosts_url"] = None
+
     def credentials(self, url: str, secrets: Secrets) -> dict[str, Any]:
         return {
             "account_id": self.account_id,
@@ -419,6 +606,18 @@ class Basecamp4Conventions(Conventions):
             self._file_under(
                 seeder.store, record, {k: next(iter(v)) for k, v in meta.links.items()}
             )
+            if model == "Boost":
+                self._boosted(seeder.store, record, next(iter(meta.links["recording_id"])))
+        if model == "QuestionReminder" and "reminder_id" in record:
+            # a reminder has no id of its own: reminder_id names it (one per reminder)
+            record["reminder_id"] = record["id"]
+
+    def _boosted(self, store: Store, boost: dict[str, Any], recording_id: Any) -> None:
+        """A boost's ``recording`` names the recording it (or its event) is on."""
+        meta = store.meta.get(recording_id) if isinstance(recording_id, int) else None
+        recording = store.get(recording_id) if meta is not None else None
+        if recording is not None and meta is not None and "recording" in boost:
+            boost["recording"] = self._ref(meta.model, recording)
 
     def after_seed(self, seeder: Seeder) -> None:
         store = seeder.store
@@ -467,6 +666,7 @@ class Basecamp4Conventions(Conventions):
             for table in tables:
                 if "lists" in table:
                     table["lists"] = [dict(c) for c in columns[table["id"]]]
+        self._counts(seeder)
 
     def singleton(self, app: SandboxApp, model: str) -> dict[str, Any] | None:
         if model != "Authorization":
@@ -500,6 +700,21 @@ class Basecamp4Conventions(Conventions):
         if "type" in record and record["type"] is None and route.model:
             record["type"] = route.model
         self._file_under(store, record, params)
+        # A new comment or boost shows in its parent's count (a walk that skips parents
+        # whose count is 0 must not miss it): a boost on an event counts on the event.
+        if route.model == "Comment":
+            self._count_one(store, params.get("recording_id"), "comments_count")
+        if route.model == "Boost":
+            parent = params.get("event_id", params.get("recording_id"))
+            self._count_one(store, parent, "boosts_count")
+            self._boosted(store, record, params.get("recording_id"))
+
+    @staticmethod
+    def _count_one(store: Store, parent_id: Any, name: str) -> None:
+        parent = store.get(parent_id) if isinstance(parent_id, int) else None
+        if parent is not None and isinstance(parent.get(name), int):
+            parent[name] += 1
+            store.touch(parent_id)
 
 
 #: Whether the request being served is a Backpack /ws/ call (its reply has the envelope).

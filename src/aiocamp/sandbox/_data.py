@@ -133,6 +133,9 @@ class Schema:
         return ends[0] if len(ends) == 1 else None
 
     def _target(self, e: EndpointInfo, name: str) -> Target | None:
+        models = self.conventions.param_models(e, name)
+        if models is not None:
+            return Target(models)
         alias = self.conventions.param_aliases.get(name)
         if alias is not None:
             return Target((alias,))
@@ -676,6 +679,12 @@ class Seeder:
         cap = max(3, round(10 * self.plan.scale))
         for route in routes:
             if not route.targets:
+                continue
+            planned = self.conventions.seed_parents(self, route)
+            if planned is not None:  # the product says which parents hold how many
+                for parents, many in planned:
+                    for _ in range(many):
+                        self.record(model, {k: {v} for k, v in parents.items()})
                 continue
             combos = self.parent_combos(route)
             if not combos:
