@@ -22,6 +22,7 @@ from aiocamp.core._limiter import LimiterWaitTooLong
 from aiocamp.errors import (
     AccountInactive,
     BadRequest,
+    ConfigError,
     ConnectError,
     RequestTimeout,
     TransportError,
@@ -38,10 +39,11 @@ class Files:
     """A file server: records each request (raw path, headers), serves SMALL with
     Range support, and can fail the first ``fail`` requests with a dropped connection."""
 
-    def __init__(self, *, fail: int = 0, body: bytes = SMALL) -> None:
+    def __init__(self, *, fail: int = 0, body: bytes = SMALL, cut: int = 100) -> None:
         self.seen: list[dict[str, Any]] = []
         self.fail = fail
         self.body = body
+        self.cut = cut
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.seen.append({"raw_path": request.raw_path, "headers": dict(request.headers)})
@@ -58,7 +60,8 @@ class Files:
         resp = web.StreamResponse(status=status, headers=headers)
         await resp.prepare(request)
         if len(self.seen) <= self.fail:
-            await resp.write(body[start : start + 100])
+            if self.cut:
+                await resp.write(body[start : start + self.cut])
             assert request.transport is not None
             request.transport.close()
             return resp
@@ -90,12 +93,12 @@ async def test_source_urls_keep_their_encoding_and_relative_paths_join_the_base(
         await download(session, f"{base}/999/signed/a%2Fb%41.bin?sig=x%2By", tmp_path / "1")
         await download(session, f"{base}/999/plain/a b.bin", tmp_path / "2")
         await download(session, "/files/c%2Fd%41.bin", tmp_path / "3")
-        await download(session, "files/e.bin", tmp_path / "4")
+        await download(session, "Xfiles/e.bin", tmp_path / "4")
     assert [s["raw_path"] for s in files.seen] == [
         "/999/signed/a%2Fb%41.bin?sig=x%2By",
         "/999/plain/a%20b.bin",
         "/999/files/c%2Fd%41.bin",
-        "/999/files/e.bin",
+        "/999/Xfiles/e.bin",
     ]
     assert all(s["headers"]["Authorization"] == f"Bearer {TOKEN}" for s in files.seen)
     for name in "1234":
@@ -121,6 +124,8 @@ async def test_a_foreign_first_hop_is_tried_without_the_credential(tmp_path) -> 
         with pytest.raises(ConnectError) as info:
             await download(session, "http://files.invalid/f.bin", tmp_path / "g")
     assert info.value.url == "http://files.invalid/f.bin"
+    assert info.value.method == "GET"
+    assert str(info.value).startswith("cannot connect: ClientConnector")
     assert not (tmp_path / "g").exists()
 
 
@@ -212,6 +217,18 @@ class Hops:
             await resp.write(b"12")
             await asyncio.sleep(5)
             return resp
+        if parts[0] == "chunked":
+            resp = web.StreamResponse()
+            resp.enable_chunked_encoding()
+            await resp.prepare(request)
+            await resp.write(SMALL)
+            await resp.write_eof()
+            return resp
+        if parts[0] == "short206":
+            # A whole-looking reply to a range request whose announced total is larger.
+            start = int(request.headers["Range"].removeprefix("bytes=").rstrip("-"))
+            rng = f"bytes {start}-{len(SMALL) - 1}/{2 * len(SMALL)}"
+            return web.Response(status=206, body=SMALL[start:], headers={"Content-Range": rng})
         if parts[0] == "loc":
             return web.Response(body=SMALL, headers={"Location": "/elsewhere"})
         if parts[0] == "badrange":
@@ -313,6 +330,7 @@ async def test_a_stalled_body_times_out_and_a_bad_range_is_an_error(serve, tmp_p
         shifted = await download(session, f"{base}/shifted", tmp_path / "c")
     assert str(stalled.value).startswith("download stalled")
     assert stalled.value.url == f"{base}/stall"
+    assert stalled.value.method == "GET"
     assert ranged.value.url == f"{base}/badrange"
     assert (tmp_path / "c").read_bytes() == SMALL
     assert shifted.bytes == len(SMALL)
@@ -483,3 +501,46 @@ async def test_only_the_credentialed_hop_draws_from_the_get_classes(serve, tmp_p
         with pytest.raises(LimiterWaitTooLong):
             await download(hurried, "/g.bin", tmp_path / "g")
     assert not (tmp_path / "g").exists()
+
+
+async def test_lengths_unknown_short_or_cut_and_async_progress(serve, tmp_path) -> None:
+    """Kills ``_Target``'s byte count starting at None or 1 and its refusal message, the
+    Content-Length reading (``or True``, ``or`` for ``and``: a chunked reply
+    has none), ``total is None`` for ``is not None`` (a chunked reply refused), the short
+    206's error (message, method, URL: None, padded, lower case, left out), the written
+    count of a cut body (None), and an async progress callback never awaited."""
+    hops = Hops()
+    server = await hops.start(serve)
+    base = f"http://127.0.0.1:{server.port}"
+    calls: list[tuple[int, int | None]] = []
+
+    async def progress(done: int, total: int | None) -> None:
+        await asyncio.sleep(0)
+        calls.append((done, total))
+
+    async with session_for(server, retry=fast_retry(max_retries=0)) as session:
+        chunked = await download(session, f"{base}/chunked", tmp_path / "c", progress=progress)
+        (tmp_path / "s.part").write_bytes(SMALL[:10])
+        with pytest.raises(IncompleteDownload) as short:
+            await download(session, f"{base}/short206?sig=1", tmp_path / "s")
+    assert (chunked.bytes, chunked.total) == (len(SMALL), None)
+    assert calls[-1] == (len(SMALL), None)
+    assert (tmp_path / "c").read_bytes() == SMALL
+    err = short.value
+    assert str(err).startswith(f"got {len(SMALL)} of {2 * len(SMALL)} bytes")
+    assert (err.method, err.url) == ("GET", f"{base}/short206")
+    cut = Files(fail=1)
+    cut_server = await cut.start(serve)
+    async with session_for(cut_server, retry=fast_retry(max_retries=0)) as session:
+        with pytest.raises(IncompleteDownload) as ended:
+            await download(session, "/f.bin", tmp_path / "f")
+    assert str(ended.value).startswith(f"the body ended early: got 100 of {len(SMALL)} bytes")
+    empty = Files(fail=1, cut=0)
+    empty_server = await empty.start(serve)
+    async with session_for(empty_server, retry=fast_retry(max_retries=0)) as session:
+        with pytest.raises(IncompleteDownload) as nothing:
+            await download(session, "/f.bin", tmp_path / "n")
+        with pytest.raises(ConfigError) as refused:
+            await download(session, "/f.bin", 42)  # type: ignore[arg-type]
+    assert str(nothing.value).startswith(f"the body ended early: got 0 of {len(SMALL)} bytes")
+    assert str(refused.value) == "dest must be a path or an object with async write(bytes)"

@@ -5,6 +5,7 @@ byte bound."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -68,7 +69,7 @@ async def test_cache_fields_prefix_and_empty_size(redis) -> None:
 
 
 async def test_an_entry_over_the_bound_leaves_the_others_alone(redis) -> None:
-    """Kills ``len(body) > max_bytes`` -> ``>=`` and ``delete(None)``; and the defect it
+    """Kills ``size > max_bytes`` -> ``>=`` and ``delete(None)``; and the defect it
     found: an entry whose body fit but whose stored bytes did not was stored, then
     evicted everything (itself last)."""
     key_len = len("aiocamp:cache:e:") + 64
@@ -82,6 +83,10 @@ async def test_an_entry_over_the_bound_leaves_the_others_alone(redis) -> None:
     assert await cache.get("small") == small
     assert await cache.get("exact") == exact
     assert await cache.size_bytes() == bound
+    alone_size = 10 + len('"s"') + len("{}") + len("alone:e:") + 64
+    alone = RedisEtagCache(redis, max_bytes=alone_size, prefix="alone:")
+    await alone.set("small", small)  # exactly the bound: kept
+    assert await alone.get("small") == small
     # A body shorter than the bound, an entry longer: refused, nothing evicted.
     big = CacheEntry('"b"', None, {"h": "v" * 20}, b"b" * (bound - key_len))
     await cache.set("big", big)
@@ -92,3 +97,16 @@ async def test_an_entry_over_the_bound_leaves_the_others_alone(redis) -> None:
     await cache.set("small", CacheEntry(None, None, {}, b"z" * bound))
     assert await cache.get("small") is None
     assert await cache.size_bytes() == small_size
+
+
+async def test_after_a_pause_the_bucket_restarts_with_one_token(redis) -> None:
+    """Kills the pause's tolerance divided by 1e6 (the bucket would restart with its whole
+    burst): a deterministic form of test_core_redis's timing test, which the mutation run
+    deselects on a loaded machine."""
+    backend = RedisLimiterBackend(redis)
+    burst = BucketParams(burst=5, interval=1.0)
+    await backend.pause(["p"], 0.1, [burst])
+    assert 0 < await backend.try_acquire(["p"], [burst]) <= 0.1
+    await asyncio.sleep(0.15)
+    assert await backend.try_acquire(["p"], [burst]) == 0.0
+    assert await backend.try_acquire(["p"], [burst]) > 0.5

@@ -8,6 +8,7 @@ so an inverted check, a lost ``strip`` or a changed spelling fails here.
 from __future__ import annotations
 
 import enum
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -269,3 +270,28 @@ def test_json_items_and_the_small_helpers() -> None:
     assert xml_container([1], "id") == {"id": 1}
     assert xml_container([1, 2], "id") == {"id": [1, 2]}
     assert not isinstance(xml_container([1, 2], "id")["id"], XmlArray)
+
+
+def test_date_times_are_written_in_utc_whatever_the_local_zone(monkeypatch) -> None:
+    """Kills ``replace(tzinfo=None)`` for a naive value (read as local time) and
+    ``astimezone(None)`` (converted to local time): both equal UTC only where the
+    machine's zone is UTC, so the zone is set to Tokyo here."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        out: list[tuple[str, str]] = []
+        add_query(out, "naive", datetime(2024, 1, 2, 3, 4, 5))
+        add_query(out, "aware", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+        assert out == [("naive", "2024-01-02T03:04:05Z"), ("aware", "2024-01-02T03:04:05Z")]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_messages_and_element_names_beginning_with_x() -> None:
+    """Kills ``list(data)[:2]`` in ``xml_root``'s message and ``"XX@#XX"`` in
+    ``xml_items`` (a child element whose name starts with X skipped)."""
+    with pytest.raises(DecodeError) as info:
+        xml_root({"a": 1, "b": 2}, "person")
+    assert str(info.value) == "expected a <person> document, got ['a']"
+    assert xml_items({"list": {"Xitem": [{"id": 1}, {"id": 2}]}}) == [{"id": 1}, {"id": 2}]
