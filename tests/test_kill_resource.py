@@ -163,6 +163,7 @@ async def test_an_envelope_listing_passes_every_option_on(serve) -> None:
         (200, b'{"who": "amy", "items": [{"name": "a"}, {"name": "b"}]}', page_link(4)),
         (200, b'{"who": "bob", "items": [{"name": "c"}]}', JSON),
         (200, b'{"who": "cat", "items": [{"name": "d"}]}', JSON),
+        (200, b'{"who": "dan", "items": [{"name": "e"}, {"name": "f"}]}', JSON),
     )
     async with make_session(await rec.start(serve), strict=True) as session:
         listing = Resource(session)._list_envelope(
@@ -184,7 +185,11 @@ async def test_an_envelope_listing_passes_every_option_on(serve) -> None:
         )
         got = [r.data async for r in limited]
         assert got == [{"name": "d"}]
-    assert [s["method"] for s in rec.seen] == ["GET", "GET", "GET", "POST"]
+        capped = Resource(session)._list_envelope(
+            "/things.json", into=Rec, envelope=Env, key="items", paging=Paging("link"), max_items=1
+        )
+        assert [r.data async for r in capped] == [{"name": "e"}]
+    assert [s["method"] for s in rec.seen] == ["GET", "GET", "GET", "POST", "GET"]
     assert rec.seen[1]["query"] == [("page", "3")]
     assert rec.seen[3]["query"] == [("p", "2")]
 
@@ -275,7 +280,8 @@ async def test_mirrored_json_is_unwrapped_and_renamed_both_ways(serve) -> None:
         assert "expected a JSON object, got list" in str(info.value)
         listed = resource._list("/l.json", into=Rec, paging=Paging("none"), xml_dashes=True)
         assert [r.data async for r in listed] == [{"spent-at": "z"}, {"a-b": 1}]
-        undashed = resource._list("/l.json", into=Rec, paging=Paging("none"))
+        # Other options but no xml_dashes: no renaming (``o or ...``, default True).
+        undashed = resource._list("/l.json", into=Rec, paging=Paging("none"), query={"a": 1})
         assert [r.data async for r in undashed] == [{"spent_at": "w"}]
         with pytest.raises(DecodeError) as info:
             await resource._get("/s.json", into=int)
