@@ -271,6 +271,7 @@ async def test_every_redirect_status_is_followed_up_to_the_hop_limit(serve, tmp_
     assert info.value.status == 310
     assert str(info.value).startswith("HTTP 310 for GET ")
     assert info.value.server_message == "too many redirects"
+    assert info.value.url == f"{base}/f.bin"
     assert (one.path, one.bytes, one.origin) == (tmp_path / "a", len(SMALL), "http://127.0.0.1")
     assert two.bytes == len(SMALL)
     assert (tmp_path / "a").read_bytes() == SMALL
@@ -535,6 +536,10 @@ async def test_lengths_unknown_short_or_cut_and_async_progress(serve, tmp_path) 
         with pytest.raises(IncompleteDownload) as ended:
             await download(session, "/f.bin", tmp_path / "f")
     assert str(ended.value).startswith(f"the body ended early: got 100 of {len(SMALL)} bytes")
+    assert (ended.value.method, ended.value.url) == (
+        "GET",
+        f"http://127.0.0.1:{cut_server.port}/999/f.bin",
+    )
     empty = Files(fail=1, cut=0)
     empty_server = await empty.start(serve)
     async with session_for(empty_server, retry=fast_retry(max_retries=0)) as session:
@@ -544,3 +549,24 @@ async def test_lengths_unknown_short_or_cut_and_async_progress(serve, tmp_path) 
             await download(session, "/f.bin", 42)  # type: ignore[arg-type]
     assert str(nothing.value).startswith(f"the body ended early: got 0 of {len(SMALL)} bytes")
     assert str(refused.value) == "dest must be a path or an object with async write(bytes)"
+
+
+async def test_a_connection_closed_before_any_reply_is_a_transport_error(serve, tmp_path) -> None:
+    """Kills the generic ``aiohttp.ClientError`` branch: its message (None, the type of
+    None, ``str(None)``, the scrub left out), method (None, padded, lower case, left out)
+    and URL (None, left out)."""
+
+    async def hang_up(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", hang_up)
+    server = await serve(app)
+    async with session_for(server, retry=fast_retry(max_retries=0)) as session:
+        with pytest.raises(TransportError) as info:
+            await download(session, "/f.bin?sig=1", tmp_path / "f")
+    err = info.value
+    assert str(err).startswith("download failed: ServerDisconnectedError: Server disconnected")
+    assert (err.method, err.url) == ("GET", f"http://127.0.0.1:{server.port}/999/f.bin")
