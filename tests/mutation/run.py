@@ -165,6 +165,12 @@ DESELECTED = {
     "limiter": [
         "tests/test_core_limiter.py::test_sliding_window_bound_holds_under_64_concurrent_tasks"
     ],
+    # A fresh interpreter importing the mutated copy loads importlib.metadata through
+    # mutmut's trampolines, so the "nothing loaded at import" check fails on clean code.
+    "models": [
+        "tests/test_models_runtime.py::"
+        "test_importing_a_product_builds_no_model_and_loads_no_metadata_nor_cattrs"
+    ],
     # `codegen --verify` in a subprocess: mutmut cannot see which renderer functions it
     # calls, so it is never chosen for a mutant; tests/test_kill_render.py makes the same
     # comparison in-process.

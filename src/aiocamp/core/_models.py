@@ -814,7 +814,10 @@ def _build(cls: type[WireModel]) -> ModelCodec:
                 "        v = x",
                 f"    obj.{f.name} = v",
             ]
-            item_out = "fmt_dt(r) if isinstance(r, datetime) else r.isoformat()"
+            # A null item decodes as None (scalar_items): it is written back as null.
+            item_out = (
+                "fmt_dt(r) if isinstance(r, datetime) else None if r is None else r.isoformat()"
+            )
             encode_items = (
                 f"[{item_out} for r in v]"
                 if not xml and kind in ("datetime", "date", "datetime_or_date")
