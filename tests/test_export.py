@@ -511,7 +511,14 @@ async def test_ctrl_c_saves_progress_exits_130_and_the_same_command_resumes(
         return None
 
     server.fault = hold
-    proc = await asyncio.create_subprocess_exec(*argv, env=env, stderr=asyncio.subprocess.PIPE)
+    # A shell that starts pytest in the background ignores SIGINT, and children inherit
+    # that: the export gets Ctrl-C's default disposition back, as in a terminal.
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     while sum(server.hits.values()) < 100:
         assert proc.returncode is None
         await asyncio.sleep(0.005)

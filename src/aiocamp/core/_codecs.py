@@ -156,38 +156,6 @@ _SCALARS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _normalise(value: Any) -> Any:
-    cls = value.__class__
-    if cls is str or value is None:
-        return value
-    if cls is dict:
-        kind = value.get("@type")
-        if kind is not None:
-            convert = _SCALARS.get(kind)
-            if convert is not None:
-                text = value.get("#text")
-                if text is None or value.get("@nil") == "true":
-                    return None
-                return convert(text)
-            if kind == "array":
-                items = XmlArray()
-                for key, child in value.items():
-                    if key[0] == "@" or key == "#text":
-                        continue
-                    items.item_tag = key
-                    if child.__class__ is list:
-                        items.extend([_normalise(c) for c in child])
-                    else:
-                        items.append(_normalise(child))
-                return items
-        if value.get("@nil") == "true":
-            return None
-        return {k: _normalise(v) for k, v in value.items()}
-    if cls is list:
-        return [_normalise(v) for v in value]
-    return value
-
-
 def _xml_value(value: Any) -> Any:
     """A normalised value back to xmltodict's input shape."""
     if value is None:
