@@ -111,6 +111,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         [
             "tests/test_resource_verbs.py",
             "tests/test_generated_endpoints.py",
+            "tests/test_patch.py",
             "tests/test_kill_resource.py",
         ],
     ),
@@ -128,11 +129,19 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ),
     "client": (
         "src/aiocamp/core/_client.py",
-        ["tests/test_generated_endpoints.py", "tests/test_kill_client.py"],
+        [
+            "tests/test_generated_endpoints.py",
+            "tests/test_download.py",
+            "tests/test_kill_client.py",
+        ],
     ),
     "runtime": (
         "src/aiocamp/core/_runtime.py",
-        ["tests/test_generated_api.py", "tests/test_generated_fixtures.py"],
+        [
+            "tests/test_generated_api.py",
+            "tests/test_generated_fixtures.py",
+            "tests/test_kill_runtime.py",
+        ],
     ),
     "redis": (
         "src/aiocamp/core/_redis_backends.py",
@@ -166,6 +175,12 @@ DESELECTED = {
     # calls, so it is never chosen for a mutant; tests/test_kill_render.py makes the same
     # comparison in-process.
     "render": ["tests/test_codegen.py::test_committed_generated_code_matches_a_fresh_generation"],
+    # A 26 ms spacing floor that a loaded machine misses in the clean run (failed twice on
+    # 2026-11-29 with four mutation runs going); the Redis pause itself is also covered by
+    # test_redis_pause_is_seen_by_every_limiter.
+    "redis": [
+        "tests/test_core_redis.py::test_redis_after_a_pause_the_bucket_restarts_with_one_token"
+    ],
 }
 
 COPIED = ("src", "codegen", "tests", "specs", "pyproject.toml")

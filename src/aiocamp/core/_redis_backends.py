@@ -162,17 +162,23 @@ class RedisEtagCache:
         )
 
     async def set(self, key: str, entry: CacheEntry) -> None:
-        if len(entry.body) > self.max_bytes:
+        keys = self._keys(key)
+        etag, modified = entry.etag or "", entry.last_modified or ""
+        headers = json.dumps(entry.headers)
+        # The bytes the script counts: an entry over the bound would evict every other
+        # entry before itself, so it is refused here instead.
+        size = len(entry.body) + sum(len(v.encode()) for v in (etag, modified, headers, keys[0]))
+        if size > self.max_bytes:
             await self.delete(key)
             return
         await self._set(
-            keys=self._keys(key),
+            keys=keys,
             args=[
                 hashed_key(key),
                 f"{self._prefix}e:",
-                entry.etag or "",
-                entry.last_modified or "",
-                json.dumps(entry.headers),
+                etag,
+                modified,
+                headers,
                 entry.body,
                 self.max_bytes,
             ],
