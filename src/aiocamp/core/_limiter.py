@@ -79,9 +79,10 @@ class Limit:
         """
         burst = max(1, math.floor(self.requests * LIMITER_BURST_FRACTION))
         burst = min(burst, self.requests)
-        margin = max(self.per_seconds * LIMITER_WINDOW_MARGIN, LIMITER_MIN_MARGIN) * widen
-        interval = (self.per_seconds + margin) / (self.requests - burst + 1)
-        catchup = min(interval, margin * LIMITER_CATCHUP_SHARE)
+        usual = max(self.per_seconds * LIMITER_WINDOW_MARGIN, LIMITER_MIN_MARGIN)
+        interval = (self.per_seconds + usual * widen) / (self.requests - burst + 1)
+        # The catch-up stays a share of the usual margin: a widened one is all for jitter.
+        catchup = min(interval, usual * LIMITER_CATCHUP_SHARE)
         return BucketParams(burst=burst, interval=interval, catchup=catchup)
 
 
