@@ -44,6 +44,11 @@ def timed_app(times: list[float], throttle: float | None = None) -> web.Applicat
     return app
 
 
+# (*) On an idle VM the first request after a few hundred ms of sleep takes 10-25 ms longer
+# (cold caches and page faults after idle), which skews the gap to the next request. A
+# request of no limit class first absorbs that without touching the bucket.
+
+
 def get(i: int, classes: tuple[str, ...] | None = None) -> Request:
     return Request("GET", f"/r/{i}.json", limit_classes=classes)
 
@@ -106,9 +111,10 @@ async def test_after_an_idle_spell_only_the_burst_goes_at_once(serve) -> None:
     ) as s:
         await s.request(get(0))
         await asyncio.sleep(0.6)  # longer than the window: the bucket is idle and full
+        await s.request(get(-1, ()))  # no class: spends nothing, wakes an idle machine (*)
         await asyncio.gather(s.request(get(1)), s.request(get(2)))
-    assert len(times) == 3
-    assert times[2] - times[1] >= 0.035
+    assert len(times) == 4
+    assert times[3] - times[2] >= 0.035
 
 
 async def test_a_fresh_bucket_grants_exactly_its_burst_at_once(serve) -> None:
@@ -170,8 +176,10 @@ async def test_after_an_idle_spell_the_whole_burst_is_there_again(serve, classes
     async with make_session(str(server.make_url("")), limits=limits, cache=None) as s:
         await s.request(get(0, classes))
         await asyncio.sleep(0.3)  # idle for ~3 intervals: the burst has refilled
+        await s.request(get(-1, ()))  # no class: spends nothing, wakes an idle machine (*)
         await asyncio.gather(*(s.request(get(i, classes)) for i in range(1, 4)))
-    later = sorted(times[1:])
+    later = sorted(times[2:])  # after the first request and the warm-up
+    assert len(later) == 3
     assert later[1] - later[0] < 0.03  # two at once: the burst
     assert later[2] - later[0] >= 0.05  # the third waits for a token
 
