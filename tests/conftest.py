@@ -49,3 +49,14 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[object]:
+    """A client of the test Redis server, its databases emptied."""
+    from redis import asyncio as redis_asyncio
+
+    client = redis_asyncio.Redis(host="127.0.0.1", port=redis_server.port)
+    await client.flushall()
+    yield client
+    await client.aclose()

@@ -191,3 +191,10 @@ def max_in_window(times: list[float], window: float, *, jitter: float = 0.0) -> 
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def app_of(handler: Any, path: str = "/{tail:.*}", method: str = "*") -> web.Application:
+    """An app that answers ``method`` on ``path`` (every method and path by default)."""
+    app = web.Application()
+    app.router.add_route(method, path, handler)
+    return app

@@ -14,7 +14,7 @@ from aiocamp.basecamp4.models import Todo
 from aiocamp.core import Request
 from aiocamp.core._codecs import CODECS
 
-from .helpers import FIXTURES, make_session
+from .helpers import FIXTURES, app_of, make_session
 
 JSON = CODECS["json"]
 
@@ -136,7 +136,7 @@ async def test_a_record_reads_the_same_on_a_small_and_a_big_page(serve) -> None:
             body = b"[NaN]" + (b" " * OFFLOOP_DECODE_BYTES if "big" in request.path else b"")
         return web.Response(body=body, content_type="application/json")
 
-    server = await serve(_app(handler))
+    server = await serve(app_of(handler))
     async with make_session(str(server.make_url(""))) as s:
         small = (await s.request(Request("GET", "/small.json"))).data
         large = (await s.request(Request("GET", "/big.json"))).data
@@ -154,9 +154,3 @@ def test_an_export_line_keeps_a_lone_surrogate_escaped() -> None:
     assert json.loads(line)["title"] == "cut emoji \ud83d"
     assert b"\\ud83d" in line
     assert encode_record({"t": "é"}) == '{"t":"é"}\n'.encode()
-
-
-def _app(handler) -> web.Application:  # type: ignore[no-untyped-def]
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", handler)
-    return app

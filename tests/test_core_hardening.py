@@ -30,16 +30,10 @@ from aiocamp.core import (
 from aiocamp.core._runtime import json_items
 from aiocamp.highrise import Highrise
 
-from .helpers import ThreadedServer, fast_retry, make_session
+from .helpers import ThreadedServer, app_of, fast_retry, make_session
 
 TOKEN = "secret-token-123"
 UA = "aiocamp-tests (dev@example.com)"
-
-
-def app_of(handler, path: str = "/{tail:.*}", method: str = "*") -> web.Application:
-    app = web.Application()
-    app.router.add_route(method, path, handler)
-    return app
 
 
 # -- 1. a huge Retry-After --------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -12,17 +11,9 @@ from aiohttp import web
 from aiocamp.core import CacheEntry, Limit, Limiter, RateLimit, Request
 from aiocamp.core._redis_backends import RedisEtagCache, RedisLimiterBackend
 
-from .helpers import JITTER, RedisServer, make_session, max_in_window
+from .helpers import JITTER, make_session, max_in_window
 
 redis_asyncio = pytest.importorskip("redis.asyncio")
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[object]:
-    client = redis_asyncio.Redis(host="127.0.0.1", port=redis_server.port)
-    await client.flushall()
-    yield client
-    await client.aclose()
 
 
 async def test_two_processes_share_one_account_budget(redis, serve) -> None:

@@ -53,6 +53,16 @@ class Storage:
         return resp
 
 
+class Sink:
+    """An async writer that keeps what it is given, chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    async def write(self, data: bytes) -> None:
+        self.parts.append(data)
+
+
 async def start_pair(serve, storage: Storage, *, location_scheme: str = "http"):
     store_app = web.Application()
     store_app.router.add_get("/signed/{name}", storage.handle)
@@ -148,13 +158,6 @@ async def test_an_async_writer_receives_every_byte(serve) -> None:
     api_server, _, _ = await start_pair(serve, storage)
     url = f"http://127.0.0.1:{api_server.port}/999/buckets/1/uploads/2/download/logo.png"
 
-    class Sink:
-        def __init__(self) -> None:
-            self.parts: list[bytes] = []
-
-        async def write(self, data: bytes) -> None:
-            self.parts.append(data)
-
     sink = Sink()
     async with client(api_server) as bc:
         result = await bc.download(url, sink)
@@ -171,13 +174,6 @@ async def test_an_async_writer_cut_mid_body_gets_each_byte_once(serve, ranges) -
     storage = Storage(cut_first_at=300_000, ranges=ranges)
     api_server, _, _ = await start_pair(serve, storage)
     url = f"http://127.0.0.1:{api_server.port}/999/buckets/1/uploads/2/download/logo.png"
-
-    class Sink:
-        def __init__(self) -> None:
-            self.parts: list[bytes] = []
-
-        async def write(self, data: bytes) -> None:
-            self.parts.append(data)
 
     sink = Sink()
     async with client(api_server) as bc:

@@ -6,7 +6,6 @@ byte bound."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,17 +13,7 @@ from aiocamp.core import CacheEntry
 from aiocamp.core._limiter import BucketParams
 from aiocamp.core._redis_backends import RedisEtagCache, RedisLimiterBackend
 
-from .helpers import RedisServer
-
 redis_asyncio = pytest.importorskip("redis.asyncio")
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[object]:
-    client = redis_asyncio.Redis(host="127.0.0.1", port=redis_server.port)
-    await client.flushall()
-    yield client
-    await client.aclose()
 
 
 async def test_limiter_keys_and_script_arguments(redis) -> None:

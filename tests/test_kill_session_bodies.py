@@ -40,16 +40,10 @@ from aiocamp.core._runtime import json_items
 from aiocamp.core._session import ProductConfig, offload, unwrap_envelope
 from aiocamp.core._settings import ClientSettings
 
-from .helpers import fast_retry, make_session, product
+from .helpers import app_of, fast_retry, make_session, product
 
 TOKEN = "secret-token-123"
 UA = "aiocamp-tests (dev@example.com)"
-
-
-def app_of(handler, path: str = "/{tail:.*}", method: str = "*") -> web.Application:
-    app = web.Application()
-    app.router.add_route(method, path, handler)
-    return app
 
 
 def settings(base_url: str = "https://api.example.test", **kw: Any) -> ClientSettings:

@@ -33,15 +33,9 @@ from aiocamp import errors
 from aiocamp.core import BearerAuth, Limit, Request
 from aiocamp.core._auth import NoAuth
 
-from .helpers import fast_retry, free_port, make_session
+from .helpers import app_of, fast_retry, free_port, make_session
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def app_of(handler: Handler) -> web.Application:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    return app
 
 
 def base_of(server: TestServer) -> str:
