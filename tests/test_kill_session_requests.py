@@ -33,7 +33,7 @@ from aiocamp import errors
 from aiocamp.core import BearerAuth, Limit, Request
 from aiocamp.core._auth import NoAuth
 
-from .helpers import app_of, fast_retry, free_port, make_session
+from .helpers import app_of, fast_retry, free_port, make_session, self_signed_tls
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -255,39 +255,9 @@ class _PortMap(AbstractResolver):
 @pytest.fixture(scope="module")
 def named_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for the names ``up.test`` and ``other.test``."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "up.test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("up.test"), x509.DNSName("other.test")]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
+    return self_signed_tls(
+        tmp_path_factory.mktemp("named-tls"), "up.test", dns=("up.test", "other.test")
     )
-    folder = tmp_path_factory.mktemp("named-tls")
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
 
 
 async def test_http_to_https_on_the_same_host_and_default_ports_is_followed_others_refused(
