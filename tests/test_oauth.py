@@ -69,22 +69,29 @@ async def follow(url: str) -> tuple[int, str]:
 # -- the login flow ---------------------------------------------------------------------
 
 
-async def test_login_flow_stores_grant_and_lists_accounts(start_site, tmp_path):
-    site = await start_site()
-    store = FileTokenStore(tmp_path / "tokens.json")
+async def start_login(
+    product: str, server_url: str, store: Any, *, client_secret: str = SANDBOX_CLIENT_SECRET
+) -> tuple[asyncio.Task[Any], str]:
+    """``login`` started in a task, and the authorization URL it asks the user to open."""
     urls: asyncio.Queue[str] = asyncio.Queue()
     task = asyncio.create_task(
         login(
-            "basecamp4",
+            product,
             client_id=SANDBOX_CLIENT_ID,
-            client_secret=SANDBOX_CLIENT_SECRET,
+            client_secret=client_secret,
             store=store,
-            server_url=site.url,
+            server_url=server_url,
             on_url=urls.put_nowait,
             wait=10,
         )
     )
-    url = await asyncio.wait_for(urls.get(), 5)
+    return task, await asyncio.wait_for(urls.get(), 5)
+
+
+async def test_login_flow_stores_grant_and_lists_accounts(start_site, tmp_path):
+    site = await start_site()
+    store = FileTokenStore(tmp_path / "tokens.json")
+    task, url = await start_login("basecamp4", site.url, store)
     assert url.startswith(site.url + "/authorization/new?")
     assert "state=" in url
     assert "type=web_server" in url
@@ -108,19 +115,7 @@ async def test_login_flow_stores_grant_and_lists_accounts(start_site, tmp_path):
 async def test_callback_with_wrong_state_is_rejected(start_site, tmp_path):
     site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
-    urls: asyncio.Queue[str] = asyncio.Queue()
-    task = asyncio.create_task(
-        login(
-            "basecamp4",
-            client_id=SANDBOX_CLIENT_ID,
-            client_secret=SANDBOX_CLIENT_SECRET,
-            store=store,
-            server_url=site.url,
-            on_url=urls.put_nowait,
-            wait=10,
-        )
-    )
-    url = await asyncio.wait_for(urls.get(), 5)
+    task, url = await start_login("basecamp4", site.url, store)
     # Get a genuine code, but deliver it with a forged state (a CSRF attempt).
     async with aiohttp.ClientSession() as http:
         async with http.get(url, allow_redirects=False) as reply:
@@ -141,19 +136,8 @@ async def test_callback_with_wrong_state_is_rejected(start_site, tmp_path):
 
 async def test_denied_authorization_ends_login_with_auth_error(start_site, tmp_path):
     site = await start_site(auto_consent=False)
-    urls: asyncio.Queue[str] = asyncio.Queue()
-    task = asyncio.create_task(
-        login(
-            "basecamp4",
-            client_id=SANDBOX_CLIENT_ID,
-            client_secret=SANDBOX_CLIENT_SECRET,
-            store=FileTokenStore(tmp_path / "t.json"),
-            server_url=site.url,
-            on_url=urls.put_nowait,
-            wait=10,
-        )
-    )
-    status, _ = await follow(await asyncio.wait_for(urls.get(), 5))
+    task, url = await start_login("basecamp4", site.url, FileTokenStore(tmp_path / "t.json"))
+    status, _ = await follow(url)
     assert status == 403
     with pytest.raises(AuthError, match="access_denied"):
         await task
@@ -369,19 +353,7 @@ async def test_no_token_or_secret_in_any_debug_log_line(start_site, tmp_path, ca
     caplog.set_level(logging.DEBUG)
     site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
-    urls: asyncio.Queue[str] = asyncio.Queue()
-    task = asyncio.create_task(
-        login(
-            "basecamp4",
-            client_id=SANDBOX_CLIENT_ID,
-            client_secret=SANDBOX_CLIENT_SECRET,
-            store=store,
-            server_url=site.url,
-            on_url=urls.put_nowait,
-            wait=10,
-        )
-    )
-    url = await asyncio.wait_for(urls.get(), 5)
+    task, url = await start_login("basecamp4", site.url, store)
     code_url = ""
     async with aiohttp.ClientSession() as http:
         async with http.get(url, allow_redirects=False) as reply:
@@ -491,19 +463,8 @@ async def test_highrise_with_a_launchpad_login(tmp_path):
 
     store = FileTokenStore(tmp_path / "tokens.json")
     async with serve("highrise", rate_limit="off", scale=0.05) as sb:
-        urls: asyncio.Queue[str] = asyncio.Queue()
-        task = asyncio.create_task(
-            login(
-                "highrise",
-                client_id=SANDBOX_CLIENT_ID,
-                client_secret=SANDBOX_CLIENT_SECRET,
-                store=store,
-                server_url=sb.url,
-                on_url=urls.put_nowait,
-                wait=10,
-            )
-        )
-        assert (await follow(await asyncio.wait_for(urls.get(), 5)))[0] == 200
+        task, url = await start_login("highrise", sb.url, store)
+        assert (await follow(url))[0] == 200
         grant = await task
         assert [a["product"] for a in grant.accounts] == ["highrise"]
         creds = stored_credentials("highrise", store=store)
@@ -527,19 +488,7 @@ async def test_highrise_with_a_launchpad_login(tmp_path):
 async def test_harvest_login_and_refresh(start_site, tmp_path):
     site = await start_site(harvest_token_lifetime=60)
     store = FileTokenStore(tmp_path / "tokens.json")
-    urls: asyncio.Queue[str] = asyncio.Queue()
-    task = asyncio.create_task(
-        login(
-            "harvest",
-            client_id=SANDBOX_CLIENT_ID,
-            client_secret=SANDBOX_CLIENT_SECRET,
-            store=store,
-            server_url=site.url,
-            on_url=urls.put_nowait,
-            wait=10,
-        )
-    )
-    url = await asyncio.wait_for(urls.get(), 5)
+    task, url = await start_login("harvest", site.url, store)
     assert url.startswith(site.url + "/oauth2/authorize?")
     assert "response_type=code" in url
     assert (await follow(url))[0] == 200
@@ -844,19 +793,8 @@ def test_provider_identity_is_per_grant_and_stable(tmp_path):
 async def test_login_with_a_wrong_client_secret_is_invalid_client(start_site, tmp_path):
     site = await start_site()
     store = FileTokenStore(tmp_path / "tokens.json")
-    urls: asyncio.Queue[str] = asyncio.Queue()
-    task = asyncio.create_task(
-        login(
-            "basecamp4",
-            client_id=SANDBOX_CLIENT_ID,
-            client_secret="not-the-secret",
-            store=store,
-            server_url=site.url,
-            on_url=urls.put_nowait,
-            wait=10,
-        )
-    )
-    assert (await follow(await asyncio.wait_for(urls.get(), 5)))[0] == 200
+    task, url = await start_login("basecamp4", site.url, store, client_secret="not-the-secret")
+    assert (await follow(url))[0] == 200
     with pytest.raises(AuthError) as info:
         await task
     assert info.value.error == "invalid_client"

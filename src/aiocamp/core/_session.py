@@ -228,7 +228,6 @@ async def offload(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(_paused_gc, fn, *args, **kwargs)
 
 
-_JSON = STDLIB_JSON  # the same values as a small page's decode (see _codecs.STDLIB_JSON)
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -237,7 +236,7 @@ def _json_array_in_steps(body: bytes) -> list[Any]:
     ``json.loads``). A C parser holds the GIL for a whole 5 MB page (40-90 ms of stalled
     event loop); between elements the loop's thread gets the GIL back."""
     text = body.decode("utf-8")
-    scan = _JSON.raw_decode
+    scan = STDLIB_JSON.raw_decode  # the decoder of a small page's fallback: same values
 
     def skip(text: str, pos: int) -> re.Match[str]:
         found = _SPACE.match(text, pos)
